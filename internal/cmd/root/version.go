@@ -1,0 +1,34 @@
+package root
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/jwh-cli/jwh/internal/build"
+)
+
+// versionLine is what `jwh version` prints, e.g.
+// "jwh version 1.2.0 (commit 3f2a1c9, built 2026-11-23T10:00:00Z, go1.26.8 linux/amd64)".
+func versionLine(version string) string {
+	_, commit, date := build.Info()
+	s := "jwh version " + version
+	var extra []string
+	if commit != "" {
+		if len(commit) > 12 {
+			commit = commit[:12]
+		}
+		extra = append(extra, "commit "+commit)
+	}
+	if date != "" {
+		extra = append(extra, "built "+date)
+	}
+	extra = append(extra, fmt.Sprintf("%s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH))
+	s += " ("
+	for i, e := range extra {
+		if i > 0 {
+			s += ", "
+		}
+		s += e
+	}
+	return s + ")"
+}

@@ -1,0 +1,67 @@
+package cmdutil
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// ExactArgs is cobra.ExactArgs with a usage error that names what is missing.
+func ExactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return UsageErrorf("missing %s", what)
+		}
+		if len(args) > n {
+			return UsageErrorf("unexpected argument %q", args[n])
+		}
+		return nil
+	}
+}
+
+// NoArgs refuses positional arguments with a usage error.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return UsageErrorf("unexpected argument %q for %q", args[0], cmd.CommandPath())
+	}
+	return nil
+}
+
+// MaxArgs refuses more than n positional arguments.
+func MaxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return UsageErrorf("unexpected argument %q", args[n])
+		}
+		return nil
+	}
+}
+
+// SplitList returns the values of a repeatable flag that also takes comma
+// lists, trimmed, without empty items.
+func SplitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+// MutuallyExclusive returns a usage error when more than one of the
+// conditions holds.
+func MutuallyExclusive(message string, conditions ...bool) error {
+	n := 0
+	for _, c := range conditions {
+		if c {
+			n++
+		}
+	}
+	if n > 1 {
+		return UsageErrorf("%s", message)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+// Package cmdutil holds what every command shares: the Factory of
+// dependencies, the error kinds that decide exit statuses, and flag helpers.
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit statuses of the command-line contract.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1   // the operation failed
+	ExitInput       = 2   // bad input; nothing was sent
+	ExitCredentials = 3   // no such tenant, no secret, or 401/403
+	ExitInterrupted = 130 // interrupted
+)
+
+// ExitError is an error with the exit status it calls for. An ExitError
+// with a nil Err prints nothing: the command has already said what happened.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// FlagError is a usage error: the message is followed by a pointer to the
+// command's help. Exit status 2.
+type FlagError struct{ Err error }
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+
+func (e *FlagError) Unwrap() error { return e.Err }
+
+// UsageErrorf returns a *FlagError.
+func UsageErrorf(format string, args ...any) error {
+	return &FlagError{Err: fmt.Errorf(format, args...)}
+}
+
+// InputError marks err as bad input (exit 2): an invalid filter, event, URL
+// or file, found before anything was sent.
+func InputError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: ExitInput, Err: err}
+}
+
+// InputErrorf is InputError(fmt.Errorf(...)).
+func InputErrorf(format string, args ...any) error {
+	return InputError(fmt.Errorf(format, args...))
+}
+
+// CredentialsError marks err as a credentials problem (exit 3).
+func CredentialsError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: ExitCredentials, Err: err}
+}
+
+// CredentialsErrorf is CredentialsError(fmt.Errorf(...)).
+func CredentialsErrorf(format string, args ...any) error {
+	return CredentialsError(fmt.Errorf(format, args...))
+}
+
+// ErrSilent fails the command with exit status 1 after the command has
+// printed its own account of the failure.
+var ErrSilent = &ExitError{Code: ExitFailure}
+
+// SilentExit fails the command with the given status and prints nothing.
+func SilentExit(code int) error { return &ExitError{Code: code} }
+
+// IsSilent reports whether err should not be printed.
+func IsSilent(err error) bool {
+	var e *ExitError
+	return errors.As(err, &e) && e.Err == nil
+}

@@ -1,0 +1,32 @@
+package cmdutil
+
+import (
+	"time"
+
+	"github.com/jwh-cli/jwh/internal/iostreams"
+)
+
+// Factory holds the dependencies of the commands. Every field that costs
+// something to build (config, keyring, HTTP client) is a func, called only
+// by the commands that need it, so flag parsing and --help stay cheap.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Version   string
+	// Getenv reads the environment (JWH_* variables); tests replace it.
+	Getenv func(string) string
+	// Now is the clock.
+	Now func() time.Time
+
+	// Global holds the global flags, set when the root command parses them.
+	Global *GlobalFlags
+}
+
+// GlobalFlags are the flags every command accepts.
+type GlobalFlags struct {
+	Tenant string // --tenant/-t
+	Output string // -o/--output: "table" or "json"
+	Debug  bool   // --debug
+}
+
+// JSON reports whether -o json was asked for.
+func (f *Factory) JSON() bool { return f.Global != nil && f.Global.Output == "json" }

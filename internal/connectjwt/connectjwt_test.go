@@ -1,0 +1,246 @@
+package connectjwt
+
+import (
+	"encoding/json"
+	"errors"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+type vector struct {
+	Method    string `json:"method"`
+	BaseURL   string `json:"baseUrl"`
+	URL       string `json:"url"`
+	Canonical string `json:"canonical"`
+	QSH       string `json:"qsh"`
+}
+
+func loadVectors(t testing.TB) []vector {
+	t.Helper()
+	data, err := os.ReadFile("testdata/qsh-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []vector
+	if err := json.Unmarshal(data, &vs); err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+func TestVectors(t *testing.T) {
+	vs := loadVectors(t)
+	if len(vs) != 31 {
+		t.Fatalf("want 31 vectors, have %d", len(vs))
+	}
+	for _, v := range vs {
+		t.Run(v.Method+" "+v.URL, func(t *testing.T) {
+			u, err := url.Parse(v.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, err := url.Parse(v.BaseURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := CanonicalRequest(v.Method, u, base.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != v.Canonical {
+				t.Errorf("canonical:\n got %s\nwant %s", got, v.Canonical)
+			}
+			if h := QSH(got); h != v.QSH {
+				t.Errorf("qsh: got %s, want %s", h, v.QSH)
+			}
+		})
+	}
+}
+
+func TestCanonicalPathSegments(t *testing.T) {
+	tests := []struct{ path, base, want string }{
+		{"/jira/rest/x", "/jira", "/rest/x"},
+		{"/jirafoo/rest/x", "/jira", "/jirafoo/rest/x"},
+		{"/jira", "/jira/", "/"},
+		{"/rest/x/", "", "/rest/x"},
+		{"", "", "/"},
+		{"/a&b", "", "/a%26b"},
+		{"/jira/a", "jira", "/a"},
+	}
+	for _, tt := range tests {
+		if got := CanonicalPath(tt.path, tt.base); got != tt.want {
+			t.Errorf("CanonicalPath(%q, %q) = %q, want %q", tt.path, tt.base, got, tt.want)
+		}
+	}
+}
+
+func TestCanonicalQueryMalformed(t *testing.T) {
+	if _, err := CanonicalQuery("a=%zz&b=1"); err == nil {
+		t.Fatal("malformed query accepted: the pair would be dropped silently")
+	}
+}
+
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func fixed(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+func verifyOpts(method, rawURL, basePath string, now time.Time) VerifyOptions {
+	u, _ := url.Parse(rawURL)
+	return VerifyOptions{
+		Method: method, URL: u, BasePath: basePath, Leeway: 30 * time.Second, Now: fixed(now),
+		Secret: func(iss string) ([]byte, bool) {
+			if iss == "client-1" {
+				return []byte("s3cret"), true
+			}
+			return nil, false
+		},
+	}
+}
+
+func TestSignVerify(t *testing.T) {
+	s := NewSigner("client-1", []byte("s3cret"), "/jira").WithClock(fixed(t0))
+	u, _ := url.Parse("http://127.0.0.1:8080/jira/rest/api/2/search?jql=project+%3D+%22A+B%22&fields=summary,key")
+	tok, err := s.Sign("get", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := Verify(tok, verifyOpts("GET", u.String(), "/jira", t0.Add(time.Minute)))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if v.Issuer != "client-1" || v.Canonical != "GET&/rest/api/2/search&fields=summary%2Ckey&jql=project%20%3D%20%22A%20B%22" {
+		t.Errorf("verified = %+v", v)
+	}
+	if !v.ExpiresAt.Equal(t0.Add(DefaultTTL)) {
+		t.Errorf("exp = %v, want %v", v.ExpiresAt, t0.Add(DefaultTTL))
+	}
+}
+
+func TestVerifyFailures(t *testing.T) {
+	const hookURL = "https://app.example.com/hook"
+	u, _ := url.Parse(hookURL)
+	good := NewSigner("client-1", []byte("s3cret"), "/").WithClock(fixed(t0))
+	sign := func(s *Signer, method string) string {
+		tok, err := s.Sign(method, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	rawClaims := func(c jwt.MapClaims, m jwt.SigningMethod, key any) string {
+		tok, err := jwt.NewWithClaims(m, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	qsh, _ := RequestQSH("POST", u, "/")
+	tests := []struct {
+		name   string
+		token  string
+		now    time.Time
+		check  Check
+		reason string
+	}{
+		{"missing", "", t0, CheckMissing, "no JWT"},
+		{"garbage", "not-a-jwt", t0, CheckMalformed, "malformed JWT"},
+		{"alg none", rawClaims(jwt.MapClaims{"iss": "client-1", "qsh": qsh, "iat": t0.Unix(), "exp": t0.Add(time.Minute).Unix()}, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType), t0, CheckAlg, `algorithm "none" refused`},
+		{"alg HS512", rawClaims(jwt.MapClaims{"iss": "client-1", "qsh": qsh, "iat": t0.Unix(), "exp": t0.Add(time.Minute).Unix()}, jwt.SigningMethodHS512, []byte("s3cret")), t0, CheckAlg, `algorithm "HS512" refused`},
+		{"unknown iss", sign(NewSigner("client-2", []byte("s3cret"), "/").WithClock(fixed(t0)), "POST"), t0, CheckIssuer, `unknown issuer "client-2"`},
+		{"no iss", rawClaims(jwt.MapClaims{"qsh": qsh, "iat": t0.Unix(), "exp": t0.Add(time.Minute).Unix()}, jwt.SigningMethodHS256, []byte("s3cret")), t0, CheckIssuer, "no iss"},
+		{"bad signature", sign(NewSigner("client-1", []byte("other"), "/").WithClock(fixed(t0)), "POST"), t0, CheckSignature, "bad signature"},
+		{"expired", sign(good, "POST"), t0.Add(DefaultTTL + time.Minute), CheckExpiry, "expired at"},
+		{"expired within leeway", sign(good, "POST"), t0.Add(DefaultTTL + 20*time.Second), "", ""},
+		{"no exp", rawClaims(jwt.MapClaims{"iss": "client-1", "qsh": qsh, "iat": t0.Unix()}, jwt.SigningMethodHS256, []byte("s3cret")), t0, CheckExpiry, "no exp"},
+		{"future iat", sign(good, "POST"), t0.Add(-time.Minute), CheckIssuedAt, "issued in the future"},
+		{"future iat within leeway", sign(good, "POST"), t0.Add(-10 * time.Second), "", ""},
+		{"wrong qsh", sign(good, "GET"), t0, CheckQSH, "qsh mismatch: expected " + qsh + " for POST&/hook&"},
+		{"context qsh", rawClaims(jwt.MapClaims{"iss": "client-1", "qsh": "context-qsh", "iat": t0.Unix(), "exp": t0.Add(time.Minute).Unix()}, jwt.SigningMethodHS256, []byte("s3cret")), t0, CheckQSH, "iframe context tokens"},
+		{"no qsh", rawClaims(jwt.MapClaims{"iss": "client-1", "iat": t0.Unix(), "exp": t0.Add(time.Minute).Unix()}, jwt.SigningMethodHS256, []byte("s3cret")), t0, CheckQSH, "no qsh claim"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Verify(tt.token, verifyOpts("POST", hookURL, "/", tt.now))
+			if tt.check == "" {
+				if err != nil {
+					t.Fatalf("want success, got %v", err)
+				}
+				return
+			}
+			var ve *VerifyError
+			if !errors.As(err, &ve) {
+				t.Fatalf("want *VerifyError, got %v", err)
+			}
+			if ve.Check != tt.check || !strings.Contains(ve.Reason, tt.reason) {
+				t.Errorf("got check %q reason %q; want %q containing %q", ve.Check, ve.Reason, tt.check, tt.reason)
+			}
+		})
+	}
+}
+
+func TestSignerHidesSecret(t *testing.T) {
+	s := NewSigner("app", []byte("hunter2-secret"), "/")
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmtSprintf(f, s); strings.Contains(out, "hunter2") {
+			t.Errorf("%s prints the secret: %s", f, out)
+		}
+	}
+}
+
+func FuzzCanonicalRequest(f *testing.F) {
+	for _, v := range loadVectors(f) {
+		f.Add(v.Method, v.URL, v.BaseURL)
+	}
+	f.Add("GET", "/a/%2F/b?x=%41&x=&&=&y", "/a")
+	f.Add("post", "http://h/jira/?jwt=x&jwt=y", "http://h/jira")
+	f.Fuzz(func(t *testing.T, method, rawURL, base string) {
+		if strings.Contains(method, "&") {
+			return // the separator cannot be part of a method
+		}
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return
+		}
+		bu, err := url.Parse(base)
+		if err != nil {
+			return
+		}
+		c, err := CanonicalRequest(method, u, bu.Path)
+		if err != nil {
+			return
+		}
+		// Canonicalisation is stable: the path is a fixed point, and the
+		// same parameters encoded another way (Go's own encoding, in another
+		// order, with + for space) give the same canonical query.
+		m, rest, _ := strings.Cut(c, "&")
+		p, q, _ := strings.Cut(rest, "&")
+		if m != strings.ToUpper(method) {
+			t.Fatalf("method %q became %q", method, m)
+		}
+		if !strings.HasPrefix(p, "/") {
+			t.Fatalf("path %q does not start with /", p)
+		}
+		// Only one trailing slash is dropped, so "/a//" keeps one.
+		if p2 := CanonicalPath(p, ""); p2 != p && !strings.HasSuffix(p, "/") {
+			t.Fatalf("path not stable: %q -> %q", p, p2)
+		}
+		params, _ := url.ParseQuery(u.RawQuery)
+		q2, err := CanonicalQuery(params.Encode())
+		if err != nil {
+			t.Fatalf("re-encoded query %q does not parse: %v", params.Encode(), err)
+		}
+		if q2 != q {
+			t.Fatalf("query not stable: %q -> %q", q, q2)
+		}
+		if !strings.Contains(q, ",") {
+			if q3, err := CanonicalQuery(q); err != nil || q3 != q {
+				t.Fatalf("canonical query %q is not a fixed point: %q, %v", q, q3, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,234 @@
+package connectjwt
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// DefaultTTL is how long a token signed by a Signer stays valid.
+const DefaultTTL = 3 * time.Minute
+
+// ContextQSH is the qsh value of Connect iframe context tokens. It is never
+// valid for a request, and Verify reports it as a qsh mismatch.
+const ContextQSH = "context-qsh"
+
+// Claims are the claims of a Connect JWT.
+type Claims struct {
+	QSH string `json:"qsh"`
+	jwt.RegisteredClaims
+}
+
+// A Signer signs requests with HS256 for one issuer and shared secret. A
+// Signer formats without its secret, so it is safe to print or log.
+type Signer struct {
+	issuer   string
+	secret   []byte
+	basePath string
+	ttl      time.Duration
+	now      func() time.Time
+}
+
+// NewSigner returns a Signer for issuer (the app key when the app calls Jira,
+// the tenant's client key when Jira calls the app) whose requests are
+// canonicalised relative to basePath, the path of the base URL.
+func NewSigner(issuer string, secret []byte, basePath string) *Signer {
+	return &Signer{issuer: issuer, secret: secret, basePath: basePath, ttl: DefaultTTL, now: time.Now}
+}
+
+// WithClock returns a copy of s that reads the time from now.
+func (s *Signer) WithClock(now func() time.Time) *Signer {
+	c := *s
+	c.now = now
+	return &c
+}
+
+// WithTTL returns a copy of s whose tokens live for ttl.
+func (s *Signer) WithTTL(ttl time.Duration) *Signer {
+	c := *s
+	c.ttl = ttl
+	return &c
+}
+
+// Issuer returns the iss claim that s signs with.
+func (s *Signer) Issuer() string { return s.issuer }
+
+// String describes s without its secret.
+func (s *Signer) String() string {
+	return fmt.Sprintf("connectjwt.Signer{iss=%q, basePath=%q, secret=[redacted]}", s.issuer, s.basePath)
+}
+
+// GoString is String, so that %#v does not print the secret either.
+func (s *Signer) GoString() string { return s.String() }
+
+// Sign returns a fresh token for one request.
+func (s *Signer) Sign(method string, u *url.URL) (string, error) {
+	qsh, err := RequestQSH(method, u, s.basePath)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	claims := Claims{
+		QSH: qsh,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    s.issuer,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(s.ttl)),
+		},
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.secret)
+}
+
+// SignRequest sets the Authorization header of r to a fresh token.
+func (s *Signer) SignRequest(r *http.Request) error {
+	tok, err := s.Sign(r.Method, r.URL)
+	if err != nil {
+		return err
+	}
+	r.Header.Set("Authorization", "JWT "+tok)
+	return nil
+}
+
+// Check names the check of a token that failed.
+type Check string
+
+// The checks that Verify makes, in order.
+const (
+	CheckMissing   Check = "missing"   // no token
+	CheckMalformed Check = "malformed" // not a JWT
+	CheckAlg       Check = "alg"       // algorithm other than HS256
+	CheckIssuer    Check = "iss"       // unknown or wrong issuer
+	CheckSignature Check = "signature" // wrong key or altered token
+	CheckExpiry    Check = "exp"       // expired, or no exp claim
+	CheckIssuedAt  Check = "iat"       // issued in the future
+	CheckQSH       Check = "qsh"       // token for another request
+)
+
+// A VerifyError says which check a token failed and why.
+type VerifyError struct {
+	Check  Check
+	Reason string
+}
+
+func (e *VerifyError) Error() string { return e.Reason }
+
+func verifyErr(c Check, format string, args ...any) error {
+	return &VerifyError{Check: c, Reason: fmt.Sprintf(format, args...)}
+}
+
+// VerifyOptions describe the request a token must match and how to find
+// the key.
+type VerifyOptions struct {
+	Method   string
+	URL      *url.URL
+	BasePath string
+	// Secret returns the shared secret for an issuer; ok is false when the
+	// issuer is unknown.
+	Secret func(iss string) (secret []byte, ok bool)
+	// Leeway is the clock skew allowed on exp and iat.
+	Leeway time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Verified is what a valid token says.
+type Verified struct {
+	Issuer    string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	QSH       string
+	Canonical string // the canonical request that the token was checked against
+}
+
+// Verify checks a Connect JWT as Jira and Atlassian's libraries do: HS256
+// only, a known issuer, the signature with that issuer's secret, exp and iat
+// within the leeway, and qsh equal to the hash of the request. A failure is a
+// *VerifyError naming the check.
+func Verify(token string, opts VerifyOptions) (*Verified, error) {
+	if token == "" {
+		return nil, verifyErr(CheckMissing, "no JWT: expected an \"Authorization: JWT <token>\" header")
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	var unverified Claims
+	t, _, err := jwt.NewParser().ParseUnverified(token, &unverified)
+	if err != nil {
+		return nil, verifyErr(CheckMalformed, "malformed JWT: %v", err)
+	}
+	if alg, _ := t.Header["alg"].(string); alg != "HS256" {
+		return nil, verifyErr(CheckAlg, "algorithm %q refused: only HS256 is accepted", alg)
+	}
+	iss := unverified.Issuer
+	if iss == "" {
+		return nil, verifyErr(CheckIssuer, "no iss claim")
+	}
+	secret, ok := opts.Secret(iss)
+	if !ok {
+		return nil, verifyErr(CheckIssuer, "unknown issuer %q: no configured tenant has this client key", iss)
+	}
+	var claims Claims
+	_, err = jwt.NewParser(
+		jwt.WithValidMethods([]string{"HS256"}),
+		jwt.WithLeeway(opts.Leeway),
+		jwt.WithTimeFunc(now),
+		jwt.WithIssuedAt(),
+		jwt.WithExpirationRequired(),
+	).ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return secret, nil })
+	switch {
+	case err == nil:
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return nil, verifyErr(CheckSignature, "bad signature: the token was not signed with the shared secret of %q", iss)
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return nil, verifyErr(CheckExpiry, "no exp claim")
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, verifyErr(CheckExpiry, "expired at %s (now %s, leeway %s)",
+			claims.ExpiresAt.UTC().Format(time.RFC3339), now().UTC().Format(time.RFC3339), opts.Leeway)
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued), errors.Is(err, jwt.ErrTokenNotValidYet):
+		return nil, verifyErr(CheckIssuedAt, "issued in the future at %s (now %s, leeway %s): check the clocks",
+			claims.IssuedAt.UTC().Format(time.RFC3339), now().UTC().Format(time.RFC3339), opts.Leeway)
+	default:
+		return nil, verifyErr(CheckMalformed, "invalid JWT: %v", err)
+	}
+	canonical, err := CanonicalRequest(opts.Method, opts.URL, opts.BasePath)
+	if err != nil {
+		return nil, verifyErr(CheckQSH, "cannot canonicalise the request: %v", err)
+	}
+	want := QSH(canonical)
+	switch {
+	case claims.QSH == "":
+		return nil, verifyErr(CheckQSH, "no qsh claim: expected %s for %s", want, canonical)
+	case claims.QSH == ContextQSH:
+		return nil, verifyErr(CheckQSH, "qsh mismatch: %q is for iframe context tokens, not requests; expected %s for %s", ContextQSH, want, canonical)
+	case subtle.ConstantTimeCompare([]byte(claims.QSH), []byte(want)) != 1:
+		return nil, verifyErr(CheckQSH, "qsh mismatch: expected %s for %s, got %s", want, canonical, claims.QSH)
+	}
+	v := &Verified{Issuer: iss, QSH: claims.QSH, Canonical: canonical}
+	if claims.IssuedAt != nil {
+		v.IssuedAt = claims.IssuedAt.Time
+	}
+	if claims.ExpiresAt != nil {
+		v.ExpiresAt = claims.ExpiresAt.Time
+	}
+	return v, nil
+}
+
+// FromRequest returns the token of r: the Authorization header's "JWT"
+// credentials, else the jwt query parameter. It returns "" when there is none.
+func FromRequest(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "JWT") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	return r.URL.Query().Get("jwt")
+}
