@@ -17,17 +17,21 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmd/root"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
 // Main runs jwh with the process's arguments and streams and returns the
 // exit status.
 func Main() int {
 	version, _, _ := build.Info()
+	secrets := tenant.NewKeyring(tenant.DefaultKeyringTimeout)
 	f := &cmdutil.Factory{
 		IOStreams: iostreams.System(),
 		Version:   version,
 		Getenv:    os.Getenv,
 		Now:       time.Now,
+		Config:    cmdutil.LoadConfigOnce(os.Getenv),
+		Secrets:   func() tenant.SecretStore { return secrets },
 	}
 	return Run(f, os.Args[1:])
 }
@@ -77,6 +81,10 @@ func ExitCode(err error) int {
 		return exitErr.Code
 	case errors.As(err, &flagErr):
 		return cmdutil.ExitInput
+	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, tenant.ErrNoTenants),
+		errors.Is(err, tenant.ErrAmbiguous), errors.Is(err, tenant.ErrNoSecret),
+		errors.Is(err, tenant.ErrKeyringDown):
+		return cmdutil.ExitCredentials
 	case errors.Is(err, context.Canceled):
 		return cmdutil.ExitInterrupted
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
 // Factory holds the dependencies of the commands. Every field that costs
@@ -16,6 +17,12 @@ type Factory struct {
 	Getenv func(string) string
 	// Now is the clock.
 	Now func() time.Time
+	// Config returns the config file (tenants), loaded once from
+	// tenant.DefaultConfigPath(Getenv); see LoadConfigOnce.
+	Config func() (*tenant.Config, error)
+	// Secrets returns the store of shared secrets: the OS keyring with a
+	// timeout; tests and jwh demo use tenant.NewMemoryStore.
+	Secrets func() tenant.SecretStore
 
 	// Global holds the global flags, set when the root command parses them.
 	Global *GlobalFlags

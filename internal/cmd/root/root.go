@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jwh-cli/jwh/internal/cmd/tenant"
+	"github.com/jwh-cli/jwh/internal/cmd/validate"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 )
 
@@ -53,6 +55,8 @@ and ships a local Jira stand-in (jwh sandbox, jwh demo).`,
 	cmd.AddCommand(
 		newCmdVersion(f),
 		newCmdCompletion(f),
+		tenant.NewCmdTenant(f),
+		validate.NewCmdValidate(f, nil),
 	)
 	return cmd
 }

@@ -1,0 +1,96 @@
+package tenant
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/jwh-cli/jwh/internal/tenant"
+)
+
+func TestNewCmdRemove(t *testing.T) {
+	h := newHarness(t)
+	var got *RemoveOptions
+	if err := runCmd(NewCmdRemove(h.f, func(o *RemoveOptions) error { got = o; return nil }), "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "acme" || got.Secrets == nil || got.Config == nil {
+		t.Errorf("options: %+v", got)
+	}
+	err := runCmd(NewCmdRemove(h.f, func(o *RemoveOptions) error { return nil }), "a", "b")
+	if err == nil || err.Error() != `unexpected argument "b"` || exitCode(err) != 2 {
+		t.Errorf("got %v", err)
+	}
+}
+
+func removeOpts(h *harness, name string) *RemoveOptions {
+	return &RemoveOptions{IO: h.ios, Config: h.config, Secrets: func() tenant.SecretStore { return h.store }, Name: name}
+}
+
+func TestRemoveRun(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t, "beta",
+		tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "k"},
+		tenant.Tenant{Name: "beta", BaseURL: "https://beta.example", AppKey: "k"},
+		tenant.Tenant{Name: "gamma", BaseURL: "https://gamma.example", AppKey: "k"},
+	)
+	if err := removeRun(removeOpts(h, "beta")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := h.saved(t)
+	if len(cfg.Tenants) != 2 || cfg.Default != "" {
+		t.Errorf("config: %+v", cfg)
+	}
+	if _, err := h.store.Get("beta"); !errors.Is(err, tenant.ErrNoSecret) {
+		t.Errorf("secret not deleted: %v", err)
+	}
+	want := "✓ Removed tenant beta\nIt was the default tenant: choose another with 'jwh tenant use NAME'\n"
+	if h.errOut.String() != want || h.out.Len() != 0 {
+		t.Errorf("stderr:\n%s\nwant:\n%s", h.errOut, want)
+	}
+
+	// A tenant with no secret is removed all the same.
+	if err := h.store.Delete("acme"); err != nil {
+		t.Fatal(err)
+	}
+	h.errOut.Reset()
+	if err := removeRun(removeOpts(h, "acme")); err != nil {
+		t.Fatal(err)
+	}
+	if h.errOut.String() != "✓ Removed tenant acme\n" {
+		t.Errorf("stderr: %s", h.errOut)
+	}
+
+	err := removeRun(removeOpts(h, "acme"))
+	if !errors.Is(err, tenant.ErrNotFound) || exitCode(err) != 3 || err.Error() != `no such tenant "acme": configured tenants are gamma` {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestRemoveRunKeyringDown(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "k"})
+	h.store = downStore{}
+	if err := removeRun(removeOpts(h, "acme")); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.saved(t).Tenants) != 0 {
+		t.Error("tenant not removed")
+	}
+	want := `! keyring unavailable: cannot delete the secret of tenant "acme": dbus: no session bus; the secret may remain in the keyring (service jwh, user acme): delete it later with 'secret-tool clear service jwh username acme'` + "\n" +
+		"✓ Removed tenant acme\n"
+	if h.errOut.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", h.errOut, want)
+	}
+}
+
+func TestRemoveRunSaveFailsKeepsTheSecret(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "k"})
+	breakConfig(t, h)
+	if err := removeRun(removeOpts(h, "acme")); err == nil || exitCode(err) != 1 {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := h.store.Get("acme"); err != nil {
+		t.Errorf("secret deleted although the config still names the tenant: %v", err)
+	}
+}

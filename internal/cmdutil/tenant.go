@@ -1,0 +1,60 @@
+package cmdutil
+
+import (
+	"sync"
+
+	"github.com/jwh-cli/jwh/internal/tenant"
+)
+
+// LoadConfigOnce returns a Factory.Config func that loads the config file
+// from tenant.DefaultConfigPath(getenv) on its first call and returns the
+// same *tenant.Config (or error) afterwards, so that every part of one
+// command sees, and saves, the same config.
+func LoadConfigOnce(getenv func(string) string) func() (*tenant.Config, error) {
+	var (
+		once sync.Once
+		cfg  *tenant.Config
+		err  error
+	)
+	return func() (*tenant.Config, error) {
+		once.Do(func() {
+			var path string
+			if path, err = tenant.DefaultConfigPath(getenv); err != nil {
+				return
+			}
+			cfg, err = tenant.LoadConfig(path)
+		})
+		return cfg, err
+	}
+}
+
+// SelectTenant returns the tenant a command works on: --tenant, else
+// JWH_TENANT, else the default tenant, else the only one (see
+// tenant.Config.Select). Errors wrap the tenant package's sentinels.
+func (f *Factory) SelectTenant() (*tenant.Tenant, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	var flagName string
+	if f.Global != nil {
+		flagName = f.Global.Tenant
+	}
+	return cfg.Select(flagName, f.Getenv(tenant.EnvTenant))
+}
+
+// Credentials returns the selected tenant and its shared secret
+// (JWH_SHARED_SECRET, else the keyring). Errors wrap the tenant package's
+// sentinels (ErrNotFound, ErrNoTenants, ErrAmbiguous, ErrNoSecret,
+// ErrKeyringDown), which app.ExitCode maps to exit status 3.
+func (f *Factory) Credentials() (*tenant.Tenant, []byte, error) {
+	t, err := f.SelectTenant()
+	if err != nil {
+		return nil, nil, err
+	}
+	secret, _, err := tenant.LookupSecret(f.Secrets(), f.Getenv, t.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, secret, nil
+}

@@ -1,0 +1,138 @@
+package jira_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwh-cli/jwh/internal/jira"
+)
+
+func TestTimestamp(t *testing.T) {
+	want := time.Date(2019, 6, 1, 12, 42, 30, 0, time.UTC)
+	for _, in := range []string{
+		`1559392950000`,
+		`1559392950000.0`,
+		`"1559392950000"`,
+		`"2019-06-01T12:42:30.000+0000"`,
+		`"2019-06-01T14:42:30.000+0200"`,
+		`"2019-06-01T12:42:30+0000"`,
+		`"2019-06-01T12:42:30Z"`,
+		`"2019-06-01T12:42:30.000Z"`,
+		`"2019-06-01T07:42:30-05:00"`,
+	} {
+		var ts jira.Timestamp
+		if err := json.Unmarshal([]byte(in), &ts); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if !ts.Equal(want) || ts.Location() != time.UTC {
+			t.Errorf("%s = %s, want %s", in, ts.Time, want)
+		}
+	}
+	for _, in := range []string{`null`, `""`} {
+		ts := jira.Timestamp{Time: want}
+		if err := json.Unmarshal([]byte(in), &ts); err != nil || !ts.IsZero() {
+			t.Errorf("%s = %s, %v; want the zero time", in, ts.Time, err)
+		}
+	}
+	for _, in := range []string{`"tomorrow"`, `"2019-06-01"`, `true`, `{}`, `"12:42"`} {
+		var ts jira.Timestamp
+		if err := json.Unmarshal([]byte(in), &ts); err == nil {
+			t.Errorf("%s accepted as %s", in, ts.Time)
+		}
+	}
+}
+
+func TestWebhookJSON(t *testing.T) {
+	for _, exp := range []string{`1559392950000`, `"2019-06-01T12:42:30.000+0000"`} {
+		var w jira.Webhook
+		in := `{"id":10000,"jqlFilter":"project = PRJ","events":["jira:issue_updated"],"expirationDate":` + exp + `,"url":"https://a.example/h"}`
+		if err := json.Unmarshal([]byte(in), &w); err != nil {
+			t.Fatal(err)
+		}
+		if w.ID != 10000 || w.JQLFilter != "project = PRJ" || w.URL != "https://a.example/h" ||
+			!w.Expiration.Equal(time.Date(2019, 6, 1, 12, 42, 30, 0, time.UTC)) {
+			t.Errorf("%s decoded as %+v", in, w)
+		}
+		out, _ := json.Marshal(w)
+		if want := `{"id":10000,"jqlFilter":"project = PRJ","events":["jira:issue_updated"],"expirationDate":"2019-06-01T12:42:30Z","url":"https://a.example/h"}`; string(out) != want {
+			t.Errorf("encoded\n got %s\nwant %s", out, want)
+		}
+	}
+	var f jira.FailedWebhook
+	if err := json.Unmarshal([]byte(`{"id":42,"body":"{}","url":"u","failureTime":1559392950000}`), &f); err != nil || f.ID != "42" {
+		t.Errorf("failed webhook %+v, %v", f, err)
+	}
+}
+
+func TestResolveURL(t *testing.T) {
+	for _, tc := range []struct{ base, ref, want string }{
+		{"https://acme.atlassian.net", "/rest/api/2/webhook", "https://acme.atlassian.net/rest/api/2/webhook"},
+		{"https://acme.atlassian.net", "rest/api/2/webhook", "https://acme.atlassian.net/rest/api/2/webhook"},
+		{"http://127.0.0.1:8080/jira", "/rest/api/2/webhook?startAt=0&maxResults=7", "http://127.0.0.1:8080/jira/rest/api/2/webhook?startAt=0&maxResults=7"},
+		{"http://127.0.0.1:8080/jira/", "rest/api/2/x", "http://127.0.0.1:8080/jira/rest/api/2/x"},
+		{"https://a.example/jira", `/rest/api/2/search?jql=project = "A B"&fields=summary,key`, "https://a.example/jira/rest/api/2/search?jql=project%20=%20%22A%20B%22&fields=summary,key"},
+		{"https://a.example", "/rest/api/2/search?jql=a+b&q=%41%zz&e=é", "https://a.example/rest/api/2/search?jql=a+b&q=%41%25zz&e=%C3%A9"},
+		{"https://a.example", "/rest/api/2/a&b/c d", "https://a.example/rest/api/2/a&b/c%20d"},
+		{"https://a.example", "/rest/api/2/issue/A%2FB", "https://a.example/rest/api/2/issue/A%2FB"},
+		{"https://a.example", "/x?q=#frag", "https://a.example/x?q=%23frag"},
+		{"http://127.0.0.1:9/jira", "http://127.0.0.1:9/jira/rest/api/2/webhook/failed?after=1&maxResults=2", "http://127.0.0.1:9/jira/rest/api/2/webhook/failed?after=1&maxResults=2"},
+		{"https://ACME.atlassian.net", "HTTPS://acme.atlassian.net/rest/api/2/myself#top", "https://ACME.atlassian.net/rest/api/2/myself"},
+	} {
+		base, _ := url.Parse(tc.base)
+		got, err := jira.ResolveURL(base, tc.ref)
+		if err != nil {
+			t.Errorf("ResolveURL(%s, %s): %v", tc.base, tc.ref, err)
+			continue
+		}
+		if got.String() != tc.want {
+			t.Errorf("ResolveURL(%s, %s)\n got %s\nwant %s", tc.base, tc.ref, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ base, ref, msg string }{
+		{"https://a.example/jira", "https://b.example/jira/rest", "is not under the tenant's base URL https://a.example/jira"},
+		{"https://a.example/jira", "https://a.example/jirafoo/rest", "is not under the tenant's base URL"},
+		{"https://a.example/jira", "http://a.example/jira/rest", "is not under the tenant's base URL"},
+		{"https://a.example", "", "empty path"},
+		{"https://a.example", "/x\n", "control characters"},
+	} {
+		base, _ := url.Parse(tc.base)
+		_, err := jira.ResolveURL(base, tc.ref)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("ResolveURL(%s, %q) error %v, want %q", tc.base, tc.ref, err, tc.msg)
+		}
+	}
+}
+
+func TestErrorMessages(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	for _, tc := range []struct {
+		ctype, body string
+		want        []string
+	}{
+		{"", ``, nil},
+		{"application/json", `{"errorMessages":["The clause watchCount is unsupported"],"errors":{}}`, []string{"The clause watchCount is unsupported"}},
+		{"application/json", `{"errorMessages":[],"errors":{"url":"bad","jqlFilter":"unsupported"}}`, []string{"jqlFilter: unsupported", "url: bad"}},
+		{"application/json", `{"message":"Client must be\nauthenticated","status-code":401}`, []string{"Client must be authenticated"}},
+		{"application/json", `{"foo": [1, 2]}`, []string{`{"foo":[1,2]}`}},
+		{"text/html", "<!DOCTYPE html>\n<html><head><title>Oops, you&#39;ve found a dead link\n</title></head></html>", []string{"Oops, you&#39;ve found a dead link"}},
+		{"text/plain", "\n\n  Service down  \nmore", []string{"Service down"}},
+		{"text/plain", long, []string{long[:200] + "..."}},
+		{"application/octet-stream", "\xff\xfe\x00", []string{"[3 bytes of binary data]"}},
+	} {
+		got := jira.ErrorMessages(tc.ctype, []byte(tc.body))
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("ErrorMessages(%q)\n got %q\nwant %q", tc.body, got, tc.want)
+		}
+	}
+}
+
+func TestAPIErrorWithoutMessages(t *testing.T) {
+	e := &jira.APIError{Method: "DELETE", URL: "https://a.example/rest/api/2/webhook", Status: 404}
+	if want := "jira: 404 Not Found for DELETE https://a.example/rest/api/2/webhook"; e.Error() != want {
+		t.Errorf("got %s, want %s", e, want)
+	}
+}

@@ -1,0 +1,226 @@
+package jql
+
+import (
+	"strings"
+)
+
+// Messages shared by several checks.
+const (
+	allowedFields    = "webhook filters can use issueKey, project, issuetype, status, assignee, reporter, issue.property[...] and cf[id]"
+	allowedOperators = "webhook filters can use =, !=, IN and NOT IN"
+)
+
+// Query is a filter that passed Validate: safe to send to Jira and ready to
+// match issues.
+type Query struct {
+	src     string
+	expr    Expr
+	aliases map[string]string
+}
+
+// Validate parses src and checks it against the subset of JQL that Jira
+// accepts in a dynamic webhook's jqlFilter. It returns the query when src is
+// valid, and otherwise every problem: the first syntax error alone, or all
+// the subset violations in source order.
+func Validate(src string) (*Query, ErrorList) {
+	x, err := parse(src)
+	if err != nil {
+		err.locate(src)
+		return nil, ErrorList{err}
+	}
+	c := checker{src: src}
+	c.expr(x)
+	if len(c.errs) > 0 {
+		c.errs.sortAndLocate(src)
+		return nil, c.errs
+	}
+	return &Query{src: src, expr: x, aliases: c.aliases}, nil
+}
+
+// Source returns the filter as given to Validate.
+func (q *Query) Source() string { return q.src }
+
+// Expr returns the syntax tree. Callers must not modify it.
+func (q *Query) Expr() Expr { return q.expr }
+
+// Canonical returns the filter as canonical JQL, with aliases replaced by
+// the fields they stand for: "key = prj-1" becomes "issueKey = prj-1".
+func (q *Query) Canonical() string { return printExpr(q.expr, true) }
+
+// String returns Canonical().
+func (q *Query) String() string { return q.Canonical() }
+
+// Aliases maps each alias the filter uses, in lower case, to the field it
+// stands for: {"key": "issueKey", "type": "issuetype"}. It is empty, never
+// nil, when the filter uses none; the map is the caller's.
+func (q *Query) Aliases() map[string]string {
+	m := make(map[string]string, len(q.aliases))
+	for k, v := range q.aliases {
+		m[k] = v
+	}
+	return m
+}
+
+// checker walks a parsed filter and records every subset violation.
+type checker struct {
+	src     string
+	errs    ErrorList
+	aliases map[string]string
+}
+
+func (c *checker) errorf(s Span, msg string) {
+	c.errs = append(c.errs, &Error{Msg: msg, Offset: s.Start, End: s.Stop})
+}
+
+func (c *checker) expr(e Expr) {
+	switch e := e.(type) {
+	case *BinaryExpr:
+		c.expr(e.X)
+		c.expr(e.Y)
+	case *ParenExpr:
+		c.expr(e.X)
+	case *NotExpr:
+		what, span := "NOT", Span{e.NotPos, e.NotPos + len("NOT")}
+		if c.src[e.NotPos] == '!' {
+			what, span = `"!" (NOT)`, Span{e.NotPos, e.NotPos + 1}
+		}
+		c.errorf(span, "unsupported "+what+": webhook filters cannot negate a clause; use != or NOT IN instead")
+		c.expr(e.X)
+	case *OrderBy:
+		if e.X == nil {
+			c.errorf(Span{0, 0}, "empty filter: a webhook needs a JQL filter, such as project = PRJ")
+		} else {
+			c.expr(e.X)
+		}
+		c.errorf(e.Order, "ORDER BY is not supported in webhook filters: remove it (Jira sends events one at a time, so there is nothing to sort)")
+	case *Clause:
+		c.clause(e)
+	}
+}
+
+func (c *checker) clause(cl *Clause) {
+	f := cl.Field
+	fieldOK := c.field(f)
+	switch cl.Op {
+	case Eq, NotEq, In, NotIn:
+	default:
+		c.errorf(cl.OpSpan, "unsupported operator "+quote(cl.Op.String())+": "+allowedOperators)
+	}
+	switch v := cl.Value.(type) {
+	case *List:
+		if cl.Op == Eq || cl.Op == NotEq {
+			instead := "IN"
+			if cl.Op == NotEq {
+				instead = "NOT IN"
+			}
+			c.errorf(v.Span, quote(cl.Op.String())+" takes a single value: use "+instead+" for a list")
+		}
+		for _, it := range v.Items {
+			c.operand(f, fieldOK, it)
+		}
+	case nil:
+	default:
+		c.operand(f, fieldOK, v)
+	}
+}
+
+// field checks a field name and records the alias it uses. It reports
+// whether the field is supported, so that its values can be checked.
+func (c *checker) field(f *Field) bool {
+	if f.Arg != "" {
+		switch f.Name {
+		case "cf":
+			ok := true
+			if !isDigits(f.Arg) {
+				c.errorf(f.ArgSpan, "custom field id must be a number, as in cf[10014]; found "+quote(f.Arg))
+				ok = false
+			}
+			if len(f.Path) > 0 {
+				c.errorf(Span{f.ArgSpan.Stop + 1, f.Stop}, "a custom field takes no path: remove "+quote(c.src[f.ArgSpan.Stop+1:f.Stop]))
+				ok = false
+			}
+			return ok
+		case "issue.property":
+			return true
+		}
+		c.errorf(f.Span, "unsupported field "+quote(f.String())+": "+allowedFields)
+		return false
+	}
+	switch f.Name {
+	case "issueKey", "project", "issuetype", "status", "assignee", "reporter":
+		return true
+	case "key", "issue", "type":
+		if c.aliases == nil {
+			c.aliases = make(map[string]string, 1)
+		}
+		c.aliases[f.Name] = aliases[f.Name]
+		return true
+	}
+	lower := strings.ToLower(f.Name)
+	switch {
+	case lower == "cf":
+		c.errorf(f.Span, "cf needs a custom field id in brackets, as in cf[10014]")
+	case lower == "issue.property":
+		c.errorf(f.Span, "issue.property needs a property key in brackets, as in issue.property[my-key].path")
+	case strings.HasPrefix(lower, "customfield_") && isDigits(lower[len("customfield_"):]):
+		c.errorf(f.Span, "unsupported field "+quote(f.Name)+": write custom fields as cf["+lower[len("customfield_"):]+"]")
+	case lower == "epic link":
+		c.errorf(f.Span, "unsupported field "+quote(f.Name)+": write the Epic Link field as cf[ID] with its numeric id, as in cf[10014]")
+	default:
+		c.errorf(f.Span, "unsupported field "+quote(f.Name)+": "+allowedFields)
+	}
+	return false
+}
+
+// operand checks one value of a clause whose field is f (supported when
+// fieldOK).
+func (c *checker) operand(f *Field, fieldOK bool, o Operand) {
+	switch o := o.(type) {
+	case *Func:
+		c.errorf(o.Span, "unsupported function "+quote(o.Name+"()")+": webhook filters compare with literal values, such as a key or an account id")
+	case *Empty:
+		word := "EMPTY"
+		if o.Null {
+			word = "NULL"
+		}
+		c.errorf(o.Span, word+" is not supported in webhook filters: they cannot match a field that has no value")
+	case *Value:
+		switch {
+		case o.Text == "":
+			c.errorf(o.Span, "empty value: compare with a value, such as PRJ")
+		case fieldOK && f.Arg == "" && (f.Name == "issueKey" || aliases[f.Name] == "issueKey") && !isIssueKeyOrID(o.Text):
+			c.errorf(o.Span, "invalid issue key "+quote(o.Text)+": expected a key such as PRJ-123, or a numeric issue id")
+		}
+	}
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isIssueKeyOrID reports whether s is a numeric issue id or an issue key: a
+// project key (a letter, then letters, digits or underscores), a hyphen and
+// a number. Jira compares keys without regard to case.
+func isIssueKeyOrID(s string) bool {
+	if isDigits(s) {
+		return true
+	}
+	dash := strings.LastIndexByte(s, '-')
+	if dash < 1 || !isDigits(s[dash+1:]) || !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < dash; i++ {
+		if c := s[i]; !isLetter(c) && !('0' <= c && c <= '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

@@ -1,0 +1,66 @@
+package jql
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// goldenTests are filters whose rendered errors (message, source line and
+// carets) are pinned in testdata/errors/<name>.golden.
+var goldenTests = []struct{ name, src string }{
+	{"unsupported-field", `project = PRJ AND priority = High`},
+	{"every-violation", `priority = High AND labels ~ x OR assignee = currentUser() ORDER BY key`},
+	{"multi-line", "project = PRJ\n  AND priority = High\n  AND status IS EMPTY"},
+	{"tabs", "project = PRJ\n\tAND\tsummary ~ x"},
+	{"unicode", `status = "déjà vu" AND prïority = 1`},
+	{"not-prefix", `NOT (project = PRJ OR !status = Done)`},
+	{"custom-field", `cf[abc] = 1 OR cf[10014].path = 2 OR customfield_10014 = PRJ-1`},
+	{"issue-key", `key in (PRJ-1, PRJ, "10 01")`},
+	{"list-for-equals", `project = (PRJ, OPS)`},
+	{"empty", ``},
+	{"order-by-only", `ORDER BY key DESC`},
+	{"unclosed-paren", `(project = PRJ OR status = Done`},
+	{"unclosed-quote", `project = PRJ AND status = "In Progress`},
+	{"trailing-and", `project = PRJ AND`},
+	{"missing-value", "project = PRJ AND status =\n"},
+	{"in-without-list", `project in PRJ, OPS`},
+	{"empty-list", `project in ()`},
+	{"stray-comma", `project in (PRJ,,OPS)`},
+	{"missing-and", `project = PRJ status = Done`},
+	{"bad-escape", `status = "50\% done"`},
+	{"reserved-character", `reporter = jane@example.com`},
+	{"crlf", "project = PRJ\r\nAND priority = 1\r\n"},
+}
+
+func TestGoldenErrors(t *testing.T) {
+	for _, tt := range goldenTests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, list := Validate(tt.src)
+			if q != nil {
+				t.Fatalf("Validate(%q) is valid; golden cases must fail", tt.src)
+			}
+			got := "-- filter --\n" + tt.src + "\n-- errors --\n" + list.Render(tt.src)
+			path := filepath.Join("testdata", "errors", tt.name+".golden")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs (run go test -update if the change is right)\n--- got\n%s--- want\n%s", path, got, want)
+			}
+		})
+	}
+}

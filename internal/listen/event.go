@@ -1,0 +1,114 @@
+package listen
+
+import (
+	"net"
+	"net/http"
+	"time"
+)
+
+// An Event is something the listener reports: *Ready, *Delivery, *Rejected,
+// *Duplicate, *Forwarded or *Error. Events are delivered to Config.OnEvent
+// synchronously, from the goroutine that handles the request, before Jira
+// is answered: once a delivery has been answered, its events have been
+// handled.
+type Event interface{ event() }
+
+// Ready says that the listener accepts connections. Serve sends it once.
+type Ready struct {
+	Addr     net.Addr // the address listened on (the port is known even for :0)
+	URL      string   // http://ADDR/PATH: what a tunnel must reach
+	Path     string   // the path deliveries are accepted on
+	BasePath string   // the path the qsh is computed relative to
+	Verify   bool     // false with NoVerify
+	// ForwardTo is the URL deliveries are forwarded to, or "".
+	ForwardTo string
+}
+
+// Delivery is a delivery that was accepted: verified (or NoVerify), a JSON
+// object, and not seen before. With forwarding, a *Forwarded follows it.
+type Delivery struct {
+	Time       time.Time
+	Method     string
+	RequestURI string      // path and query as received
+	Header     http.Header // as received, Authorization included: redact it before printing
+	// Body is the payload exactly as received. Print and forward these
+	// bytes; never re-encode them.
+	Body       []byte
+	Identifier string // X-Atlassian-Webhook-Identifier, or ""
+	Retry      int    // X-Atlassian-Webhook-Retry; 0 on the first attempt
+	Meta       Meta
+
+	Verified bool
+	Issuer   string // the JWT's iss (the tenant's client key) when verified
+	Tenant   string // the name of the tenant whose secret verified it
+	// ForwardTo is the URL the delivery is being forwarded to, or "".
+	ForwardTo string
+}
+
+// What a request was refused for, in Rejected.Check, besides the JWT
+// checks of connectjwt (missing, malformed, alg, iss, signature, exp, iat,
+// qsh).
+const (
+	CheckPath   = "path"   // 404: not the listener's path
+	CheckMethod = "method" // 405: not a POST
+	CheckSize   = "size"   // 413: larger than MaxBody
+	CheckBody   = "body"   // 400: empty, not JSON, or not a JSON object
+)
+
+// Rejected is a request answered with an error status: 401 when the JWT
+// failed a check, 400, 404, 405 or 413 when the request is not a delivery.
+type Rejected struct {
+	Time       time.Time
+	Method     string
+	RequestURI string
+	Identifier string
+	Retry      int
+	Status     int    // the status Jira was answered with
+	Check      string // which check failed: a connectjwt.Check or one of the Check* constants
+	Reason     string // why, for a person
+	// Meta is what could be read from the body, for a 401; zero otherwise.
+	Meta Meta
+}
+
+// Duplicate is a delivery whose identifier was already accepted: a retry of
+// a delivery that had succeeded. It is answered 200 and not forwarded.
+type Duplicate struct {
+	Time       time.Time
+	Identifier string
+	Retry      int
+	Meta       Meta
+	Verified   bool
+	Tenant     string
+	FirstSeen  time.Time // when the identifier was first accepted
+}
+
+// Forwarded is the outcome of forwarding a delivery to the local app.
+type Forwarded struct {
+	Time       time.Time
+	Identifier string
+	URL        string        // where the delivery was sent
+	Status     int           // the app's status code; 0 when it did not answer
+	Answered   int           // the status Jira was answered with: Status, or 502
+	Latency    time.Duration // from sending the request to reading the reply
+	// Body is the start of the app's reply (at most MaxForwardReplyShown
+	// bytes), worth showing when Status is not 2xx.
+	Body []byte
+	Err  error // why the app did not answer
+}
+
+// OK reports whether the app answered with a 2xx status.
+func (f *Forwarded) OK() bool { return f.Err == nil && f.Status >= 200 && f.Status < 300 }
+
+// Error reports a failure that has no answer to go with it: a request
+// whose body could not be read, or an error of the HTTP server.
+type Error struct {
+	Time time.Time
+	Err  error
+}
+
+func (*Ready) event()     {}
+func (*Delivery) event()  {}
+func (*Rejected) event()  {}
+func (*Duplicate) event() {}
+func (*Forwarded) event() {}
+func (*Error) event()     {}

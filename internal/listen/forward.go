@@ -1,0 +1,119 @@
+package listen
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// newForwardClient returns the client that forwards deliveries: bounded in
+// time, not following redirects (Jira does not; a 3xx is relayed as the
+// failure it is to Jira), and keeping enough idle connections to the local
+// app for bursts of concurrent deliveries.
+func newForwardClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.DisableCompression = true // relay the reply as the app sent it
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{
+		Transport: t,
+		Timeout:   timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// forwardURL returns where a delivery that arrived at u is forwarded.
+func (s *Server) forwardURL(u *url.URL) string {
+	t := *s.cfg.ForwardTo
+	if t.Path == "" && t.RawPath == "" {
+		t.Path, t.RawPath = u.Path, u.RawPath
+		t.RawQuery = u.RawQuery
+	} else if t.RawQuery == "" {
+		t.RawQuery = u.RawQuery
+	}
+	return t.String()
+}
+
+// hopByHop are the headers that belong to one connection (RFC 9110
+// section 7.6.1) and are not forwarded.
+var hopByHop = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// forwardHeader copies h without its hop-by-hop headers.
+func forwardHeader(h http.Header) http.Header {
+	out := h.Clone()
+	for _, c := range h.Values("Connection") {
+		for _, name := range strings.Split(c, ",") {
+			if name = textproto.TrimString(name); name != "" {
+				out.Del(name)
+			}
+		}
+	}
+	for _, name := range hopByHop {
+		out.Del(name)
+	}
+	return out
+}
+
+// forward sends the delivery to target with its body and headers
+// unchanged, answers Jira with the app's status and reply (502 when the
+// app does not answer), reports a *Forwarded and returns the status Jira
+// got.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, target string, body []byte, id string) int {
+	s.forwarded.Add(1)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ForwardTimeout)
+	defer cancel()
+	ev := &Forwarded{Identifier: id, URL: target}
+	req, err := http.NewRequestWithContext(ctx, r.Method, target, bytes.NewReader(body))
+	if err == nil {
+		req.Header = forwardHeader(r.Header)
+		req.ContentLength = int64(len(body))
+		start := time.Now()
+		var resp *http.Response
+		resp, err = s.client.Do(req)
+		if err == nil {
+			var reply []byte
+			reply, err = io.ReadAll(io.LimitReader(resp.Body, maxForwardReply))
+			resp.Body.Close()
+			ev.Latency = time.Since(start)
+			if err == nil {
+				ev.Status, ev.Answered = resp.StatusCode, resp.StatusCode
+				ev.Body = bytes.Clone(reply[:min(len(reply), MaxForwardReplyShown)])
+				ev.Time = s.now()
+				if !ev.OK() {
+					s.forwardFailed.Add(1)
+				}
+				s.cfg.OnEvent(ev)
+				for _, name := range []string{"Content-Type", "Content-Encoding"} {
+					if v := resp.Header.Get(name); v != "" {
+						w.Header().Set(name, v)
+					}
+				}
+				w.WriteHeader(resp.StatusCode)
+				w.Write(reply)
+				return resp.StatusCode
+			}
+			err = fmt.Errorf("reading the reply: %w", err)
+		} else {
+			ev.Latency = time.Since(start)
+		}
+	}
+	ev.Time = s.now()
+	ev.Answered = http.StatusBadGateway
+	ev.Err = err
+	s.forwardFailed.Add(1)
+	s.cfg.OnEvent(ev)
+	http.Error(w, "the local app did not answer: "+err.Error(), http.StatusBadGateway)
+	return http.StatusBadGateway
+}

@@ -1,0 +1,338 @@
+// Package sandbox is the project's one stand-in for Jira Cloud: an
+// http.Handler that serves Jira's dynamic-webhook API (register, list,
+// delete, refresh, failed deliveries) and GET /rest/api/2/myself for several
+// tenants at once, each under its own context path, checking every Connect
+// JWT and its qsh exactly as Jira does and enforcing Jira's limits (100
+// webhooks per app and tenant, one callback URL, the supported events, the
+// JQL subset of internal/jql). It backs jwh sandbox, jwh demo and the tests
+// of every client package, which run it on loopback with Listen.
+//
+// Options make it misbehave on purpose for those tests: a fixed clock,
+// latency, leading 429s with Retry-After, random 503s, short pages, and
+// expiration dates in either of Jira's two forms. Requests returns a log of
+// every request with the outcome of its JWT check, so tests can assert
+// request economy. Open keeps the state in a file across restarts.
+//
+// The sandbox does not send deliveries itself; it keeps what a delivery
+// engine needs: each webhook's events and parsed filter (Tenant.Webhooks,
+// Webhook.Matches), the tenant's callback URL and keys, and
+// Tenant.RecordFailedDelivery for deliveries that gave up. docs/sandbox.md
+// describes what it emulates and what it does not.
+package sandbox
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jwh-cli/jwh/internal/connectjwt"
+)
+
+// Jira's limits and defaults, as the sandbox enforces them.
+const (
+	// MaxWebhooks is how many webhooks one app may have on one tenant.
+	MaxWebhooks = 100
+	// Lifetime is how long a webhook lives after registration or refresh.
+	Lifetime = 30 * 24 * time.Hour
+	// Leeway is the clock skew allowed on a JWT's exp and iat.
+	Leeway = 30 * time.Second
+	// DefaultPageCap is the most items a page holds unless Options.PageCap
+	// says otherwise; it is also the default maxResults.
+	DefaultPageCap = 100
+	// FailedRetention is how long failed deliveries stay listed.
+	FailedRetention = 72 * time.Hour
+	// DefaultAppKey is the app key of tenants added without one.
+	DefaultAppKey = "jwh-sandbox-app"
+	// maxLogged is how many requests the log keeps; older ones are dropped.
+	maxLogged = 10000
+	// maxBody is the largest request body the sandbox reads.
+	maxBody = 1 << 20
+)
+
+// Options change how a Server behaves, mostly for tests. The zero value
+// behaves like Jira on a good day.
+type Options struct {
+	// Clock is the time source for JWT checks, expiry dates, failure
+	// retention and the request log; nil means time.Now.
+	Clock func() time.Time
+	// PageCap is the most items a page of webhooks or failed deliveries
+	// holds, whatever maxResults asks for; 0 means DefaultPageCap.
+	PageCap int
+	// ExpirationAsString makes expirationDate a string such as
+	// "2019-06-01T12:42:30.000+0000" (as in Jira's published examples)
+	// instead of epoch milliseconds (as in its schema).
+	ExpirationAsString bool
+	// Latency delays every response.
+	Latency time.Duration
+	// Leading429 answers the first Leading429 requests of each tenant whose
+	// JWT verified with 429 Too Many Requests.
+	Leading429 int
+	// RetryAfter is the Retry-After of 429 and 503 answers, sent in whole
+	// seconds rounded up (so 0 sends "Retry-After: 0").
+	RetryAfter time.Duration
+	// Rate503 is the probability that a request whose JWT verified (and
+	// that was not answered 429) is answered 503 Service Unavailable.
+	Rate503 float64
+	// Seed seeds the random source of Rate503, so runs repeat.
+	Seed uint64
+	// FailedAfterParam is the name of the cursor parameter of GET
+	// /rest/api/2/webhook/failed, used in its next URLs; "" means "after".
+	// Jira's name has varied: clients must follow next as given.
+	FailedAfterParam string
+}
+
+// Request is one request as the sandbox saw it.
+type Request struct {
+	Time     time.Time // on the server's clock
+	Tenant   string    // "" when no tenant serves the path
+	Method   string
+	Path     string // escaped, including the tenant's context path
+	RawQuery string
+	Status   int
+	// Verified reports whether the request's JWT passed every check.
+	Verified bool
+	// Check and Reason say which JWT check failed and why; both are empty
+	// when the JWT verified or was not checked (no tenant at the path).
+	Check  connectjwt.Check
+	Reason string
+}
+
+// Server is the sandbox: an http.Handler serving any number of tenants.
+// It is safe for concurrent use.
+type Server struct {
+	opts      Options
+	now       func() time.Time
+	pageCap   int
+	afterName string
+	statePath string // "" unless opened with Open
+
+	mu      sync.Mutex
+	tenants []*Tenant // sorted by name
+	nextID  int64
+	rng     *rand.Rand
+	log     []Request
+	url     string // root URL while listening, "" otherwise
+}
+
+// New returns an empty in-memory sandbox. Add tenants with AddTenant.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, now: opts.Clock, pageCap: opts.PageCap, afterName: opts.FailedAfterParam, nextID: 1000}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.pageCap <= 0 {
+		s.pageCap = DefaultPageCap
+	}
+	if s.afterName == "" {
+		s.afterName = "after"
+	}
+	s.rng = rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
+	return s
+}
+
+// Now returns the time on the server's clock.
+func (s *Server) Now() time.Time { return s.now() }
+
+// URL returns the server's root URL, such as "http://127.0.0.1:41234",
+// while it listens, and "" otherwise.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Tenant returns the tenant called name.
+func (s *Server) Tenant(name string) (*Tenant, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tenants {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// Tenants returns every tenant, sorted by name.
+func (s *Server) Tenants() []*Tenant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.tenants)
+}
+
+// Requests returns a copy of the request log, oldest first. The log keeps
+// the most recent 10000 requests.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// ResetRequests empties the request log.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = nil
+}
+
+// routeLocked finds the tenant whose context path is the longest
+// whole-segment prefix of the escaped path, and the path relative to it in
+// canonical form. A tenant at the root serves every path no other claims.
+func (s *Server) routeLocked(escapedPath string) (*Tenant, string) {
+	var best *Tenant
+	for _, t := range s.tenants {
+		b := t.basePath
+		if b != "" && escapedPath != b && !hasSegmentPrefix(escapedPath, b) {
+			continue
+		}
+		if best == nil || len(b) > len(best.basePath) {
+			best = t
+		}
+	}
+	if best == nil {
+		return nil, ""
+	}
+	return best, connectjwt.CanonicalPath(escapedPath, best.basePath)
+}
+
+func hasSegmentPrefix(p, base string) bool {
+	return len(p) > len(base) && p[:len(base)] == base && p[len(base)] == '/'
+}
+
+// response is what a handler decided to answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// ServeHTTP answers one request: it finds the tenant by path, verifies the
+// JWT against it (401 on failure), applies the tenant's denial and the
+// 429/503 options, then serves the endpoint. Every request is logged before
+// its response is written.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	rec := Request{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery}
+	resp := s.serve(r, &rec)
+	rec.Status = resp.status
+	s.mu.Lock()
+	if len(s.log) >= maxLogged {
+		s.log = slices.Delete(s.log, 0, len(s.log)-maxLogged+1)
+	}
+	s.log = append(s.log, rec)
+	s.mu.Unlock()
+
+	if d := s.opts.Latency; d > 0 {
+		timer := time.NewTimer(d)
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			timer.Stop()
+			return
+		}
+	}
+	h := w.Header()
+	for k, v := range resp.header {
+		h[k] = v
+	}
+	if resp.body != nil {
+		h.Set("Content-Type", "application/json;charset=UTF-8")
+		h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	}
+	w.WriteHeader(resp.status)
+	if resp.body != nil {
+		w.Write(resp.body) //nolint:errcheck // the client may have gone; nothing to do
+	}
+}
+
+func (s *Server) serve(r *http.Request, rec *Request) response {
+	s.mu.Lock()
+	t, rest := s.routeLocked(rec.Path)
+	s.mu.Unlock()
+	if t == nil {
+		return jiraError(http.StatusNotFound, "No sandbox tenant serves "+rec.Path+": tenants are at "+s.contextPaths())
+	}
+	rec.Tenant = t.name
+
+	var iss string
+	_, err := connectjwt.Verify(connectjwt.FromRequest(r), connectjwt.VerifyOptions{
+		Method:   r.Method,
+		URL:      r.URL,
+		BasePath: t.basePath,
+		Secret: func(got string) ([]byte, bool) {
+			iss = got
+			if got != t.appKey {
+				return nil, false
+			}
+			return []byte(t.secret), true
+		},
+		Leeway: Leeway,
+		Now:    s.now,
+	})
+	if err != nil {
+		reason := err.Error()
+		check := connectjwt.Check("")
+		if ve, ok := err.(*connectjwt.VerifyError); ok {
+			check = ve.Check
+			if check == connectjwt.CheckIssuer && iss != "" {
+				reason = fmt.Sprintf("unknown issuer %q: the app installed on this tenant has the key %q", iss, t.appKey)
+			}
+		}
+		rec.Check, rec.Reason = check, reason
+		resp := jiraError(http.StatusUnauthorized, "JWT verification failed: "+reason)
+		resp.header = http.Header{"Www-Authenticate": {`JWT realm="` + t.name + `"`}}
+		return resp
+	}
+	rec.Verified = true
+
+	s.mu.Lock()
+	denied := t.denied
+	t.verified++
+	throttle := t.verified <= s.opts.Leading429
+	unavailable := !throttle && s.opts.Rate503 > 0 && s.rng.Float64() < s.opts.Rate503
+	s.mu.Unlock()
+	switch {
+	case denied == http.StatusUnauthorized:
+		return jiraError(denied, "Client must be authenticated to access this resource.")
+	case denied == http.StatusForbidden:
+		return jiraError(denied, "The app is not allowed to access this resource on this tenant.")
+	case throttle:
+		resp := jiraError(http.StatusTooManyRequests, "Rate limit exceeded.")
+		resp.header = http.Header{"Retry-After": {s.retryAfter()}}
+		return resp
+	case unavailable:
+		resp := jiraError(http.StatusServiceUnavailable, "Service unavailable: try again later.")
+		resp.header = http.Header{"Retry-After": {s.retryAfter()}}
+		return resp
+	}
+	return s.endpoint(r, t, rest)
+}
+
+func (s *Server) retryAfter() string {
+	return strconv.FormatInt(int64(math.Ceil(s.opts.RetryAfter.Seconds())), 10)
+}
+
+func (s *Server) contextPaths() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.tenants) == 0 {
+		return "(none: the sandbox has no tenants)"
+	}
+	var out string
+	for i, t := range s.tenants {
+		if i > 0 {
+			out += ", "
+		}
+		p := t.basePath
+		if p == "" {
+			p = "/"
+		}
+		out += p
+	}
+	return out
+}

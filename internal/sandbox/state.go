@@ -1,0 +1,237 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// ErrCorruptState is wrapped by the error of Open when the state file
+// cannot be read back. The file is left as it is.
+var ErrCorruptState = errors.New("corrupt sandbox state file")
+
+// stateVersion is the version of the state file format.
+const stateVersion = 1
+
+// The state file: every tenant with its keys and shared secret (the file is
+// the sandbox's own secret store, hence mode 0600), webhooks, failed
+// deliveries and the next webhook id.
+type stateFile struct {
+	Version       int           `json:"version"`
+	NextWebhookID int64         `json:"nextWebhookId"`
+	Tenants       []tenantState `json:"tenants"`
+}
+
+type tenantState struct {
+	Name             string         `json:"name"`
+	AppKey           string         `json:"appKey"`
+	ClientKey        string         `json:"clientKey"`
+	SharedSecret     string         `json:"sharedSecret"`
+	BasePath         string         `json:"basePath"` // "/" for the root
+	CallbackURL      string         `json:"callbackUrl,omitempty"`
+	Webhooks         []webhookState `json:"webhooks"`
+	FailedDeliveries []failedState  `json:"failedDeliveries,omitempty"`
+}
+
+type webhookState struct {
+	ID                      int64     `json:"id"`
+	JQLFilter               string    `json:"jqlFilter"`
+	Events                  []string  `json:"events"`
+	FieldIDsFilter          []string  `json:"fieldIdsFilter,omitempty"`
+	IssuePropertyKeysFilter []string  `json:"issuePropertyKeysFilter,omitempty"`
+	ExpirationDate          time.Time `json:"expirationDate"`
+}
+
+type failedState struct {
+	ID          string    `json:"id"`
+	Body        string    `json:"body"`
+	URL         string    `json:"url"`
+	FailureTime time.Time `json:"failureTime"`
+}
+
+// Open returns a sandbox whose state lives in the file at path: the state
+// is read from it when it exists, and the file is rewritten after every
+// change (a registration, deletion or refresh, a new tenant, a recorded
+// failure), atomically and with mode 0600. A change that cannot be saved is
+// undone and reported: as a 500 answer to a request, as the error of
+// AddTenant or RecordFailedDelivery. A file that cannot be read back is an
+// error wrapping ErrCorruptState and is never overwritten.
+func Open(path string, opts Options) (*Server, error) {
+	s := New(opts)
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.statePath = path
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.persistLocked(); err != nil {
+			return nil, err
+		}
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("sandbox: reading the state file: %w", err)
+	}
+	if err := s.loadState(b); err != nil {
+		return nil, fmt.Errorf("sandbox: %w %s: %v: fix it, or move it away to start with an empty sandbox", ErrCorruptState, path, err)
+	}
+	s.statePath = path
+	return s, nil
+}
+
+// SaveState writes the sandbox's state, shared secrets included, to the
+// file at path, atomically and with mode 0600. Open reads it back.
+func (s *Server) SaveState(path string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return writeState(path, s.encodeLocked())
+}
+
+// persistLocked saves the state when the server was opened on a file.
+func (s *Server) persistLocked() error {
+	if s.statePath == "" {
+		return nil
+	}
+	return writeState(s.statePath, s.encodeLocked())
+}
+
+func (s *Server) encodeLocked() []byte {
+	st := stateFile{Version: stateVersion, NextWebhookID: s.nextID, Tenants: make([]tenantState, 0, len(s.tenants))}
+	for _, t := range s.tenants {
+		ts := tenantState{
+			Name: t.name, AppKey: t.appKey, ClientKey: t.clientKey, SharedSecret: t.secret,
+			BasePath: displayPath(t.basePath), CallbackURL: t.callback, Webhooks: make([]webhookState, 0, len(t.webhooks)),
+		}
+		for _, w := range t.webhooks {
+			ts.Webhooks = append(ts.Webhooks, webhookState{w.ID, w.JQL, w.Events, w.FieldIDs, w.PropertyKeys, w.ExpiresAt})
+		}
+		for _, f := range t.failed {
+			ts.FailedDeliveries = append(ts.FailedDeliveries, failedState(f))
+		}
+		st.Tenants = append(st.Tenants, ts)
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: encoding the state: %v", err)) // plain types only
+	}
+	return append(b, '\n')
+}
+
+// writeState replaces the file at path with data: a temporary file in the
+// same directory, synced, then renamed over it.
+func writeState(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("sandbox: saving the state: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("sandbox: saving the state to %s: %w", path, err)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil { // make the rename durable where the OS allows it
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// loadState fills an empty server from a state file, checking everything
+// that the server relies on.
+func (s *Server) loadState(b []byte) error {
+	var st stateFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the state")
+	}
+	if st.Version != stateVersion {
+		return fmt.Errorf("version %d, expected %d", st.Version, stateVersion)
+	}
+	if st.NextWebhookID < 1000 {
+		return fmt.Errorf("nextWebhookId %d is below 1000", st.NextWebhookID)
+	}
+	s.nextID = st.NextWebhookID
+	for _, ts := range st.Tenants {
+		if ts.AppKey == "" || ts.ClientKey == "" || ts.SharedSecret == "" || ts.BasePath == "" {
+			return fmt.Errorf("tenant %q: appKey, clientKey, sharedSecret and basePath are required", ts.Name)
+		}
+		t, err := s.newTenant(TenantConfig{Name: ts.Name, AppKey: ts.AppKey, ClientKey: ts.ClientKey, Secret: ts.SharedSecret, BasePath: ts.BasePath})
+		if err != nil {
+			return err
+		}
+		if err := s.checkUniqueLocked(t); err != nil {
+			return err
+		}
+		if len(ts.Webhooks) > MaxWebhooks {
+			return fmt.Errorf("tenant %q: %d webhooks, more than %d", ts.Name, len(ts.Webhooks), MaxWebhooks)
+		}
+		if len(ts.Webhooks) > 0 && ts.CallbackURL == "" {
+			return fmt.Errorf("tenant %q: webhooks but no callbackUrl", ts.Name)
+		}
+		if len(ts.Webhooks) > 0 {
+			t.callback = ts.CallbackURL
+		}
+		for i, ws := range ts.Webhooks {
+			jqlFilter := ws.JQLFilter
+			w, errs := checkWebhook(ws.Events, &jqlFilter, ws.FieldIDsFilter, ws.IssuePropertyKeysFilter)
+			switch {
+			case errs != nil:
+				return fmt.Errorf("tenant %q: webhook %d: %s", ts.Name, ws.ID, errs[0])
+			case ws.ID < 1000 || ws.ID >= st.NextWebhookID:
+				return fmt.Errorf("tenant %q: webhook id %d is outside [1000, nextWebhookId)", ts.Name, ws.ID)
+			case i > 0 && ws.ID <= ts.Webhooks[i-1].ID:
+				return fmt.Errorf("tenant %q: webhook ids are not in increasing order at %d", ts.Name, ws.ID)
+			case ws.ExpirationDate.IsZero():
+				return fmt.Errorf("tenant %q: webhook %d has no expirationDate", ts.Name, ws.ID)
+			}
+			w.ID, w.URL, w.ExpiresAt = ws.ID, t.callback, ws.ExpirationDate
+			t.webhooks = append(t.webhooks, w)
+		}
+		for _, f := range ts.FailedDeliveries {
+			t.failed = append(t.failed, FailedDelivery(f))
+		}
+		slices.SortStableFunc(t.failed, func(a, b FailedDelivery) int { return a.FailureTime.Compare(b.FailureTime) })
+		s.insertLocked(t)
+	}
+	ids := map[int64]string{}
+	for _, t := range s.tenants {
+		for _, w := range t.webhooks {
+			if other, dup := ids[w.ID]; dup {
+				return fmt.Errorf("webhook id %d is used by tenants %q and %q", w.ID, other, t.name)
+			}
+			ids[w.ID] = t.name
+		}
+	}
+	return nil
+}

@@ -1,0 +1,270 @@
+package tenant
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// maxConfigSize bounds the config file; a real one is a few kilobytes.
+const maxConfigSize = 4 << 20
+
+// DefaultConfigPath returns the path of the config file: $JWH_CONFIG when
+// set, else jwh/config.json under os.UserConfigDir ($XDG_CONFIG_HOME or
+// ~/.config on Linux).
+func DefaultConfigPath(getenv func(string) string) (string, error) {
+	if p := getenv(EnvConfig); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot locate the config directory (%v): set %s to the path of jwh's config file", err, EnvConfig)
+	}
+	return filepath.Join(dir, "jwh", "config.json"), nil
+}
+
+// Config is the config file: the tenants and which one is the default. It
+// never holds a shared secret. The zero value of an unsaved Config has no
+// path; use LoadConfig.
+type Config struct {
+	// Default is the name of the default tenant, or empty.
+	Default string `json:"default,omitempty"`
+	// Tenants are kept sorted by name.
+	Tenants []Tenant `json:"tenants"`
+
+	path string
+}
+
+// LoadConfig reads the config file at path. A missing file is an empty
+// config (saved there by Save); a file that cannot be read or parsed is an
+// error naming the path, so that a damaged config is never silently
+// replaced by an empty one.
+func LoadConfig(path string) (*Config, error) {
+	if path == "" {
+		return nil, errors.New("no config file path")
+	}
+	c := &Config{path: path}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxConfigSize+1)); err != nil {
+		return nil, fmt.Errorf("read config file %s: %w", path, err)
+	}
+	if buf.Len() > maxConfigSize {
+		return nil, fmt.Errorf("config file %s is larger than %d bytes: fix or remove it", path, maxConfigSize)
+	}
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		return c, nil
+	}
+	if err := json.Unmarshal(buf.Bytes(), c); err != nil {
+		return nil, fmt.Errorf("config file %s is damaged (%v): fix or remove it", path, err)
+	}
+	seen := make(map[string]bool, len(c.Tenants))
+	for i, t := range c.Tenants {
+		if t.Name == "" {
+			return nil, fmt.Errorf("config file %s is damaged (tenant %d has no name): fix or remove it", path, i+1)
+		}
+		if seen[t.Name] {
+			return nil, fmt.Errorf("config file %s is damaged (tenant %q appears twice): fix or remove it", path, t.Name)
+		}
+		seen[t.Name] = true
+	}
+	c.sort()
+	return c, nil
+}
+
+// Path returns the path the config is read from and saved to.
+func (c *Config) Path() string { return c.path }
+
+// Save writes the config atomically: to a temporary file in the same
+// directory, synced, then renamed over the config file. The file has mode
+// 0600; a directory it creates has mode 0700.
+func (c *Config) Save() error {
+	if c.path == "" {
+		return errors.New("save config: no path (use LoadConfig)")
+	}
+	c.sort()
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(c.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(c.path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	tmpName := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := os.Rename(tmpName, c.path); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	ok = true
+	// Make the rename durable; not every file system supports syncing a
+	// directory, and the data is already safe in the file.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (c *Config) sort() {
+	slices.SortFunc(c.Tenants, func(a, b Tenant) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// Names returns the tenant names in order.
+func (c *Config) Names() []string {
+	names := make([]string, len(c.Tenants))
+	for i, t := range c.Tenants {
+		names[i] = t.Name
+	}
+	return names
+}
+
+func (c *Config) index(name string) int {
+	return slices.IndexFunc(c.Tenants, func(t Tenant) bool { return t.Name == name })
+}
+
+// Get returns a copy of the tenant called name, or an error wrapping
+// ErrNotFound that lists the configured tenants.
+func (c *Config) Get(name string) (*Tenant, error) {
+	i := c.index(name)
+	if i < 0 {
+		return nil, c.notFound(name, "")
+	}
+	t := c.Tenants[i]
+	return &t, nil
+}
+
+func (c *Config) notFound(name, via string) error {
+	if via != "" {
+		via = " (" + via + ")"
+	}
+	if len(c.Tenants) == 0 {
+		return fmt.Errorf("%w %q%s: no tenants are configured; add one with 'jwh tenant add' or 'jwh tenant import'", ErrNotFound, name, via)
+	}
+	return fmt.Errorf("%w %q%s: configured tenants are %s", ErrNotFound, name, via, strings.Join(c.Names(), ", "))
+}
+
+// Put adds t, or replaces the tenant of the same name. The first tenant of
+// a config without a default becomes the default.
+func (c *Config) Put(t Tenant) {
+	if i := c.index(t.Name); i >= 0 {
+		c.Tenants[i] = t
+	} else {
+		c.Tenants = append(c.Tenants, t)
+		c.sort()
+	}
+	if c.Default == "" {
+		c.Default = t.Name
+	}
+}
+
+// Remove removes the tenant called name; if it was the default, there is
+// no default any more.
+func (c *Config) Remove(name string) error {
+	i := c.index(name)
+	if i < 0 {
+		return c.notFound(name, "")
+	}
+	c.Tenants = slices.Delete(c.Tenants, i, i+1)
+	if c.Default == name {
+		c.Default = ""
+	}
+	return nil
+}
+
+// SetDefault makes the tenant called name the default.
+func (c *Config) SetDefault(name string) error {
+	if c.index(name) < 0 {
+		return c.notFound(name, "")
+	}
+	c.Default = name
+	return nil
+}
+
+// Select returns the tenant a command works on: the one named by
+// flagName (--tenant), else by envName (JWH_TENANT), else the default
+// tenant, else the only tenant. With no tenants the error wraps
+// ErrNoTenants; with several and none chosen, ErrAmbiguous; a name that is
+// not configured, ErrNotFound. Each message lists the tenants and says how
+// to choose.
+func (c *Config) Select(flagName, envName string) (*Tenant, error) {
+	switch {
+	case flagName != "":
+		if i := c.index(flagName); i >= 0 {
+			t := c.Tenants[i]
+			return &t, nil
+		}
+		return nil, c.notFound(flagName, "")
+	case envName != "":
+		if i := c.index(envName); i >= 0 {
+			t := c.Tenants[i]
+			return &t, nil
+		}
+		return nil, c.notFound(envName, "from "+EnvTenant)
+	case c.Default != "":
+		if i := c.index(c.Default); i >= 0 {
+			t := c.Tenants[i]
+			return &t, nil
+		}
+		return nil, fmt.Errorf("%w %q (the default tenant in %s): choose another with 'jwh tenant use NAME'", ErrNotFound, c.Default, c.path)
+	}
+	switch len(c.Tenants) {
+	case 0:
+		return nil, fmt.Errorf("%w: add one with 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant import --file installed.json'", ErrNoTenants)
+	case 1:
+		t := c.Tenants[0]
+		return &t, nil
+	}
+	return nil, fmt.Errorf("%w (%s): choose one with --tenant NAME or %s, or set a default with 'jwh tenant use NAME'", ErrAmbiguous, strings.Join(c.Names(), ", "), EnvTenant)
+}
+
+// ByClientKey returns a copy of the tenant whose client key is clientKey;
+// Jira's JWTs carry it as their issuer.
+func (c *Config) ByClientKey(clientKey string) (*Tenant, bool) {
+	if clientKey == "" {
+		return nil, false
+	}
+	for _, t := range c.Tenants {
+		if t.ClientKey == clientKey {
+			return &t, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,285 @@
+package tenant
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultConfigPath(t *testing.T) {
+	got, err := DefaultConfigPath(env(map[string]string{EnvConfig: "/x/y.json"}))
+	if err != nil || got != "/x/y.json" {
+		t.Fatalf("with JWH_CONFIG: got %q, %v", got, err)
+	}
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	got, err = DefaultConfigPath(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "jwh", "config.json"); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestLoadConfigMissingFileIsEmpty(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "config.json")
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Tenants) != 0 || c.Default != "" || c.Path() != path {
+		t.Errorf("got %+v, path %q", c, c.Path())
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("LoadConfig created the file: %v", err)
+	}
+}
+
+func TestLoadConfigDamaged(t *testing.T) {
+	for name, content := range map[string]string{
+		"not json":   "{not json",
+		"wrong type": `{"tenants": {"name": "a"}}`,
+		"no name":    `{"tenants": [{"baseUrl": "https://a.example"}]}`,
+		"duplicate":  `{"tenants": [{"name": "a"}, {"name": "a"}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.json")
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadConfig(path)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, path) || !strings.Contains(msg, "damaged") || !strings.HasSuffix(msg, "fix or remove it") {
+				t.Errorf("error %q does not name the path and what to do", msg)
+			}
+			if b, _ := os.ReadFile(path); string(b) != content {
+				t.Errorf("file changed to %q", b)
+			}
+		})
+	}
+}
+
+func TestLoadConfigEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(path)
+	if err != nil || len(c.Tenants) != 0 {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+}
+
+func TestLoadConfigUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	_, err := LoadConfig(dir) // a directory cannot be read as a file
+	if err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("got %v, want an error naming %s", err, dir)
+	}
+}
+
+func TestSaveRoundTripModesAndAtomicity(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "jwh")
+	path := filepath.Join(dir, "config.json")
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Put(Tenant{Name: "zeta", BaseURL: "https://zeta.example", AppKey: "app"})
+	c.Put(Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "app", ClientKey: "ck"})
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("dir mode: %v, %v", fi.Mode(), err)
+	}
+	before, err := os.Stat(path)
+	if err != nil || before.Mode().Perm() != 0o600 {
+		t.Fatalf("file mode: %v, %v", before.Mode(), err)
+	}
+
+	got, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Default != "zeta" || len(got.Tenants) != 2 || got.Tenants[0].Name != "acme" || got.Tenants[1] != (Tenant{Name: "zeta", BaseURL: "https://zeta.example", AppKey: "app"}) {
+		t.Errorf("round trip: %+v", got)
+	}
+
+	// A loose mode on an existing file is not kept: the new file replaces it.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.Stat(path)
+	got.Put(Tenant{Name: "beta", BaseURL: "https://beta.example", AppKey: "app"})
+	if err := got.Save(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Mode().Perm() != 0o600 {
+		t.Errorf("mode after save over a 0644 file: %v", after.Mode())
+	}
+	if os.SameFile(old, after) {
+		t.Error("Save rewrote the file in place instead of renaming a new one over it")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestSaveFailureLeavesNoTempFileAndOldContent(t *testing.T) {
+	dir := t.TempDir()
+	// The config path is a directory: the rename fails after the temporary
+	// file was written.
+	path := filepath.Join(dir, "config.json")
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := &Config{path: path}
+	c.Put(Tenant{Name: "a", BaseURL: "https://a.example", AppKey: "k"})
+	if err := c.Save(); err == nil {
+		t.Fatal("Save over a directory succeeded")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "config.json" {
+		t.Errorf("left behind: %v", entries)
+	}
+
+	// A parent that is a file: nothing can be created.
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c = &Config{path: filepath.Join(file, "config.json")}
+	if err := c.Save(); err == nil {
+		t.Fatal("Save under a file succeeded")
+	}
+	if (&Config{}).Save() == nil {
+		t.Error("Save without a path succeeded")
+	}
+}
+
+func TestPutGetRemoveSetDefault(t *testing.T) {
+	c := &Config{}
+	c.Put(Tenant{Name: "b", AppKey: "1"})
+	c.Put(Tenant{Name: "a", AppKey: "1", ClientKey: "ck-a"})
+	if c.Default != "b" {
+		t.Errorf("first tenant is not the default: %q", c.Default)
+	}
+	if names := strings.Join(c.Names(), ","); names != "a,b" {
+		t.Errorf("names %s, want sorted a,b", names)
+	}
+	c.Put(Tenant{Name: "a", AppKey: "2"})
+	got, err := c.Get("a")
+	if err != nil || got.AppKey != "2" || len(c.Tenants) != 2 {
+		t.Fatalf("Put did not replace: %+v, %v", got, err)
+	}
+	got.AppKey = "changed"
+	if again, _ := c.Get("a"); again.AppKey != "2" {
+		t.Error("Get returned an alias into the config")
+	}
+
+	_, err = c.Get("nope")
+	if !errors.Is(err, ErrNotFound) || err.Error() != `no such tenant "nope": configured tenants are a, b` {
+		t.Errorf("Get(nope): %v", err)
+	}
+	if err := c.SetDefault("nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SetDefault(nope): %v", err)
+	}
+	if err := c.SetDefault("a"); err != nil || c.Default != "a" {
+		t.Errorf("SetDefault(a): %v, default %q", err, c.Default)
+	}
+	if err := c.Remove("a"); err != nil || c.Default != "" || len(c.Tenants) != 1 {
+		t.Errorf("Remove(a): %v, default %q, %v", err, c.Default, c.Tenants)
+	}
+	if err := c.Remove("a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Remove twice: %v", err)
+	}
+	if err := c.Remove("b"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get("b")
+	if want := `no such tenant "b": no tenants are configured; add one with 'jwh tenant add' or 'jwh tenant import'`; err == nil || err.Error() != want {
+		t.Errorf("Get on empty config: %v", err)
+	}
+}
+
+func TestByClientKey(t *testing.T) {
+	c := &Config{}
+	c.Put(Tenant{Name: "a", ClientKey: "ck-a"})
+	c.Put(Tenant{Name: "b"})
+	if got, ok := c.ByClientKey("ck-a"); !ok || got.Name != "a" {
+		t.Errorf("ByClientKey(ck-a) = %v, %v", got, ok)
+	}
+	if _, ok := c.ByClientKey(""); ok {
+		t.Error("the empty client key matched a tenant without one")
+	}
+	if _, ok := c.ByClientKey("other"); ok {
+		t.Error("unknown client key matched")
+	}
+}
+
+func TestSelect(t *testing.T) {
+	two := func(def string) *Config {
+		c := &Config{path: "/cfg.json"}
+		c.Put(Tenant{Name: "acme"})
+		c.Put(Tenant{Name: "beta"})
+		c.Default = def
+		return c
+	}
+	one := &Config{}
+	one.Put(Tenant{Name: "solo"})
+	one.Default = ""
+
+	tests := []struct {
+		name          string
+		cfg           *Config
+		flag, envName string
+		want          string
+		wantErr       error
+		wantMsg       string
+	}{
+		{name: "flag wins", cfg: two("acme"), flag: "beta", envName: "acme", want: "beta"},
+		{name: "env before default", cfg: two("acme"), envName: "beta", want: "beta"},
+		{name: "default", cfg: two("beta"), want: "beta"},
+		{name: "only tenant", cfg: one, want: "solo"},
+		{name: "flag unknown", cfg: two("acme"), flag: "nope", wantErr: ErrNotFound,
+			wantMsg: `no such tenant "nope": configured tenants are acme, beta`},
+		{name: "env unknown", cfg: two("acme"), envName: "nope", wantErr: ErrNotFound,
+			wantMsg: `no such tenant "nope" (from JWH_TENANT): configured tenants are acme, beta`},
+		{name: "default gone", cfg: two("gone"), wantErr: ErrNotFound,
+			wantMsg: `no such tenant "gone" (the default tenant in /cfg.json): choose another with 'jwh tenant use NAME'`},
+		{name: "ambiguous", cfg: two(""), wantErr: ErrAmbiguous,
+			wantMsg: `several tenants and none selected (acme, beta): choose one with --tenant NAME or JWH_TENANT, or set a default with 'jwh tenant use NAME'`},
+		{name: "none", cfg: &Config{}, wantErr: ErrNoTenants,
+			wantMsg: `no tenants configured: add one with 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant import --file installed.json'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.cfg.Select(tt.flag, tt.envName)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || err.Error() != tt.wantMsg {
+					t.Fatalf("error %v\nwant %v: %s", err, tt.wantErr, tt.wantMsg)
+				}
+				return
+			}
+			if err != nil || got.Name != tt.want {
+				t.Fatalf("got %v, %v; want %s", got, err, tt.want)
+			}
+		})
+	}
+}

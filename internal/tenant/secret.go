@@ -1,0 +1,198 @@
+package tenant
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// KeyringService is the keyring service under which secrets are stored;
+// the keyring user is the tenant name.
+const KeyringService = "jwh"
+
+// DefaultKeyringTimeout bounds every keyring call of the jwh command.
+const DefaultKeyringTimeout = 3 * time.Second
+
+// SecretStore keeps the shared secret of each tenant, by tenant name.
+// Get and Delete of a name with no secret return an error wrapping
+// ErrNoSecret; a store that cannot be reached returns one wrapping
+// ErrKeyringDown.
+type SecretStore interface {
+	Get(name string) ([]byte, error)
+	Set(name string, secret []byte) error
+	Delete(name string) error
+}
+
+// keyringBackend is the part of go-keyring that the store uses; tests
+// replace it.
+type keyringBackend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+type goKeyring struct{}
+
+func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (goKeyring) Set(service, user, pw string) error       { return keyring.Set(service, user, pw) }
+func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
+// NewKeyring returns the store backed by the OS keyring (the Secret Service
+// on Linux), service "jwh", user = tenant name. Every call gives up after
+// timeout: a locked keyring on a machine with a display makes the Secret
+// Service wait for an unlock prompt that may never be answered.
+func NewKeyring(timeout time.Duration) SecretStore {
+	return newKeyring(goKeyring{}, timeout)
+}
+
+func newKeyring(b keyringBackend, timeout time.Duration) *keyringStore {
+	if timeout <= 0 {
+		timeout = DefaultKeyringTimeout
+	}
+	return &keyringStore{backend: b, timeout: timeout}
+}
+
+type keyringStore struct {
+	backend keyringBackend
+	timeout time.Duration
+}
+
+// call runs fn in a goroutine and waits for it at most k.timeout. A call
+// that does not return is abandoned; it holds no lock of ours.
+func (k *keyringStore) call(op, name string, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	timer := time.NewTimer(k.timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, keyring.ErrNotFound):
+			return fmt.Errorf("%w for tenant %q in the keyring (service %s, user %s)", ErrNoSecret, name, KeyringService, name)
+		}
+		return &KeyringError{Op: op, Name: name, Err: err}
+	case <-timer.C:
+		return &KeyringError{Op: op, Name: name, Timeout: k.timeout}
+	}
+}
+
+func (k *keyringStore) Get(name string) ([]byte, error) {
+	var secret string
+	err := k.call("read", name, func() error {
+		s, err := k.backend.Get(KeyringService, name)
+		secret = s
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if secret == "" {
+		return nil, fmt.Errorf("%w for tenant %q: the keyring item (service %s, user %s) is empty", ErrNoSecret, name, KeyringService, name)
+	}
+	return []byte(secret), nil
+}
+
+func (k *keyringStore) Set(name string, secret []byte) error {
+	s := string(secret)
+	return k.call("store", name, func() error { return k.backend.Set(KeyringService, name, s) })
+}
+
+func (k *keyringStore) Delete(name string) error {
+	return k.call("delete", name, func() error { return k.backend.Delete(KeyringService, name) })
+}
+
+// KeyringError reports a keyring that failed or did not answer in time. It
+// matches ErrKeyringDown with errors.Is.
+type KeyringError struct {
+	Op      string        // "read", "store" or "delete"
+	Name    string        // the tenant
+	Err     error         // what the keyring said; nil after a timeout
+	Timeout time.Duration // set when the keyring did not answer
+}
+
+// Reason says what went wrong, without the advice.
+func (e *KeyringError) Reason() string {
+	what := fmt.Sprintf("%s: cannot %s the secret of tenant %q", ErrKeyringDown, e.Op, e.Name)
+	if e.Err == nil {
+		return fmt.Sprintf("%s: no answer within %s (a locked keyring waiting for an unlock prompt?)", what, e.Timeout)
+	}
+	return fmt.Sprintf("%s: %v", what, e.Err)
+}
+
+func (e *KeyringError) Error() string {
+	return e.Reason() + fmt.Sprintf("; start or unlock a Secret Service (e.g. gnome-keyring), or set %s", EnvSecret)
+}
+
+// Is reports whether target is ErrKeyringDown.
+func (e *KeyringError) Is(target error) bool { return target == ErrKeyringDown }
+
+// Unwrap returns the keyring's own error.
+func (e *KeyringError) Unwrap() error { return e.Err }
+
+// NewMemoryStore returns a store that keeps secrets in memory: for tests
+// and for jwh demo's throw-away tenant.
+func NewMemoryStore() SecretStore {
+	return &memoryStore{m: make(map[string][]byte)}
+}
+
+type memoryStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memoryStore) Get(name string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[name]
+	if !ok {
+		return nil, fmt.Errorf("%w for tenant %q in the memory store", ErrNoSecret, name)
+	}
+	return append([]byte(nil), v...), nil
+}
+
+func (s *memoryStore) Set(name string, secret []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[name] = append([]byte(nil), secret...)
+	return nil
+}
+
+func (s *memoryStore) Delete(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[name]; !ok {
+		return fmt.Errorf("%w for tenant %q in the memory store", ErrNoSecret, name)
+	}
+	delete(s.m, name)
+	return nil
+}
+
+// LookupSecret returns the shared secret of the tenant called name and
+// where it came from: JWH_SHARED_SECRET when set (source "environment
+// (JWH_SHARED_SECRET)"), else the store (source "keyring (service jwh, user
+// NAME)"). With neither, the error wraps ErrNoSecret and names both ways
+// to provide one; a keyring that is down gives its own error, wrapping
+// ErrKeyringDown, which also names both.
+func LookupSecret(store SecretStore, getenv func(string) string, name string) (secret []byte, source string, err error) {
+	if s := getenv(EnvSecret); s != "" {
+		return []byte(s), "environment (" + EnvSecret + ")", nil
+	}
+	secret, err = store.Get(name)
+	switch {
+	case err == nil:
+		return secret, KeyringSource(name), nil
+	case errors.Is(err, ErrNoSecret):
+		return nil, "", fmt.Errorf("%w for tenant %q: store one with 'jwh tenant add %s' (needs a Secret Service) or set %s", ErrNoSecret, name, name, EnvSecret)
+	}
+	return nil, "", err
+}
+
+// KeyringSource describes the keyring item of the tenant called name.
+func KeyringSource(name string) string {
+	return fmt.Sprintf("keyring (service %s, user %s)", KeyringService, name)
+}
