@@ -17,7 +17,9 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmd/root"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/transport"
 )
 
 // Main runs jwh with the process's arguments and streams and returns the
@@ -76,6 +78,8 @@ func ExitCode(err error) int {
 	}
 	var exitErr *cmdutil.ExitError
 	var flagErr *cmdutil.FlagError
+	var apiErr *jira.APIError
+	var insecureErr *transport.InsecureURLError
 	switch {
 	case errors.As(err, &exitErr):
 		return exitErr.Code
@@ -85,6 +89,10 @@ func ExitCode(err error) int {
 		errors.Is(err, tenant.ErrAmbiguous), errors.Is(err, tenant.ErrNoSecret),
 		errors.Is(err, tenant.ErrKeyringDown):
 		return cmdutil.ExitCredentials
+	case errors.As(err, &apiErr) && apiErr.Credentials():
+		return cmdutil.ExitCredentials
+	case errors.As(err, &insecureErr):
+		return cmdutil.ExitInput
 	case errors.Is(err, context.Canceled):
 		return cmdutil.ExitInterrupted
 	}

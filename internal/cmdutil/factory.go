@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/iostreams"
@@ -23,6 +24,10 @@ type Factory struct {
 	// Secrets returns the store of shared secrets: the OS keyring with a
 	// timeout; tests and jwh demo use tenant.NewMemoryStore.
 	Secrets func() tenant.SecretStore
+
+	// Transport, when not nil, is the innermost http.RoundTripper of the
+	// Jira client (tests); nil means a clone of http.DefaultTransport.
+	Transport http.RoundTripper
 
 	// Global holds the global flags, set when the root command parses them.
 	Global *GlobalFlags
