@@ -33,7 +33,7 @@ func (f *Factory) ClientFor(t *tenant.Tenant, secret []byte) (*jira.Client, erro
 		return nil, InputErrorf("tenant %q has an invalid base URL %q: fix it with 'jwh tenant add'", t.Name, t.BaseURL)
 	}
 	opts := transport.Options{
-		Signer:    connectjwt.NewSigner(t.AppKey, secret, u.Path),
+		Signer:    connectjwt.NewSigner(t.AppKey, secret, u.EscapedPath()),
 		UserAgent: "jwh/" + f.Version,
 	}
 	if f.Global != nil && f.Global.Debug {

@@ -32,6 +32,18 @@ type Client struct {
 // baseURL, an absolute http(s) URL without query, whose path (if any) is
 // the context path every request path is appended to.
 func NewClient(hc *http.Client, baseURL string) (*Client, error) {
+	u, err := ParseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{hc: hc, base: u}, nil
+}
+
+// ParseBaseURL parses a tenant's base URL as NewClient does: an absolute
+// http(s) URL without user information, query or fragment, returned with a
+// lower-case scheme and no trailing slash. It does not apply the transport's
+// plain-http rule (see transport.CheckURL).
+func ParseBaseURL(baseURL string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil {
 		return nil, fmt.Errorf("base URL %q: %w", baseURL, err)
@@ -46,7 +58,7 @@ func NewClient(hc *http.Client, baseURL string) (*Client, error) {
 	u.Scheme = scheme
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
-	return &Client{hc: hc, base: u}, nil
+	return u, nil
 }
 
 // BaseURL returns a copy of the tenant's base URL.
@@ -67,12 +79,19 @@ func (c *Client) URL(ref string) (*url.URL, error) { return ResolveURL(c.base, r
 // given: parameters are neither reordered nor re-encoded; only bytes that
 // cannot appear in a URL (spaces, quotes, non-ASCII, a stray '%') are
 // percent-encoded.
+//
+// A '#' starts a fragment, in a relative ref as in an absolute one, and the
+// fragment is dropped: it is never sent to a server (curl, browsers and gh
+// api drop it too), so a token signed for the ref matches the request that
+// curl sends for the same string. A literal '#' in a path or a query value
+// must be written %23. SplitFragment tells callers whether one was dropped.
 func ResolveURL(base *url.URL, ref string) (*url.URL, error) {
-	if strings.TrimSpace(ref) == "" {
-		return nil, errors.New("empty path: give a path such as /rest/api/2/myself")
-	}
 	if strings.ContainsFunc(ref, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return nil, fmt.Errorf("path %q contains control characters", ref)
+	}
+	ref, _, _ = SplitFragment(ref)
+	if strings.TrimSpace(ref) == "" {
+		return nil, errors.New("empty path: give a path such as /rest/api/2/myself")
 	}
 	basePath := strings.TrimRight(base.EscapedPath(), "/")
 	var escPath, query string
@@ -85,7 +104,6 @@ func ResolveURL(base *url.URL, ref string) (*url.URL, error) {
 			return nil, fmt.Errorf("URL %s is not under the tenant's base URL %s", transport.RedactURL(abs), base)
 		}
 		p, q, _ := strings.Cut(afterAuthority(ref), "?")
-		q, _, _ = strings.Cut(q, "#")
 		escPath = escapeInvalid(p, false)
 		if escPath != basePath && !strings.HasPrefix(escPath, basePath+"/") {
 			return nil, fmt.Errorf("URL %s is not under the tenant's base URL %s", transport.RedactURL(abs), base)
@@ -107,11 +125,17 @@ func ResolveURL(base *url.URL, ref string) (*url.URL, error) {
 	return &u, nil
 }
 
+// SplitFragment splits ref at its first '#' into what is sent and the
+// fragment, without the '#'; found reports whether ref had a '#'.
+func SplitFragment(ref string) (sent, fragment string, found bool) {
+	return strings.Cut(ref, "#")
+}
+
 // afterAuthority returns what follows scheme://host[:port] in an absolute
-// URL: the path, query and fragment exactly as written.
+// URL without fragment: the path and query exactly as written.
 func afterAuthority(s string) string {
 	_, rest, _ := strings.Cut(s, "://")
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
 		return rest[i:]
 	}
 	return ""
@@ -219,4 +243,19 @@ func requestError(method string, u *url.URL, err error) error {
 		return err
 	}
 	return &transport.Error{Method: method, URL: transport.RedactURL(u), Err: err}
+}
+
+// methods are the HTTP methods that Jira's REST API answers.
+var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+// ParseMethod returns the upper-case form of an HTTP method given in any
+// case, or an error listing the methods Jira's REST API answers.
+func ParseMethod(s string) (string, error) {
+	m := strings.ToUpper(strings.TrimSpace(s))
+	for _, want := range methods {
+		if m == want {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown HTTP method %q: use one of %s", s, strings.Join(methods, ", "))
 }

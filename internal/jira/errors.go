@@ -8,7 +8,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"github.com/jwh-cli/jwh/internal/transport"
 )
 
 // APIError is an answer from Jira with a status of 400 or more. Its text is
@@ -20,6 +23,9 @@ type APIError struct {
 	URL      string // credentials redacted
 	Status   int
 	Messages []string // from errorMessages and errors, or a summary of a non-JSON body
+	// RetryAfter is what the Retry-After header of a 429 or 503 answer
+	// asked for (0 when absent): the transport did not wait that long.
+	RetryAfter time.Duration
 }
 
 // Hints appended to the messages of some statuses.
@@ -55,8 +61,14 @@ func (e *APIError) Hint() string {
 	case http.StatusForbidden:
 		return hint403
 	case http.StatusTooManyRequests:
+		if e.RetryAfter > 0 {
+			return fmt.Sprintf("still rate limited: Jira asks to wait %s (Retry-After) before trying again", e.RetryAfter)
+		}
 		return hint429
 	case http.StatusServiceUnavailable:
+		if e.RetryAfter > 0 {
+			return fmt.Sprintf("Jira is unavailable: it asks to wait %s (Retry-After) before trying again", e.RetryAfter)
+		}
 		return hint503
 	}
 	return ""
@@ -69,7 +81,13 @@ func (e *APIError) Credentials() bool {
 }
 
 func newAPIError(method, url string, r *Response) *APIError {
-	return &APIError{Method: method, URL: url, Status: r.Status, Messages: ErrorMessages(r.Header.Get("Content-Type"), r.Body)}
+	e := &APIError{Method: method, URL: url, Status: r.Status, Messages: ErrorMessages(r.Header.Get("Content-Type"), r.Body)}
+	if r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable {
+		if d, ok := transport.ParseRetryAfter(r.Header.Get("Retry-After"), time.Now()); ok {
+			e.RetryAfter = d.Round(time.Second)
+		}
+	}
+	return e
 }
 
 // maxMessage bounds the length of one summarised message.

@@ -420,7 +420,7 @@ func TestAPIErrors(t *testing.T) {
 	t.Run("429 after retries", func(t *testing.T) {
 		e := start(t, sandbox.Options{Leading429: 10, RetryAfter: time.Second}, "", nil)
 		_, err := e.client.ListWebhooks(ctx, 0, 0)
-		want := "jira: 429 Too Many Requests: Rate limit exceeded.: still rate limited after retrying: try again later"
+		want := "jira: 429 Too Many Requests: Rate limit exceeded.: still rate limited: Jira asks to wait 1s (Retry-After) before trying again"
 		if err == nil || err.Error() != want {
 			t.Errorf("error %v, want %s", err, want)
 		}

@@ -78,7 +78,12 @@ func TestResolveURL(t *testing.T) {
 		{"https://a.example", "/rest/api/2/search?jql=a+b&q=%41%zz&e=é", "https://a.example/rest/api/2/search?jql=a+b&q=%41%25zz&e=%C3%A9"},
 		{"https://a.example", "/rest/api/2/a&b/c d", "https://a.example/rest/api/2/a&b/c%20d"},
 		{"https://a.example", "/rest/api/2/issue/A%2FB", "https://a.example/rest/api/2/issue/A%2FB"},
-		{"https://a.example", "/x?q=#frag", "https://a.example/x?q=%23frag"},
+		// '#' starts a fragment, which is never sent (as curl and gh api do);
+		// a literal '#' is written %23.
+		{"https://a.example", "/x?q=#frag", "https://a.example/x?q="},
+		{"https://a.example", "/x#frag?q=1", "https://a.example/x"},
+		{"https://a.example", "/x?q=%23frag", "https://a.example/x?q=%23frag"},
+		{"https://a.example/jira", "https://a.example/jira/x?a=1#b=2", "https://a.example/jira/x?a=1"},
 		{"http://127.0.0.1:9/jira", "http://127.0.0.1:9/jira/rest/api/2/webhook/failed?after=1&maxResults=2", "http://127.0.0.1:9/jira/rest/api/2/webhook/failed?after=1&maxResults=2"},
 		{"https://ACME.atlassian.net", "HTTPS://acme.atlassian.net/rest/api/2/myself#top", "https://ACME.atlassian.net/rest/api/2/myself"},
 	} {
@@ -97,12 +102,30 @@ func TestResolveURL(t *testing.T) {
 		{"https://a.example/jira", "https://a.example/jirafoo/rest", "is not under the tenant's base URL"},
 		{"https://a.example/jira", "http://a.example/jira/rest", "is not under the tenant's base URL"},
 		{"https://a.example", "", "empty path"},
+		{"https://a.example", "#top", "empty path"},
+		{"https://a.example/jira", "https://a.example/jirafoo#/jira/x", "is not under the tenant's base URL"},
 		{"https://a.example", "/x\n", "control characters"},
 	} {
 		base, _ := url.Parse(tc.base)
 		_, err := jira.ResolveURL(base, tc.ref)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("ResolveURL(%s, %q) error %v, want %q", tc.base, tc.ref, err, tc.msg)
+		}
+	}
+}
+
+func TestSplitFragment(t *testing.T) {
+	for _, tc := range []struct {
+		ref, sent, frag string
+		found           bool
+	}{
+		{"/x", "/x", "", false},
+		{"/x#", "/x", "", true},
+		{"/x?q=#a#b", "/x?q=", "a#b", true},
+	} {
+		sent, frag, found := jira.SplitFragment(tc.ref)
+		if sent != tc.sent || frag != tc.frag || found != tc.found {
+			t.Errorf("SplitFragment(%q) = %q, %q, %v; want %q, %q, %v", tc.ref, sent, frag, found, tc.sent, tc.frag, tc.found)
 		}
 	}
 }
@@ -134,5 +157,20 @@ func TestAPIErrorWithoutMessages(t *testing.T) {
 	e := &jira.APIError{Method: "DELETE", URL: "https://a.example/rest/api/2/webhook", Status: 404}
 	if want := "jira: 404 Not Found for DELETE https://a.example/rest/api/2/webhook"; e.Error() != want {
 		t.Errorf("got %s, want %s", e, want)
+	}
+}
+
+func TestAPIErrorRetryAfterHint(t *testing.T) {
+	e := &jira.APIError{Method: "GET", URL: "https://a.example/x", Status: 429, Messages: []string{"Rate limit exceeded."}, RetryAfter: time.Hour}
+	if want := "jira: 429 Too Many Requests: Rate limit exceeded.: still rate limited: Jira asks to wait 1h0m0s (Retry-After) before trying again"; e.Error() != want {
+		t.Errorf("got  %s\nwant %s", e, want)
+	}
+	e = &jira.APIError{Method: "GET", URL: "https://a.example/x", Status: 503, RetryAfter: 90 * time.Second}
+	if want := "jira: 503 Service Unavailable for GET https://a.example/x: Jira is unavailable: it asks to wait 1m30s (Retry-After) before trying again"; e.Error() != want {
+		t.Errorf("got  %s\nwant %s", e, want)
+	}
+	e.RetryAfter = 0
+	if !strings.HasSuffix(e.Error(), "Jira is unavailable; still so after retrying: try again later") {
+		t.Errorf("got %s", e)
 	}
 }

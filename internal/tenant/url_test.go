@@ -50,13 +50,13 @@ func TestValidateName(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"":        "tenant name is empty",
-		"-x":      `invalid tenant name "-x": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
-		"a b":     `invalid tenant name "a b": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
-		"a/b":     `invalid tenant name "a/b": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
-		"é":       `invalid tenant name "é": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
-		"::1":     `invalid tenant name "::1": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
-		"a\nb":    `invalid tenant name "a\nb": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
+		"":       "tenant name is empty",
+		"-x":     `invalid tenant name "-x": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
+		"a b":    `invalid tenant name "a b": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
+		"a/b":    `invalid tenant name "a/b": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
+		"é":      `invalid tenant name "é": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
+		"::1":    `invalid tenant name "::1": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
+		"a\nb":   `invalid tenant name "a\nb": use letters, digits, '.', '-' and '_', starting with a letter or digit`,
 		longName: `tenant name "` + longName + `" is longer than 64 characters`,
 	}
 	for name, want := range bad {

@@ -27,13 +27,13 @@ func (e env) get(k string) string { return e[k] }
 
 // harness holds the dependencies of one command run.
 type harness struct {
-	ios                *iostreams.IOStreams
-	in, out, errOut    *bytes.Buffer
-	env                env
-	store              tenant.SecretStore
-	cfgPath            string
-	config             func() (*tenant.Config, error)
-	f                  *cmdutil.Factory
+	ios             *iostreams.IOStreams
+	in, out, errOut *bytes.Buffer
+	env             env
+	store           tenant.SecretStore
+	cfgPath         string
+	config          func() (*tenant.Config, error)
+	f               *cmdutil.Factory
 }
 
 func newHarness(t *testing.T) *harness {

@@ -1,0 +1,144 @@
+// Package token implements jwh token: a Connect JWT for one request, for
+// use with curl or any other HTTP client.
+package token
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/connectjwt"
+	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/output"
+	"github.com/jwh-cli/jwh/internal/transport"
+)
+
+// MaxTTL bounds --ttl: a token is for one request, now.
+const MaxTTL = 24 * time.Hour
+
+// NewCmdToken returns jwh token.
+func NewCmdToken(f *cmdutil.Factory) *cobra.Command {
+	var ttl time.Duration
+	cmd := &cobra.Command{
+		Use:   "token [METHOD] PATH_OR_URL",
+		Short: "Print a Connect JWT for one request, for use with curl",
+		Long: `Print the Connect JWT that signs one request to the selected tenant, and
+nothing else: one line on standard output.
+
+The token's qsh covers METHOD (default GET), the path relative to the
+tenant's base URL and the query parameters, so it is valid for exactly that
+request: send the same method, path and parameters (their order and
+encoding do not matter). PATH is relative to the tenant's base URL, e.g.
+/rest/api/2/myself; a full URL must be under the base URL. A '#' starts a
+fragment, which is never sent and not signed. The token expires after --ttl
+(3 minutes, as Atlassian's libraries do).
+
+With -o json, prints {"token", "method", "url", "canonicalRequest", "qsh",
+"issuer", "issuedAt", "expiresAt"}. With --debug, the canonical request is
+shown on standard error.`,
+		Example: `  curl -H "Authorization: JWT $(jwh token GET /rest/api/2/myself)" https://acme.atlassian.net/rest/api/2/myself
+  jwh token POST /rest/api/2/webhook
+  jwh token --ttl 10m 'https://acme.atlassian.net/rest/api/2/webhook?startAt=0'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch len(args) {
+			case 0:
+				return cmdutil.UsageErrorf("missing PATH_OR_URL: e.g. jwh token GET /rest/api/2/myself")
+			case 1, 2:
+				return nil
+			}
+			return cmdutil.UsageErrorf("unexpected argument %q", args[2])
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			method := http.MethodGet
+			ref := args[len(args)-1]
+			if len(args) == 2 {
+				m, err := jira.ParseMethod(args[0])
+				if err != nil {
+					return cmdutil.UsageErrorf("%v", err)
+				}
+				method = m
+			} else if m, err := jira.ParseMethod(ref); err == nil {
+				return cmdutil.UsageErrorf("missing PATH_OR_URL after %s: e.g. jwh token %s /rest/api/2/myself", m, m)
+			}
+			if ttl <= 0 || ttl > MaxTTL {
+				return cmdutil.UsageErrorf("invalid --ttl %s: use a duration above 0s and at most %s, e.g. 3m", ttl, MaxTTL)
+			}
+			if sent, frag, found := jira.SplitFragment(ref); found {
+				fmt.Fprintf(f.IOStreams.ErrOut, "warning: ignoring the fragment %q: it is never sent to a server, so it is not signed\n", "#"+frag)
+				ref = sent
+			}
+			t, secret, err := f.Credentials()
+			if err != nil {
+				return err
+			}
+			base, err := jira.ParseBaseURL(t.BaseURL)
+			if err != nil {
+				return cmdutil.InputErrorf("tenant %q has an invalid base URL: %v: fix it with 'jwh tenant add %s --base-url URL'", t.Name, err, t.Name)
+			}
+			u, err := jira.ResolveURL(base, ref)
+			if err != nil {
+				return cmdutil.InputError(err)
+			}
+			if err := transport.CheckURL(u); err != nil {
+				var ie *transport.InsecureURLError
+				if errors.As(err, &ie) {
+					return err
+				}
+				return cmdutil.InputError(err)
+			}
+			now := time.Now()
+			if f.Now != nil {
+				now = f.Now()
+			}
+			basePath := base.EscapedPath()
+			signer := connectjwt.NewSigner(t.AppKey, secret, basePath).
+				WithTTL(ttl).
+				WithClock(func() time.Time { return now })
+			tok, err := signer.Sign(method, u)
+			if err != nil {
+				return cmdutil.InputErrorf("cannot sign %s %s: %v", method, transport.RedactURL(u), err)
+			}
+			canonical, err := connectjwt.CanonicalRequest(method, u, basePath)
+			if err != nil {
+				return cmdutil.InputErrorf("cannot sign %s %s: %v", method, transport.RedactURL(u), err)
+			}
+			if f.Global != nil && f.Global.Debug {
+				fmt.Fprintf(f.IOStreams.ErrOut, "* %s %s\n* canonical request: %s\n* qsh: %s\n* iss: %s, expires %s\n",
+					method, transport.RedactURL(u), canonical, connectjwt.QSH(canonical), t.AppKey,
+					now.Add(ttl).UTC().Format(time.RFC3339))
+			}
+			if f.JSON() {
+				return output.JSON(f.IOStreams.Out, tokenJSON{
+					Token:            tok,
+					Method:           method,
+					URL:              transport.RedactURL(u),
+					CanonicalRequest: canonical,
+					QSH:              connectjwt.QSH(canonical),
+					Issuer:           t.AppKey,
+					IssuedAt:         now.Unix(),
+					ExpiresAt:        now.Add(ttl).Unix(),
+				})
+			}
+			_, err = fmt.Fprintln(f.IOStreams.Out, tok)
+			return err
+		},
+	}
+	cmd.Flags().DurationVar(&ttl, "ttl", connectjwt.DefaultTTL, "how long the token stays valid")
+	return cmd
+}
+
+// tokenJSON is the -o json form of jwh token.
+type tokenJSON struct {
+	Token            string `json:"token"`
+	Method           string `json:"method"`
+	URL              string `json:"url"`
+	CanonicalRequest string `json:"canonicalRequest"`
+	QSH              string `json:"qsh"`
+	Issuer           string `json:"issuer"`
+	IssuedAt         int64  `json:"issuedAt"`  // seconds since the epoch, the iat claim
+	ExpiresAt        int64  `json:"expiresAt"` // seconds since the epoch, the exp claim
+}

@@ -1,0 +1,244 @@
+package token_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwh-cli/jwh/internal/app"
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/connectjwt"
+	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/sandbox"
+	"github.com/jwh-cli/jwh/internal/tenant"
+)
+
+const (
+	theSecret = "SECRET-77c1-token-test"
+	appKey    = "com.example.app"
+)
+
+type harness struct {
+	sb   *sandbox.Server
+	base string // http://127.0.0.1:PORT/jira
+	env  map[string]string
+}
+
+// newHarness runs a sandbox on loopback with the tenant "acme" at /jira
+// and a config pointing at it; the secret comes from JWH_SHARED_SECRET.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{})
+	if _, err := sb.AddTenant(sandbox.TenantConfig{Name: "acme", AppKey: appKey, BasePath: "/jira", Secret: theSecret}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Close() })
+	h := &harness{sb: sb, base: run.BaseURL("acme"), env: map[string]string{
+		tenant.EnvConfig: filepath.Join(t.TempDir(), "config.json"),
+		tenant.EnvSecret: theSecret,
+	}}
+	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: h.base, AppKey: appKey})
+	return h
+}
+
+func (h *harness) seed(t *testing.T, tn tenant.Tenant) {
+	t.Helper()
+	cfg, err := tenant.LoadConfig(h.env[tenant.EnvConfig])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Put(tn)
+	if err := cfg.Save(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	getenv := func(k string) string { return h.env[k] }
+	f := &cmdutil.Factory{
+		IOStreams: ios,
+		Version:   "test",
+		Getenv:    getenv,
+		Now:       time.Now,
+		Config:    cmdutil.LoadConfigOnce(getenv),
+		Secrets:   func() tenant.SecretStore { return tenant.NewMemoryStore() },
+	}
+	code = app.Run(f, args)
+	if strings.Contains(out.String()+errOut.String(), theSecret) {
+		t.Error("the shared secret was printed")
+	}
+	return code, out.String(), errOut.String()
+}
+
+// token runs jwh token and returns the one line it printed and stderr.
+func (h *harness) token(t *testing.T, args ...string) (tok, stderr string) {
+	t.Helper()
+	code, out, errOut := h.run(t, append([]string{"token"}, args...)...)
+	if code != 0 {
+		t.Fatalf("jwh token %q: exit %d, stderr %s", args, code, errOut)
+	}
+	tok, ok := strings.CutSuffix(out, "\n")
+	if !ok || tok == "" || strings.ContainsAny(tok, "\n ") || strings.Count(tok, ".") != 2 {
+		t.Fatalf("jwh token printed %q, want one JWT on one line", out)
+	}
+	return tok, errOut
+}
+
+func verify(t *testing.T, tok, method, rawURL string) *connectjwt.Verified {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := connectjwt.Verify(tok, connectjwt.VerifyOptions{
+		Method: method, URL: u, BasePath: "/jira",
+		Secret: func(iss string) ([]byte, bool) { return []byte(theSecret), iss == appKey },
+		Leeway: 30 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("token for %s %s: %v", method, rawURL, err)
+	}
+	return v
+}
+
+// send makes the request as curl would, with the token in the header, and
+// returns the sandbox's log entry for it.
+func (h *harness) send(t *testing.T, tok, method, rawURL string) sandbox.Request {
+	t.Helper()
+	h.sb.ResetRequests()
+	req, err := http.NewRequest(method, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "JWT "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	reqs := h.sb.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("the sandbox saw %d requests", len(reqs))
+	}
+	return reqs[0]
+}
+
+func TestTokenForMyself(t *testing.T) {
+	h := newHarness(t)
+	tok, stderr := h.token(t, "GET", "/rest/api/2/myself")
+	if stderr != "" {
+		t.Errorf("stderr %q", stderr)
+	}
+	v := verify(t, tok, "GET", h.base+"/rest/api/2/myself")
+	if v.Issuer != appKey || v.Canonical != "GET&/rest/api/2/myself&" {
+		t.Errorf("claims %+v", v)
+	}
+	if ttl := v.ExpiresAt.Sub(v.IssuedAt); ttl != 3*time.Minute {
+		t.Errorf("lifetime %s, want the default 3m", ttl)
+	}
+	if r := h.send(t, tok, "GET", h.base+"/rest/api/2/myself"); !r.Verified || r.Status != 200 {
+		t.Errorf("curl-style request: %+v", r)
+	}
+	// The token is for that request only.
+	if r := h.send(t, tok, "GET", h.base+"/rest/api/2/webhook"); r.Verified || r.Check != connectjwt.CheckQSH {
+		t.Errorf("token accepted for another path: %+v", r)
+	}
+}
+
+func TestTokenWithQueryAndMethodDefault(t *testing.T) {
+	h := newHarness(t)
+	tok, _ := h.token(t, `/rest/api/2/search?jql=project = "A B"&fields=summary,key`)
+	// curl sends the same parameters, encoded its own way, in another order.
+	target := h.base + "/rest/api/2/search?fields=summary%2Ckey&jql=project+%3D+%22A+B%22"
+	verify(t, tok, "GET", target)
+	if r := h.send(t, tok, "GET", target); !r.Verified {
+		t.Errorf("not verified: %s (%s)", r.Reason, r.Check)
+	}
+}
+
+func TestTokenForFullURLAndTTL(t *testing.T) {
+	h := newHarness(t)
+	target := h.base + "/rest/api/2/webhook?startAt=0&maxResults=7"
+	tok, stderr := h.token(t, "--ttl", "10m", "delete", target+"#ignored")
+	if want := "warning: ignoring the fragment \"#ignored\": it is never sent to a server, so it is not signed\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	v := verify(t, tok, "DELETE", target)
+	if ttl := v.ExpiresAt.Sub(v.IssuedAt); ttl != 10*time.Minute {
+		t.Errorf("lifetime %s, want 10m", ttl)
+	}
+	if v.Canonical != "DELETE&/rest/api/2/webhook&maxResults=7&startAt=0" {
+		t.Errorf("canonical %q", v.Canonical)
+	}
+}
+
+func TestTokenJSON(t *testing.T) {
+	h := newHarness(t)
+	code, out, errOut := h.run(t, "token", "-o", "json", "POST", "/rest/api/2/webhook")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	var got struct {
+		Token, Method, URL, CanonicalRequest, QSH, Issuer string
+		IssuedAt, ExpiresAt                               int64
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	v := verify(t, got.Token, "POST", h.base+"/rest/api/2/webhook")
+	if got.Method != "POST" || got.URL != h.base+"/rest/api/2/webhook" || got.CanonicalRequest != "POST&/rest/api/2/webhook&" ||
+		got.QSH != v.QSH || got.Issuer != appKey || got.IssuedAt != v.IssuedAt.Unix() || got.ExpiresAt != v.ExpiresAt.Unix() {
+		t.Errorf("JSON %+v, claims %+v", got, v)
+	}
+}
+
+func TestTokenDebugShowsCanonicalRequest(t *testing.T) {
+	h := newHarness(t)
+	code, out, errOut := h.run(t, "token", "--debug", "/rest/api/2/webhook?b=2&a=1")
+	if code != 0 || strings.Count(out, "\n") != 1 {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if !strings.Contains(errOut, "* canonical request: GET&/rest/api/2/webhook&a=1&b=2\n") {
+		t.Errorf("stderr %s", errOut)
+	}
+}
+
+func TestTokenErrors(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"token", "http://127.0.0.1:1/jira/rest/api/2/myself"}, 2, "is not under the tenant's base URL"},
+		{[]string{"token", strings.Replace(h.base, "/jira", "/jirafoo", 1) + "/rest"}, 2, "is not under the tenant's base URL"},
+		{[]string{"token", "https://acme.atlassian.net/jira/rest/api/2/myself"}, 2, "is not under the tenant's base URL"},
+		{[]string{"token", "GET"}, 2, "missing PATH_OR_URL after GET"},
+		{[]string{"token"}, 2, "missing PATH_OR_URL"},
+		{[]string{"token", "YANK", "/x"}, 2, `unknown HTTP method "YANK"`},
+		{[]string{"token", "--ttl", "0s", "/x"}, 2, "invalid --ttl 0s"},
+		{[]string{"token", "--ttl", "48h", "/x"}, 2, "invalid --ttl 48h0m0s"},
+		{[]string{"token", "-t", "nope", "/x"}, 3, `no such tenant`},
+	} {
+		code, out, errOut := h.run(t, tc.args...)
+		if code != tc.code || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.args, code, out, errOut, tc.code, tc.want)
+		}
+	}
+
+	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: "http://jira.example.com", AppKey: appKey})
+	code, out, errOut := h.run(t, "token", "/rest/api/2/myself")
+	if code != 2 || out != "" || !strings.Contains(errOut, "refusing to send signed requests over plain http") {
+		t.Errorf("plain http: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

@@ -1,0 +1,238 @@
+//go:build keyring
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwh-cli/jwh/internal/sandbox"
+)
+
+const appKey = "com.example.e2e"
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	binDir    string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildJWH builds the jwh binary, once per test run, and returns its path.
+func buildJWH(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		gomod, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil || strings.TrimSpace(string(gomod)) == "" {
+			buildErr = fmt.Errorf("cannot find the module root: %v", err)
+			return
+		}
+		if binDir, buildErr = os.MkdirTemp("", "jwh-e2e-"); buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "jwh")
+		build := exec.Command("go", "build", "-o", binPath, "./cmd/jwh")
+		build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// cleanEnv returns the test's environment without jwh's variables (above
+// all JWH_SHARED_SECRET: the secret must come from the keyring) and
+// without DISPLAY (a locked keyring would wait for a prompt), with
+// JWH_CONFIG set to config and the extra variables added.
+func cleanEnv(config string, extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "JWH_") || strings.HasPrefix(kv, "DISPLAY=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(append(env, "JWH_CONFIG="+config, "NO_COLOR=1"), extra...)
+}
+
+type result struct {
+	code        int
+	out, errOut string
+	took        time.Duration
+}
+
+// run runs a command with stdin and env; a command that does not end
+// within a minute is killed and fails the test rather than hanging it.
+func run(t *testing.T, env []string, stdin, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	r := result{out: out.String(), errOut: errOut.String(), took: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s %q did not end within a minute: it hangs\nstderr: %s", name, args, r.errOut)
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("%s %q: %v", name, args, err)
+	}
+	return r
+}
+
+// startSandbox runs a sandbox on loopback with one tenant at the context
+// path /jira and returns it with the tenant's base URL and secret.
+func startSandbox(t *testing.T) (*sandbox.Server, string, string) {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{})
+	ten, err := sb.AddTenant(sandbox.TenantConfig{Name: "acme", AppKey: appKey, BasePath: "/jira"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { running.Close() })
+	return sb, running.BaseURL("acme"), ten.Secret()
+}
+
+// TestKeyringTenantLifecycle stores a secret in a real Secret Service with
+// jwh tenant add, checks it with secret-tool, signs a request with it, and
+// removes it with jwh tenant remove.
+func TestKeyringTenantLifecycle(t *testing.T) {
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		t.Skip("SKIPPED: secret-tool is not installed, so the real-keyring test cannot check what jwh stored: apt-get install -y --no-install-recommends gnome-keyring libsecret-tools, then run under dbus-run-session with with-keyring.sh")
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("no session bus: run under 'env -u DISPLAY dbus-run-session -- sh with-keyring.sh go test -tags keyring ...'")
+	}
+	bin := buildJWH(t)
+	sb, base, secret := startSandbox(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.json")
+	env := cleanEnv(config)
+	name := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	lookup := func() result { return run(t, env, "", "secret-tool", "lookup", "service", "jwh", "username", name) }
+	t.Cleanup(func() { run(t, env, "", "secret-tool", "clear", "service", "jwh", "username", name) })
+
+	r := run(t, env, secret+"\n", bin, "tenant", "add", name, "--base-url", base, "--app-key", appKey)
+	if r.code != 0 {
+		t.Fatalf("jwh tenant add: exit %d\n%s", r.code, r.errOut)
+	}
+	if got := lookup(); got.code != 0 || strings.TrimSuffix(got.out, "\n") != secret {
+		t.Fatalf("secret-tool lookup after tenant add: exit %d, the stored secret is not the one piped in (stderr %s)", got.code, got.errOut)
+	}
+	cfg, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(cfg, []byte(secret)) {
+		t.Error("the secret is in the config file")
+	}
+
+	r = run(t, env, "", bin, "tenant", "show", name)
+	if r.code != 0 || !strings.Contains(r.out, "keyring") || strings.Contains(r.out+r.errOut, secret) {
+		t.Errorf("jwh tenant show: exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
+	}
+
+	// The secret comes from the keyring: JWH_SHARED_SECRET is not set.
+	r = run(t, env, "", bin, "api", "--debug", "GET", "/rest/api/2/webhook")
+	if r.code != 0 || !strings.Contains(r.out, `"values":[]`) {
+		t.Fatalf("jwh api: exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
+	}
+	if strings.Contains(r.out+r.errOut, secret) || !strings.Contains(r.errOut, "Authorization: JWT [redacted]") {
+		t.Errorf("--debug output shows the secret or an unredacted token:\n%s", r.errOut)
+	}
+	reqs := sb.Requests()
+	if len(reqs) != 1 || !reqs[0].Verified || reqs[0].Path != "/jira/rest/api/2/webhook" {
+		t.Errorf("sandbox log %+v", reqs)
+	}
+
+	r = run(t, env, "", bin, "tenant", "remove", name)
+	if r.code != 0 {
+		t.Fatalf("jwh tenant remove: exit %d\n%s", r.code, r.errOut)
+	}
+	if got := lookup(); got.code == 0 || got.out != "" {
+		t.Errorf("secret-tool lookup after tenant remove: exit %d, found %d bytes", got.code, len(got.out))
+	}
+	r = run(t, env, "", bin, "api", "/rest/api/2/webhook")
+	if r.code != 3 {
+		t.Errorf("jwh api after tenant remove: exit %d, want 3\n%s", r.code, r.errOut)
+	}
+}
+
+// TestKeyringUnavailableNamesBothWaysOut runs jwh where no Secret Service
+// can be reached: every command that needs the secret fails at once with
+// exit status 3 and an error naming both ways out.
+func TestKeyringUnavailableNamesBothWaysOut(t *testing.T) {
+	bin := buildJWH(t)
+	sb, base, secret := startSandbox(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.json")
+	// A bus address where nothing listens: go-keyring fails to connect
+	// (and cannot autolaunch a bus of its own). os/exec uses the last of
+	// duplicate variables, so this one replaces the session's.
+	noBus := cleanEnv(config, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))
+	wantBoth := func(what string, r result) {
+		t.Helper()
+		t.Logf("%s failed in %s", what, r.took.Round(time.Millisecond))
+		if r.code != 3 {
+			t.Errorf("%s: exit %d, want 3\n%s", what, r.code, r.errOut)
+		}
+		if !strings.Contains(r.errOut, "Secret Service") || !strings.Contains(r.errOut, "JWH_SHARED_SECRET") || strings.Count(r.errOut, "\n") != 1 {
+			t.Errorf("%s: stderr should be one line naming a Secret Service and JWH_SHARED_SECRET:\n%s", what, r.errOut)
+		}
+		if strings.Contains(r.out+r.errOut, secret) {
+			t.Errorf("%s printed the secret", what)
+		}
+	}
+
+	r := run(t, noBus, secret, bin, "tenant", "add", "acme", "--base-url", base, "--app-key", appKey)
+	wantBoth("jwh tenant add", r)
+
+	r = run(t, noBus, "", bin, "tenant", "add", "acme", "--base-url", base, "--app-key", appKey, "--no-keyring")
+	if r.code != 0 {
+		t.Fatalf("jwh tenant add --no-keyring: exit %d\n%s", r.code, r.errOut)
+	}
+	r = run(t, noBus, "", bin, "api", "/rest/api/2/myself")
+	wantBoth("jwh api", r)
+	r = run(t, noBus, "", bin, "token", "/rest/api/2/myself")
+	wantBoth("jwh token", r)
+	if n := len(sb.Requests()); n != 0 {
+		t.Errorf("the sandbox saw %d requests, want none", n)
+	}
+
+	// The other way out.
+	r = run(t, append(noBus, "JWH_SHARED_SECRET="+secret), "", bin, "api", "/rest/api/2/myself")
+	if r.code != 0 {
+		t.Errorf("jwh api with JWH_SHARED_SECRET: exit %d\n%s", r.code, r.errOut)
+	}
+}
