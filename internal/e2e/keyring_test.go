@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,46 +18,6 @@ import (
 )
 
 const appKey = "com.example.e2e"
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	binDir    string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-// buildJWH builds the jwh binary, once per test run, and returns its path.
-func buildJWH(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		gomod, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil || strings.TrimSpace(string(gomod)) == "" {
-			buildErr = fmt.Errorf("cannot find the module root: %v", err)
-			return
-		}
-		if binDir, buildErr = os.MkdirTemp("", "jwh-e2e-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "jwh")
-		build := exec.Command("go", "build", "-o", binPath, "./cmd/jwh")
-		build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-		if out, err := build.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
 
 // cleanEnv returns the test's environment without jwh's variables (above
 // all JWH_SHARED_SECRET: the secret must come from the keyring) and

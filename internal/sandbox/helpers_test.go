@@ -49,8 +49,10 @@ type fixture struct {
 // start runs a sandbox on loopback with the fake clock and one tenant.
 func start(t *testing.T, opts Options, cfg TenantConfig) *fixture {
 	t.Helper()
-	clock := newClock()
+	// The fake clock, unless opts brings its own (then f.clock is nil).
+	var clock *fakeClock
 	if opts.Clock == nil {
+		clock = newClock()
 		opts.Clock = clock.Now
 	}
 	s := New(opts)
@@ -72,9 +74,12 @@ func listen(t *testing.T, s *Server, ten *Tenant, clock *fakeClock) *fixture {
 			t.Errorf("Close: %v", err)
 		}
 	})
+	signer := signerFor(ten)
+	if clock != nil {
+		signer = signer.WithClock(clock.Now)
+	}
 	return &fixture{
-		t: t, s: s, run: run, ten: ten, clock: clock,
-		signer: signerFor(ten).WithClock(clock.Now),
+		t: t, s: s, run: run, ten: ten, clock: clock, signer: signer,
 		client: &http.Client{Timeout: 10 * time.Second},
 	}
 }
@@ -181,7 +186,7 @@ func (r reply) errorMessages(t *testing.T) []string {
 // registration is a decoded POST /rest/api/2/webhook answer.
 type registration struct {
 	Results []struct {
-		CreatedWebhookID *int64  `json:"createdWebhookId"`
+		CreatedWebhookID *int64   `json:"createdWebhookId"`
 		Errors           []string `json:"errors"`
 	} `json:"webhookRegistrationResult"`
 }

@@ -57,6 +57,14 @@ func (s *Server) Listen(addr string) (*Running, error) {
 		},
 	}
 	s.url = r.url
+	if prev := s.addr; prev != tcp.String() {
+		s.addr = tcp.String()
+		if err := s.persistLocked(); err != nil {
+			s.addr, s.url = prev, ""
+			ln.Close()
+			return nil, err
+		}
+	}
 	go func() {
 		if err := r.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			r.err = err
@@ -79,18 +87,24 @@ func (r *Running) BaseURL(tenant string) string {
 	return r.url + t.basePath
 }
 
-// Close stops the server at once, dropping open connections.
+// Close stops the server at once, dropping open connections, and cancels
+// the deliveries still pending (see Server.CancelDeliveries).
 func (r *Running) Close() error {
+	r.s.CancelDeliveries()
 	err := r.srv.Close()
 	return r.finish(err)
 }
 
 // Shutdown stops the server gracefully: it stops accepting connections and
-// waits for the requests in flight to finish, or for ctx to end.
+// waits for the requests in flight and the pending deliveries to finish,
+// or for ctx to end, when it cancels what is left.
 func (r *Running) Shutdown(ctx context.Context) error {
 	err := r.srv.Shutdown(ctx)
 	if err != nil {
+		r.s.CancelDeliveries()
 		r.srv.Close()
+	} else if r.s.Drain(ctx) != nil {
+		r.s.CancelDeliveries()
 	}
 	return r.finish(err)
 }

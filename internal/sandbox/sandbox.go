@@ -13,11 +13,13 @@
 // every request with the outcome of its JWT check, so tests can assert
 // request economy. Open keeps the state in a file across restarts.
 //
-// The sandbox does not send deliveries itself; it keeps what a delivery
-// engine needs: each webhook's events and parsed filter (Tenant.Webhooks,
-// Webhook.Matches), the tenant's callback URL and keys, and
-// Tenant.RecordFailedDelivery for deliveries that gave up. docs/sandbox.md
-// describes what it emulates and what it does not.
+// It also does what Jira does next: Tenant.Trigger (and the trigger
+// endpoint, POST {base}/rest/jwh-sandbox/1/trigger, which jwh trigger
+// calls) delivers an event to the webhooks whose events and JQL filter
+// match, signed as Jira signs, with Jira's identifier and retry headers
+// and its retries (scaled down in time by Options.RetryScale); deliveries
+// that fail for good are listed as failed. docs/sandbox.md describes what
+// it emulates and what it does not.
 package sandbox
 
 import (
@@ -84,6 +86,23 @@ type Options struct {
 	// /rest/api/2/webhook/failed, used in its next URLs; "" means "after".
 	// Jira's name has varied: clients must follow next as given.
 	FailedAfterParam string
+
+	// RetryScale multiplies Jira's waits between delivery attempts (see
+	// FirstRetryDelay): 1 is Jira's own timing, 0 means
+	// DefaultRetryScale. Tests use a tiny value such as 1e-6.
+	RetryScale float64
+	// DeliveryTimeout bounds one delivery attempt; 0 means
+	// DefaultDeliveryTimeout.
+	DeliveryTimeout time.Duration
+	// DeliveryClient sends deliveries; nil means a client that does not
+	// follow redirects (a redirect is a failed attempt, as in Jira).
+	DeliveryClient *http.Client
+	// OnRequest, when set, is called with every request once it has been
+	// logged (see Requests), from the goroutine serving it.
+	OnRequest func(Request)
+	// OnAttempt, when set, is called after every delivery attempt, from
+	// the goroutine delivering.
+	OnAttempt func(AttemptReport)
 }
 
 // Request is one request as the sandbox saw it.
@@ -111,12 +130,21 @@ type Server struct {
 	afterName string
 	statePath string // "" unless opened with Open
 
+	retryScale      float64
+	deliveryTimeout time.Duration
+	client          *http.Client
+
 	mu      sync.Mutex
 	tenants []*Tenant // sorted by name
 	nextID  int64
 	rng     *rand.Rand
 	log     []Request
 	url     string // root URL while listening, "" otherwise
+	addr    string // the address last listened on, kept in the state
+	jitter  *rand.Rand
+	seq     int64                   // numbers changelogs and comments
+	pending map[*Triggered]struct{} // events with deliveries under way
+	idle    chan struct{}           // closed when pending empties
 }
 
 // New returns an empty in-memory sandbox. Add tenants with AddTenant.
@@ -132,6 +160,19 @@ func New(opts Options) *Server {
 		s.afterName = "after"
 	}
 	s.rng = rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
+	s.jitter = rand.New(rand.NewPCG(opts.Seed^0x5851f42d4c957f2d, opts.Seed))
+	s.retryScale = opts.RetryScale
+	if s.retryScale <= 0 {
+		s.retryScale = DefaultRetryScale
+	}
+	s.deliveryTimeout = opts.DeliveryTimeout
+	if s.deliveryTimeout <= 0 {
+		s.deliveryTimeout = DefaultDeliveryTimeout
+	}
+	s.client = opts.DeliveryClient
+	if s.client == nil {
+		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	return s
 }
 
@@ -226,6 +267,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log = append(s.log, rec)
 	s.mu.Unlock()
+	if s.opts.OnRequest != nil {
+		s.opts.OnRequest(rec)
+	}
 
 	if d := s.opts.Latency; d > 0 {
 		timer := time.NewTimer(d)
@@ -289,6 +333,10 @@ func (s *Server) serve(r *http.Request, rec *Request) response {
 		return resp
 	}
 	rec.Verified = true
+	if rest == TriggerPath {
+		// The sandbox's own endpoint: no denial, no throttling.
+		return s.admin(r, t)
+	}
 
 	s.mu.Lock()
 	denied := t.denied

@@ -24,9 +24,12 @@ const stateVersion = 1
 // the sandbox's own secret store, hence mode 0600), webhooks, failed
 // deliveries and the next webhook id.
 type stateFile struct {
-	Version       int           `json:"version"`
-	NextWebhookID int64         `json:"nextWebhookId"`
-	Tenants       []tenantState `json:"tenants"`
+	Version       int   `json:"version"`
+	NextWebhookID int64 `json:"nextWebhookId"`
+	// Addr is the address the sandbox last listened on, so that a
+	// restart can keep its URLs (see Server.LastAddr).
+	Addr    string        `json:"addr,omitempty"`
+	Tenants []tenantState `json:"tenants"`
 }
 
 type tenantState struct {
@@ -35,6 +38,7 @@ type tenantState struct {
 	ClientKey        string         `json:"clientKey"`
 	SharedSecret     string         `json:"sharedSecret"`
 	BasePath         string         `json:"basePath"` // "/" for the root
+	AppBaseURL       string         `json:"appBaseUrl,omitempty"`
 	CallbackURL      string         `json:"callbackUrl,omitempty"`
 	Webhooks         []webhookState `json:"webhooks"`
 	FailedDeliveries []failedState  `json:"failedDeliveries,omitempty"`
@@ -85,6 +89,16 @@ func Open(path string, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// LastAddr returns the address the sandbox last listened on, such as
+// "127.0.0.1:41234", as kept in its state: a restart that listens there
+// again keeps every tenant's base URL, so tenants imported into jwh go on
+// working. It is "" before the first Listen.
+func (s *Server) LastAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
 // SaveState writes the sandbox's state, shared secrets included, to the
 // file at path, atomically and with mode 0600. Open reads it back.
 func (s *Server) SaveState(path string) error {
@@ -102,11 +116,12 @@ func (s *Server) persistLocked() error {
 }
 
 func (s *Server) encodeLocked() []byte {
-	st := stateFile{Version: stateVersion, NextWebhookID: s.nextID, Tenants: make([]tenantState, 0, len(s.tenants))}
+	st := stateFile{Version: stateVersion, NextWebhookID: s.nextID, Addr: s.addr, Tenants: make([]tenantState, 0, len(s.tenants))}
 	for _, t := range s.tenants {
 		ts := tenantState{
 			Name: t.name, AppKey: t.appKey, ClientKey: t.clientKey, SharedSecret: t.secret,
-			BasePath: displayPath(t.basePath), CallbackURL: t.callback, Webhooks: make([]webhookState, 0, len(t.webhooks)),
+			BasePath: displayPath(t.basePath), AppBaseURL: t.appBaseURL, CallbackURL: t.callback,
+			Webhooks: make([]webhookState, 0, len(t.webhooks)),
 		}
 		for _, w := range t.webhooks {
 			ts.Webhooks = append(ts.Webhooks, webhookState{w.ID, w.JQL, w.Events, w.FieldIDs, w.PropertyKeys, w.ExpiresAt})
@@ -182,11 +197,12 @@ func (s *Server) loadState(b []byte) error {
 		return fmt.Errorf("nextWebhookId %d is below 1000", st.NextWebhookID)
 	}
 	s.nextID = st.NextWebhookID
+	s.addr = st.Addr
 	for _, ts := range st.Tenants {
 		if ts.AppKey == "" || ts.ClientKey == "" || ts.SharedSecret == "" || ts.BasePath == "" {
 			return fmt.Errorf("tenant %q: appKey, clientKey, sharedSecret and basePath are required", ts.Name)
 		}
-		t, err := s.newTenant(TenantConfig{Name: ts.Name, AppKey: ts.AppKey, ClientKey: ts.ClientKey, Secret: ts.SharedSecret, BasePath: ts.BasePath})
+		t, err := s.newTenant(TenantConfig{Name: ts.Name, AppKey: ts.AppKey, ClientKey: ts.ClientKey, Secret: ts.SharedSecret, BasePath: ts.BasePath, AppBaseURL: ts.AppBaseURL})
 		if err != nil {
 			return err
 		}

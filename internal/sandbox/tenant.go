@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -32,12 +33,17 @@ type TenantConfig struct {
 	// Segments hold letters, digits, '.', '_', '~' and '-'. Default
 	// "/t/" + Name.
 	BasePath string
+	// AppBaseURL is the base URL of the app (its descriptor's baseUrl):
+	// the qsh of a delivery is computed relative to its path. Default:
+	// the callback URL's origin, so the qsh covers the callback's whole
+	// path.
+	AppBaseURL string
 }
 
 // String describes c without its secret.
 func (c TenantConfig) String() string {
-	return fmt.Sprintf("sandbox.TenantConfig{Name:%q, AppKey:%q, ClientKey:%q, BasePath:%q, Secret:[redacted]}",
-		c.Name, c.AppKey, c.ClientKey, c.BasePath)
+	return fmt.Sprintf("sandbox.TenantConfig{Name:%q, AppKey:%q, ClientKey:%q, BasePath:%q, AppBaseURL:%q, Secret:[redacted]}",
+		c.Name, c.AppKey, c.ClientKey, c.BasePath, c.AppBaseURL)
 }
 
 // GoString is String, so that %#v does not print the secret either.
@@ -49,6 +55,7 @@ type Tenant struct {
 	s *Server
 
 	name, appKey, clientKey, secret, basePath string
+	appBaseURL                                string // "" for the callback's origin
 
 	// Guarded by s.mu.
 	callback string    // the app's callback URL; "" when it has no webhooks
@@ -73,6 +80,10 @@ func (t *Tenant) Secret() string { return t.secret }
 // BasePath returns the tenant's context path: "" for the root, else a path
 // such as "/jira" with no trailing slash. It is the basePath to sign with.
 func (t *Tenant) BasePath() string { return t.basePath }
+
+// AppBaseURL returns the app's base URL that deliveries are signed
+// relative to, "" when it is each callback URL's origin.
+func (t *Tenant) AppBaseURL() string { return t.appBaseURL }
 
 // BaseURL returns the tenant's base URL, such as
 // "http://127.0.0.1:41234/jira", while the server listens, and "" otherwise.
@@ -250,6 +261,13 @@ func (s *Server) newTenant(cfg TenantConfig) (*Tenant, error) {
 		return nil, fmt.Errorf("tenant %q: %w", cfg.Name, err)
 	}
 	t.basePath = base
+	if cfg.AppBaseURL != "" {
+		u, err := url.Parse(cfg.AppBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("tenant %q: the app base URL %q is not an absolute http or https URL without query", cfg.Name, cfg.AppBaseURL)
+		}
+		t.appBaseURL = strings.TrimRight(cfg.AppBaseURL, "/")
+	}
 	return t, nil
 }
 

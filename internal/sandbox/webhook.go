@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jwh-cli/jwh/internal/events"
 	"github.com/jwh-cli/jwh/internal/jql"
 )
 
@@ -39,27 +40,15 @@ func (w Webhook) clone() Webhook {
 	return w
 }
 
-// supportedEvents are the events Jira accepts in a dynamic webhook: issue,
-// comment and issue property events (which honour the JQL filter), and the
-// sprint and version events of the current API model.
-var supportedEvents = []string{
-	"jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-	"comment_created", "comment_updated", "comment_deleted",
-	"issue_property_set", "issue_property_deleted",
-	"sprint_created", "sprint_updated", "sprint_closed", "sprint_deleted", "sprint_started",
-	"jira:version_released", "jira:version_unreleased", "jira:version_created", "jira:version_moved",
-	"jira:version_updated", "jira:version_merged", "jira:version_deleted",
-}
-
 // checkWebhook returns the webhook described by a registration, or Jira's
 // reasons for refusing it.
-func checkWebhook(events []string, filter *string, fieldIDs, propertyKeys []string) (Webhook, []string) {
+func checkWebhook(names []string, filter *string, fieldIDs, propertyKeys []string) (Webhook, []string) {
 	var errs []string
-	if len(events) == 0 {
+	if len(names) == 0 {
 		errs = append(errs, "At least one event is required.")
 	}
-	for _, e := range events {
-		if !slices.Contains(supportedEvents, e) {
+	for _, e := range names {
+		if events.Check(e) != nil {
 			errs = append(errs, fmt.Sprintf("The event %s is unsupported.", quoteIfOdd(e)))
 		}
 	}
@@ -80,7 +69,7 @@ func checkWebhook(events []string, filter *string, fieldIDs, propertyKeys []stri
 	if len(errs) > 0 {
 		return Webhook{}, errs
 	}
-	w := Webhook{Events: slices.Clone(events), JQL: src, Filter: q}
+	w := Webhook{Events: slices.Clone(names), JQL: src, Filter: q}
 	if len(fieldIDs) > 0 {
 		w.FieldIDs = slices.Clone(fieldIDs)
 	}

@@ -1,0 +1,239 @@
+package sandbox
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestStateSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.json")
+	clock := newClock()
+	s, err := Open(path, Options{Clock: clock.Now, RetryScale: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten, err := s.AddTenant(TenantConfig{Name: "sandbox", BasePath: "/", AppBaseURL: "http://127.0.0.1:9/app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := listen(t, s, ten, clock)
+	addr := strings.TrimPrefix(f.run.URL(), "http://")
+	if s.LastAddr() != addr {
+		t.Errorf("LastAddr() = %q, want %q", s.LastAddr(), addr)
+	}
+	rcv := newReceiver(t, 500)
+	f.register(`{"url":"` + rcv.url("/hook") + `","webhooks":[
+		{"jqlFilter":"project = PRJ","events":["jira:issue_created"],"fieldIdsFilter":["summary"]},
+		{"jqlFilter":"status = Done","events":["issue_property_set"],"issuePropertyKeysFilter":["k"]}]}`)
+	res := f.trigger(Event{Name: "jira:issue_created", Issue: Issue{Key: "PRJ-1"}})
+	if res.Deliveries[0].Outcome != OutcomeFailed {
+		t.Fatalf("delivery %+v", res.Deliveries[0])
+	}
+	if err := f.run.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*tmp*")); len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+
+	s2, err := Open(path, Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten2, ok := s2.Tenant("sandbox")
+	if !ok {
+		t.Fatal("the tenant is gone after a restart")
+	}
+	if ten2.Secret() != ten.Secret() || ten2.ClientKey() != ten.ClientKey() || ten2.AppKey() != ten.AppKey() ||
+		ten2.BasePath() != "" || ten2.AppBaseURL() != "http://127.0.0.1:9/app" || ten2.Callback() != rcv.url("/hook") {
+		t.Errorf("tenant after a restart: %v, callback %q", ten2, ten2.Callback())
+	}
+	if s2.LastAddr() != addr {
+		t.Errorf("LastAddr() after a restart = %q, want %q", s2.LastAddr(), addr)
+	}
+	before, after := ten.Webhooks(), ten2.Webhooks()
+	if len(after) != 2 {
+		t.Fatalf("%d webhooks after a restart, want 2", len(after))
+	}
+	for i := range before {
+		b, a := before[i], after[i]
+		if a.ID != b.ID || a.JQL != b.JQL || a.URL != b.URL || !a.ExpiresAt.Equal(b.ExpiresAt) ||
+			strings.Join(a.Events, ",") != strings.Join(b.Events, ",") ||
+			strings.Join(a.FieldIDs, ",") != strings.Join(b.FieldIDs, ",") ||
+			strings.Join(a.PropertyKeys, ",") != strings.Join(b.PropertyKeys, ",") || a.Filter == nil {
+			t.Errorf("webhook %d: %+v after a restart, was %+v", i, a, b)
+		}
+	}
+	// The restarted sandbox listens where it did, so the tenant's base URL
+	// (and a jwh tenant imported from it) still works; the state keeps
+	// the failed delivery and numbers webhooks on.
+	run2, err := s2.Listen(s2.LastAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run2.Close()
+	if ten2.BaseURL() != f.run.URL() {
+		t.Errorf("base URL after a restart %q, want %q", ten2.BaseURL(), f.run.URL())
+	}
+	g := &fixture{t: t, s: s2, run: run2, ten: ten2, clock: clock, signer: signerFor(ten2).WithClock(clock.Now), client: f.client}
+	if got := g.failedList(); len(got) != 1 || got[0].ID != res.Deliveries[0].Identifier {
+		t.Errorf("failed deliveries after a restart: %+v", got)
+	}
+	if reg := g.register(webhooksBody(rcv.url("/hook"), 1)); *reg.Results[0].CreatedWebhookID != 1002 {
+		t.Errorf("the next id after a restart is %d, want 1002", *reg.Results[0].CreatedWebhookID)
+	}
+}
+
+func TestCorruptState(t *testing.T) {
+	valid := func(edit func(string) string) string {
+		return edit(`{"version":1,"nextWebhookId":1001,"tenants":[{"name":"a","appKey":"k","clientKey":"c","sharedSecret":"s","basePath":"/",` +
+			`"callbackUrl":"https://x/h","webhooks":[{"id":1000,"jqlFilter":"project = P","events":["jira:issue_created"],"expirationDate":"2019-07-01T00:00:00Z"}]}]}`)
+	}
+	for _, tc := range []struct{ name, content, reason string }{
+		{"empty", "", "EOF"},
+		{"not JSON", "{{", "invalid character"},
+		{"truncated", valid(func(s string) string { return s[:len(s)/2] }), "unexpected EOF"},
+		{"unknown field", valid(func(s string) string { return strings.Replace(s, `"version":1`, `"version":1,"extra":true`, 1) }), `unknown field "extra"`},
+		{"other version", valid(func(s string) string { return strings.Replace(s, `"version":1`, `"version":2`, 1) }), "version 2, expected 1"},
+		{"bad filter", valid(func(s string) string { return strings.Replace(s, "project = P", "priority = High", 1) }), "webhook 1000"},
+		{"no secret", valid(func(s string) string { return strings.Replace(s, `"sharedSecret":"s"`, `"sharedSecret":""`, 1) }), "sharedSecret"},
+		{"id past next", valid(func(s string) string { return strings.Replace(s, `"nextWebhookId":1001`, `"nextWebhookId":1000`, 1) }), "outside"},
+		{"bad app base URL", valid(func(s string) string {
+			return strings.Replace(s, `"basePath":"/"`, `"basePath":"/","appBaseUrl":"ftp://x"`, 1)
+		}), "app base URL"},
+		{"data after", valid(func(s string) string { return s + "{}" }), "data after the state"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(path, Options{})
+			if !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), tc.reason) || !strings.Contains(err.Error(), path) {
+				t.Errorf("Open: %v; want ErrCorruptState naming the file and %q", err, tc.reason)
+			}
+			if b, _ := os.ReadFile(path); string(b) != tc.content {
+				t.Errorf("the corrupt file was changed to %q", b)
+			}
+		})
+	}
+	// The valid form opens.
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, []byte(valid(func(s string) string { return s })), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ten, ok := s.Tenant("a"); !ok || len(ten.Webhooks()) != 1 {
+		t.Errorf("valid state: tenant %v", ten)
+	}
+}
+
+func TestStateSaveFailureUndoes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	s, err := Open(path, Options{Clock: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten, err := s.AddTenant(TenantConfig{Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A directory where the file was: the rename that saves fails.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err = ten.RecordFailedDelivery(FailedDelivery{Body: "{}", URL: "https://x", FailureTime: t0})
+	if err == nil || !strings.Contains(err.Error(), "saving the state") {
+		t.Errorf("RecordFailedDelivery in a read-only directory: %v", err)
+	}
+	if len(ten.failed) != 0 {
+		t.Errorf("the failed delivery stayed although it was not saved")
+	}
+	if _, err := s.AddTenant(TenantConfig{Name: "b"}); err == nil {
+		t.Error("AddTenant saved nothing and did not say so")
+	}
+	if _, ok := s.Tenant("b"); ok {
+		t.Error("the unsaved tenant stayed")
+	}
+}
+
+func TestThrottlingOptions(t *testing.T) {
+	f := start(t, Options{Leading429: 2, RetryAfter: 1500 * time.Millisecond}, TenantConfig{Name: "acme"})
+	// Unverified requests do not count.
+	f.do(nil, "GET", f.ten.BasePath()+"/rest/api/2/webhook", "").want(t, 401, "")
+	for i := range 2 {
+		r := f.api("GET", "/rest/api/2/webhook", "")
+		r.want(t, 429, "")
+		if r.header.Get("Retry-After") != "2" {
+			t.Errorf("429 number %d: Retry-After %q, want 2", i+1, r.header.Get("Retry-After"))
+		}
+	}
+	f.api("GET", "/rest/api/2/webhook", "").want(t, 200, "")
+
+	g := start(t, Options{Rate503: 1}, TenantConfig{Name: "acme"})
+	r := g.api("GET", "/rest/api/2/webhook", "")
+	r.want(t, 503, "")
+	if r.header.Get("Retry-After") != "0" {
+		t.Errorf("503 Retry-After %q", r.header.Get("Retry-After"))
+	}
+	// A rate of one half answers both ways over a few requests, the same
+	// way for the same seed.
+	outcomes := func() string {
+		h := start(t, Options{Rate503: 0.5, Seed: 42}, TenantConfig{Name: "acme"})
+		var b strings.Builder
+		for range 20 {
+			if h.api("GET", "/rest/api/2/webhook", "").status == http.StatusServiceUnavailable {
+				b.WriteByte('x')
+			} else {
+				b.WriteByte('.')
+			}
+		}
+		return b.String()
+	}
+	a, b := outcomes(), outcomes()
+	if a != b || !strings.Contains(a, "x") || !strings.Contains(a, ".") {
+		t.Errorf("Rate503 0.5 with one seed: %s then %s", a, b)
+	}
+
+	d := start(t, Options{}, TenantConfig{Name: "acme"})
+	d.ten.Deny(http.StatusForbidden)
+	d.api("GET", "/rest/api/2/webhook", "").want(t, 403, "")
+	d.ten.Deny(http.StatusUnauthorized)
+	d.api("GET", "/rest/api/2/webhook", "").want(t, 401, "")
+	d.ten.Deny(0)
+	d.api("GET", "/rest/api/2/webhook", "").want(t, 200, "")
+
+	var mu sync.Mutex
+	var seen []Request
+	l := start(t, Options{Latency: time.Millisecond, OnRequest: func(r Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, r)
+	}}, TenantConfig{Name: "acme"})
+	l.api("GET", "/rest/api/2/webhook", "").want(t, 200, "")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0].Status != 200 || !seen[0].Verified {
+		t.Errorf("OnRequest saw %+v", seen)
+	}
+}
