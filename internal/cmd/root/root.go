@@ -6,7 +6,17 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jwh-cli/jwh/internal/cmd/api"
+	deletecmd "github.com/jwh-cli/jwh/internal/cmd/delete"
+	"github.com/jwh-cli/jwh/internal/cmd/extend"
+	"github.com/jwh-cli/jwh/internal/cmd/failed"
+	"github.com/jwh-cli/jwh/internal/cmd/list"
+	"github.com/jwh-cli/jwh/internal/cmd/listen"
+	"github.com/jwh-cli/jwh/internal/cmd/register"
+	"github.com/jwh-cli/jwh/internal/cmd/sandbox"
 	"github.com/jwh-cli/jwh/internal/cmd/tenant"
+	"github.com/jwh-cli/jwh/internal/cmd/token"
+	"github.com/jwh-cli/jwh/internal/cmd/trigger"
 	"github.com/jwh-cli/jwh/internal/cmd/validate"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 )
@@ -57,6 +67,16 @@ and ships a local Jira stand-in (jwh sandbox, jwh demo).`,
 		newCmdCompletion(f),
 		tenant.NewCmdTenant(f),
 		validate.NewCmdValidate(f, nil),
+		register.NewCmdRegister(f, nil),
+		list.NewCmdList(f, nil),
+		deletecmd.NewCmdDelete(f, nil),
+		extend.NewCmdExtend(f, nil),
+		failed.NewCmdFailed(f, nil),
+		api.NewCmdAPI(f, nil),
+		token.NewCmdToken(f),
+		listen.NewCmdListen(f),
+		sandbox.NewCmdSandbox(f),
+		trigger.NewCmdTrigger(f, nil),
 	)
 	return cmd
 }

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwh-cli/jwh/internal/app"
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/sandbox"
+	"github.com/jwh-cli/jwh/internal/tenant"
+)
+
+// The scripts cannot give jwh a terminal on stdout or stderr, nor a clock:
+// these tests run the whole CLI in-process (app.Run) with test streams
+// that claim to be terminals and a clock of their own, against a sandbox
+// on loopback.
+
+// world is a sandbox with tenants and a jwh config for them.
+type world struct {
+	srv    *sandbox.Server
+	run    *sandbox.Running
+	env    map[string]string
+	tenant *sandbox.Tenant // the first
+}
+
+func newWorld(tb testing.TB, opts sandbox.Options, names ...string) *world {
+	tb.Helper()
+	srv, run, err := startSandbox(opts, names, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { run.Close() })
+	path := filepath.Join(tb.TempDir(), "config.json")
+	if err := writeConfig(path, srv, run, names); err != nil {
+		tb.Fatal(err)
+	}
+	first, _ := srv.Tenant(names[0])
+	return &world{srv: srv, run: run, tenant: first,
+		env: map[string]string{tenant.EnvConfig: path, tenant.EnvSecret: sharedSecret}}
+}
+
+// invocation is one run of jwh.
+type invocation struct {
+	ios             *iostreams.IOStreams
+	in, out, errOut *bytes.Buffer
+	now             func() time.Time
+}
+
+func (w *world) invocation() *invocation {
+	ios, in, out, errOut := iostreams.Test()
+	return &invocation{ios: ios, in: in, out: out, errOut: errOut, now: time.Now}
+}
+
+func (w *world) jwh(inv *invocation, args ...string) int {
+	getenv := func(k string) string { return w.env[k] }
+	f := &cmdutil.Factory{
+		IOStreams: inv.ios,
+		Version:   "test",
+		Getenv:    getenv,
+		Now:       inv.now,
+		Config:    cmdutil.LoadConfigOnce(getenv),
+		Secrets:   func() tenant.SecretStore { return tenant.NewMemoryStore() },
+	}
+	return app.Run(f, args)
+}
+
+func TestListOnTerminal(t *testing.T) {
+	w := newWorld(t, sandbox.Options{}, "acme")
+	if err := seed(w.tenant, 2); err != nil {
+		t.Fatal(err)
+	}
+	inv := w.invocation()
+	inv.ios.SetStdoutTTY(true)
+	if code := w.jwh(inv, "list"); code != 0 {
+		t.Fatalf("exit %d: %s", code, inv.errOut)
+	}
+	lines := strings.Split(strings.TrimRight(inv.out.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and 2 rows, got:\n%s", inv.out)
+	}
+	if !regexp.MustCompile(`^ID\s+EVENTS\s+JQL\s+EXPIRES\s*$`).MatchString(lines[0]) {
+		t.Errorf("header: %q", lines[0])
+	}
+	row := regexp.MustCompile(`^1000\s+jira:issue_updated\s+project = P1\s+\d{4}-\d\d-\d\d \(in 30d\)\s*$`)
+	if !row.MatchString(lines[1]) {
+		t.Errorf("row: %q", lines[1])
+	}
+
+	// 33 days later on jwh's clock, the webhooks expired 3 days ago.
+	later := w.invocation()
+	later.ios.SetStdoutTTY(true)
+	later.now = func() time.Time { return time.Now().Add(33 * 24 * time.Hour) }
+	if code := w.jwh(later, "list"); code != 0 {
+		t.Fatalf("exit %d: %s", code, later.errOut)
+	}
+	if got := strings.Count(later.out.String(), "(expired 3d ago)"); got != 2 {
+		t.Errorf("want 2 webhooks that expired 3d ago:\n%s", later.out)
+	}
+	exp := w.invocation()
+	exp.now = later.now
+	if code := w.jwh(exp, "list", "-o", "json"); code != 0 || strings.Count(exp.out.String(), `"expired": true`) != 2 {
+		t.Errorf("exit %d, want 2 expired in JSON:\n%s", code, exp.out)
+	}
+	within := w.invocation()
+	within.now = func() time.Time { return time.Now().Add(25 * 24 * time.Hour) }
+	if code := w.jwh(within, "list", "--expiring-within", "7d"); code != 0 || strings.Count(within.out.String(), "\n") != 2 {
+		t.Errorf("25 days on, both expire within 7d: exit %d\n%s", code, within.out)
+	}
+}
+
+func TestListEmptyOnTerminal(t *testing.T) {
+	w := newWorld(t, sandbox.Options{}, "acme")
+	inv := w.invocation()
+	inv.ios.SetStdoutTTY(true)
+	if code := w.jwh(inv, "list"); code != 0 {
+		t.Fatalf("exit %d: %s", code, inv.errOut)
+	}
+	if inv.out.Len() != 0 || !strings.Contains(inv.errOut.String(), "No webhooks registered on tenant acme") {
+		t.Errorf("stdout %q, stderr %q", inv.out, inv.errOut)
+	}
+}
+
+func TestDeleteAllAsks(t *testing.T) {
+	w := newWorld(t, sandbox.Options{}, "acme")
+	if err := seed(w.tenant, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		answer string
+		code   int
+		left   int
+	}{{"n\n", 2, 2}, {"\n", 2, 2}, {"yes\n", 0, 0}} {
+		inv := w.invocation()
+		inv.ios.SetStdinTTY(true)
+		inv.ios.SetStderrTTY(true)
+		inv.in.WriteString(tc.answer)
+		code := w.jwh(inv, "delete", "--all")
+		if code != tc.code {
+			t.Errorf("answer %q: exit %d, want %d; stderr:\n%s", tc.answer, code, tc.code, inv.errOut)
+		}
+		if !strings.Contains(inv.errOut.String(), "Delete all 2 webhooks of tenant acme? [y/N] ") {
+			t.Errorf("answer %q: no question on stderr:\n%s", tc.answer, inv.errOut)
+		}
+		if n := len(w.tenant.Webhooks()); n != tc.left {
+			t.Errorf("answer %q: %d webhooks left, want %d", tc.answer, n, tc.left)
+		}
+	}
+}
+
+func TestExtendAllTenantsOnTerminal(t *testing.T) {
+	w := newWorld(t, sandbox.Options{}, "acme", "beta", "gamma")
+	for _, name := range []string{"acme", "gamma"} {
+		ten, _ := w.srv.Tenant(name)
+		if err := seed(ten, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := w.invocation()
+	inv.ios.SetStdoutTTY(true)
+	inv.ios.SetStderrTTY(true)
+	if code := w.jwh(inv, "extend", "--all-tenants", "--concurrency", "2"); code != 0 {
+		t.Fatalf("exit %d: %s", code, inv.errOut)
+	}
+	errOut := inv.errOut.String()
+	if !strings.Contains(errOut, "\rExtending webhooks: 0/3 tenants") || !strings.Contains(errOut, "\rExtending webhooks: 3/3 tenants") ||
+		!strings.HasSuffix(errOut, "\r\x1b[K") {
+		t.Errorf("progress on stderr: %q", errOut)
+	}
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^TENANT\s+RESULT\s+WEBHOOKS\s+DETAIL\s*$`),
+		regexp.MustCompile(`^acme\s+extended\s+2\s+\d{4}-\d\d-\d\d \(in 30d\)\s*$`),
+		regexp.MustCompile(`^beta\s+none\s+0\s+no webhooks\s*$`),
+		regexp.MustCompile(`^gamma\s+extended\s+2\s+\d{4}-\d\d-\d\d \(in 30d\)\s*$`),
+	}
+	lines := strings.Split(strings.TrimRight(inv.out.String(), "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("want %d lines:\n%s", len(want), inv.out)
+	}
+	for i, re := range want {
+		if !re.MatchString(lines[i]) {
+			t.Errorf("line %d: %q does not match %s", i, lines[i], re)
+		}
+	}
+
+	// --quiet shows no progress, even on a terminal.
+	quiet := w.invocation()
+	quiet.ios.SetStderrTTY(true)
+	if code := w.jwh(quiet, "extend", "--all-tenants", "--quiet"); code != 0 || quiet.out.Len()+quiet.errOut.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, quiet.out, quiet.errOut)
+	}
+}
+
+func TestRegisterRefusedOnTerminal(t *testing.T) {
+	w := newWorld(t, sandbox.Options{}, "acme")
+	if err := seed(w.tenant, 100); err != nil {
+		t.Fatal(err)
+	}
+	inv := w.invocation()
+	inv.ios.SetStdoutTTY(true)
+	code := w.jwh(inv, "register", "--url", "https://app.example.com/hook", "--jql", "project = X", "--event", "jira:issue_created")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, inv.errOut)
+	}
+	if !regexp.MustCompile(`(?m)^-\s+jira:issue_created\s+project = X\s+refused: The app has reached the limit of 100 webhooks`).MatchString(inv.out.String()) {
+		t.Errorf("stdout:\n%s", inv.out)
+	}
+}

@@ -1,0 +1,383 @@
+// Package extend implements jwh extend: the refresh of webhooks before
+// Jira lets them expire, on one tenant or on every configured tenant at
+// once. It is the command that cron runs.
+package extend
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwh-cli/jwh/internal/cmd/webhook"
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/output"
+	"github.com/jwh-cli/jwh/internal/tenant"
+)
+
+// DefaultConcurrency is how many tenants --all-tenants works on at once.
+const DefaultConcurrency = 8
+
+// maxConcurrency bounds --concurrency.
+const maxConcurrency = 64
+
+// Options are the inputs of jwh extend.
+type Options struct {
+	IO  *iostreams.IOStreams
+	Now func() time.Time
+	// Client returns a client for the selected tenant.
+	Client func() (*jira.Client, *tenant.Tenant, error)
+	// Config, Secret and ClientFor serve --all-tenants.
+	Config    func() (*tenant.Config, error)
+	Secret    func(name string) ([]byte, error)
+	ClientFor func(t *tenant.Tenant, secret []byte) (*jira.Client, error)
+	JSON      bool // -o json
+
+	IDs         []int64
+	All         bool // --all
+	AllTenants  bool // --all-tenants
+	Quiet       bool // --quiet
+	Concurrency int  // --concurrency
+}
+
+// NewCmdExtend returns jwh extend. Tests pass runF to see the parsed
+// Options.
+func NewCmdExtend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "extend {<id>... | --all | --all-tenants}",
+		Short: "Extend the life of webhooks before they expire",
+		Long: `Extend webhooks that Jira would otherwise let expire (30 days after they were
+registered or last extended): by id, every webhook of the tenant with --all,
+or every webhook of every configured tenant with --all-tenants. One request
+lists the webhooks and one refreshes them all (PUT /rest/api/2/webhook/refresh);
+the new expiration is printed.
+
+Ids that are not registered are named and make the exit status 1 (Jira
+itself ignores them). --all on a tenant without webhooks succeeds and says so.
+
+--all-tenants works on --concurrency tenants at once (default 8), with each
+tenant's secret from the keyring or, when set, JWH_SHARED_SECRET (which is
+then used for every tenant). It prints one line per tenant, in the order of
+'jwh tenant list': TENANT, RESULT (extended, none or failed), WEBHOOKS and
+DETAIL (the new expiration, or the error). While it runs, progress is shown
+on standard error when that is a terminal.
+
+--quiet prints nothing on success, for cron: a failure still prints one line
+per failing tenant on standard error and exits non-zero. See docs/cron.md.
+
+With -o json, prints {"tenant", "ok", "extended": [ids], "notRegistered":
+[ids], "expiration" (RFC 3339, UTC, null when nothing was extended),
+"expirationMillis", "error" (null on success)}; with --all-tenants, an
+array of them.
+
+Exit status: 0 on success, 1 when Jira answered with an error, some ids were
+not registered, or (with --all-tenants) any tenant failed, 2 for invalid
+input, 3 for credentials problems of the selected tenant.`,
+		Example: `  jwh extend --all
+  jwh extend 10001 10002
+  jwh extend --all --quiet            # from cron
+  jwh extend --all-tenants --quiet    # from cron, every tenant`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = f.IOStreams
+			opts.Now = f.Now
+			opts.Client = f.JiraClient
+			opts.Config = f.Config
+			opts.Secret = func(name string) ([]byte, error) {
+				secret, _, err := tenant.LookupSecret(f.Secrets(), f.Getenv, name)
+				return secret, err
+			}
+			opts.ClientFor = f.ClientFor
+			opts.JSON = f.JSON()
+			switch {
+			case opts.AllTenants && len(args) > 0:
+				return cmdutil.UsageErrorf("--all-tenants extends every webhook of every tenant: give no ids")
+			case opts.AllTenants && f.Global != nil && f.Global.Tenant != "":
+				return cmdutil.UsageErrorf("specify either --tenant or --all-tenants, not both")
+			case opts.All && len(args) > 0:
+				return cmdutil.UsageErrorf("specify either webhook ids or --all, not both")
+			case !opts.All && !opts.AllTenants && len(args) == 0:
+				return cmdutil.UsageErrorf("specify the webhook ids to extend, --all or --all-tenants")
+			case cmd.Flags().Changed("concurrency") && !opts.AllTenants:
+				return cmdutil.UsageErrorf("--concurrency goes with --all-tenants")
+			case opts.Concurrency < 1 || opts.Concurrency > maxConcurrency:
+				return cmdutil.UsageErrorf("--concurrency must be between 1 and %d", maxConcurrency)
+			}
+			ids, err := webhook.ParseIDs(args)
+			if err != nil {
+				return err
+			}
+			opts.IDs = ids
+			if runF != nil {
+				return runF(opts)
+			}
+			if opts.AllTenants {
+				return allTenantsRun(cmd.Context(), opts)
+			}
+			return extendRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.All, "all", false, "extend every webhook of the tenant")
+	fl.BoolVar(&opts.AllTenants, "all-tenants", false, "extend every webhook of every configured tenant")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on success (for cron)")
+	fl.IntVar(&opts.Concurrency, "concurrency", DefaultConcurrency, "with --all-tenants, how many tenants to work on at once")
+	return cmd
+}
+
+// result is what happened on one tenant.
+type result struct {
+	Tenant        string
+	Extended      []int64
+	NotRegistered []int64
+	Expiration    time.Time // zero when nothing was extended
+	Err           error
+}
+
+// failed reports whether the tenant's extension failed in any way.
+func (r *result) failed() bool { return r.Err != nil || len(r.NotRegistered) > 0 }
+
+// problem returns what went wrong, or nil.
+func (r *result) problem() error {
+	switch {
+	case r.Err != nil:
+		return r.Err
+	case len(r.NotRegistered) > 0:
+		return fmt.Errorf("not registered on tenant %s, so not extended: %s", r.Tenant, webhook.JoinIDs(r.NotRegistered))
+	}
+	return nil
+}
+
+// resultJSON is a result in -o json output.
+type resultJSON struct {
+	Tenant           string  `json:"tenant"`
+	OK               bool    `json:"ok"`
+	Extended         []int64 `json:"extended"`
+	NotRegistered    []int64 `json:"notRegistered"`
+	Expiration       *string `json:"expiration"`
+	ExpirationMillis *int64  `json:"expirationMillis"`
+	Error            *string `json:"error"`
+}
+
+func (r *result) json() resultJSON {
+	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: nonNil(r.Extended), NotRegistered: nonNil(r.NotRegistered)}
+	j.Expiration, j.ExpirationMillis = webhook.JSONTime(r.Expiration)
+	if err := r.problem(); err != nil {
+		msg := err.Error()
+		j.Error = &msg
+	}
+	return j
+}
+
+func nonNil(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
+}
+
+// extend refreshes the webhooks of one tenant: every one with all, else
+// those of ids that are registered. It lists them first (one GET for up to
+// 100 webhooks) and refreshes them in one PUT.
+func extend(ctx context.Context, client *jira.Client, name string, ids []int64, all bool) *result {
+	r := &result{Tenant: name}
+	hooks, err := client.AllWebhooks(ctx)
+	if err != nil {
+		r.Err = fmt.Errorf("tenant %s: %w", name, err)
+		return r
+	}
+	found, missing := webhook.IDs(hooks), []int64(nil)
+	if !all {
+		found, missing = webhook.Split(ids, hooks)
+	}
+	r.NotRegistered = missing
+	if len(found) == 0 {
+		return r
+	}
+	exp, err := client.RefreshWebhooks(ctx, found)
+	if err != nil {
+		r.Err = fmt.Errorf("tenant %s: %w", name, err)
+		return r
+	}
+	r.Extended, r.Expiration = found, exp
+	return r
+}
+
+func extendRun(ctx context.Context, opts *Options) error {
+	client, t, err := opts.Client()
+	if err != nil {
+		return err
+	}
+	r := extend(ctx, client, t.Name, opts.IDs, opts.All)
+	if r.Err != nil {
+		return r.Err
+	}
+	switch {
+	case opts.JSON:
+		if err := output.JSON(opts.IO.Out, r.json()); err != nil {
+			return err
+		}
+	case opts.Quiet:
+	case len(r.Extended) > 0:
+		fmt.Fprintf(opts.IO.Out, "Extended %s of tenant %s until %s\n",
+			webhook.Plural(len(r.Extended), "webhook"), t.Name, until(r.Expiration, opts.Now()))
+	case opts.All:
+		fmt.Fprintf(opts.IO.Out, "No webhooks to extend: tenant %s has none\n", t.Name)
+	}
+	return r.problem()
+}
+
+// until shows a new expiration: RFC 3339 and how far away it is.
+func until(exp, now time.Time) string {
+	return exp.UTC().Format(webhook.TimeLayout) + " (" + webhook.Relative(exp, now) + ")"
+}
+
+// allTenantsRun extends every webhook of every configured tenant, at most
+// opts.Concurrency tenants at a time, and reports one line per tenant in
+// the config's order.
+func allTenantsRun(ctx context.Context, opts *Options) error {
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	tenants := cfg.Tenants
+	if len(tenants) == 0 {
+		return fmt.Errorf("%w: add one with 'jwh tenant import --file installed.json'", tenant.ErrNoTenants)
+	}
+	prog := newProgress(opts.IO, len(tenants), opts.IO.IsStderrTTY() && !opts.Quiet)
+	results := make([]*result, len(tenants))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(opts.Concurrency, len(tenants)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = extendTenant(ctx, opts, &tenants[i])
+				prog.done()
+			}
+		}()
+	}
+	for i := range tenants {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	prog.clear()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	var failed []string
+	for _, r := range results {
+		if r.failed() {
+			failed = append(failed, r.Tenant)
+		}
+	}
+	switch {
+	case opts.JSON:
+		list := make([]resultJSON, len(results))
+		for i, r := range results {
+			list[i] = r.json()
+		}
+		if err := output.JSON(opts.IO.Out, list); err != nil {
+			return err
+		}
+	case opts.Quiet:
+		for _, r := range results {
+			if err := r.problem(); err != nil {
+				fmt.Fprintln(opts.IO.ErrOut, "jwh: "+err.Error())
+			}
+		}
+		if len(failed) > 0 {
+			return cmdutil.ErrSilent
+		}
+		return nil
+	default:
+		if err := renderTable(opts.IO, results, opts.Now()); err != nil {
+			return err
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("extend failed on %d of %s: %s", len(failed), webhook.Plural(len(results), "tenant"), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// extendTenant extends every webhook of one tenant of --all-tenants.
+func extendTenant(ctx context.Context, opts *Options, t *tenant.Tenant) *result {
+	secret, err := opts.Secret(t.Name)
+	if err != nil {
+		return &result{Tenant: t.Name, Err: fmt.Errorf("tenant %s: %w", t.Name, err)}
+	}
+	client, err := opts.ClientFor(t, secret)
+	if err != nil {
+		return &result{Tenant: t.Name, Err: fmt.Errorf("tenant %s: %w", t.Name, err)}
+	}
+	return extend(ctx, client, t.Name, nil, true)
+}
+
+// renderTable prints one line per tenant: TENANT, RESULT, WEBHOOKS, DETAIL.
+func renderTable(ios *iostreams.IOStreams, results []*result, now time.Time) error {
+	tty := ios.IsStdoutTTY()
+	tbl := output.NewTable(ios, "TENANT", "RESULT", "WEBHOOKS", "DETAIL")
+	for _, r := range results {
+		switch {
+		case r.Err != nil:
+			tbl.AddRow(r.Tenant, "failed", "", errorDetail(r.Err, r.Tenant))
+		case len(r.Extended) == 0:
+			tbl.AddRow(r.Tenant, "none", "0", "no webhooks")
+		default:
+			tbl.AddRow(r.Tenant, "extended", strconv.Itoa(len(r.Extended)), webhook.ExpiresText(r.Expiration, now, tty))
+		}
+	}
+	return tbl.Render()
+}
+
+// errorDetail drops the "tenant NAME: " prefix that the table's first
+// column already says.
+func errorDetail(err error, name string) string {
+	return strings.TrimPrefix(err.Error(), "tenant "+name+": ")
+}
+
+// progress shows "Extending webhooks: 5/20 tenants" on a terminal's
+// standard error while --all-tenants runs.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	total int
+	n     int
+	on    bool
+}
+
+func newProgress(ios *iostreams.IOStreams, total int, on bool) *progress {
+	p := &progress{w: ios.ErrOut, total: total, on: on}
+	p.print()
+	return p
+}
+
+func (p *progress) print() {
+	if p.on {
+		fmt.Fprintf(p.w, "\rExtending webhooks: %d/%d tenants", p.n, p.total)
+	}
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	p.print()
+}
+
+func (p *progress) clear() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}

@@ -1,0 +1,41 @@
+package register
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/jql"
+)
+
+// checkFlags checks the one webhook built from flags and returns the
+// problems as 'jwh validate --jql' prints them (with a caret under the
+// offending token of the filter), or "".
+func checkFlags(req *jira.RegisterRequest) string {
+	var problems string
+	if err := jql.CheckURL(req.URL); err != nil {
+		problems = fmt.Sprintf("invalid --url %q: %v\n", req.URL, err)
+	}
+	w := req.Webhooks[0]
+	return problems + jql.CheckWebhook(w.JQLFilter, w.Events).Render("")
+}
+
+// parseBody checks a register request body as 'jwh validate --file' does
+// and decodes it. problems is what validate prints ("" when the body is
+// valid, and only then is req set); the error is for data that is not a
+// JSON object at all.
+func parseBody(data []byte) (req *jira.RegisterRequest, problems string, err error) {
+	bc, err := jql.CheckBody(data)
+	if err != nil {
+		return nil, "", err
+	}
+	if !bc.Valid() {
+		return nil, bc.Render(), nil
+	}
+	req = &jira.RegisterRequest{}
+	if err := json.Unmarshal(data, req); err != nil {
+		// CheckBody has checked every member's type.
+		return nil, "", fmt.Errorf("decode the register request body: %w", err)
+	}
+	return req, "", nil
+}

@@ -1,0 +1,265 @@
+// Package register implements jwh register: the registration of webhooks,
+// from flags or from a register request body, each checked locally before
+// anything is sent.
+package register
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwh-cli/jwh/internal/cmd/webhook"
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/events"
+	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/output"
+	"github.com/jwh-cli/jwh/internal/tenant"
+)
+
+// maxInput bounds what register reads from a file or standard input.
+const maxInput = 8 << 20
+
+// Options are the inputs of jwh register.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Client func() (*jira.Client, *tenant.Tenant, error)
+	JSON   bool // -o json
+
+	// From flags.
+	URL          string
+	JQL          string
+	Events       []string // --event, comma lists split
+	FieldIDs     []string // --field-id, comma lists split
+	PropertyKeys []string // --property-key, comma lists split
+
+	File   string // --file: a register request body; "-" reads standard input
+	DryRun bool   // --dry-run: print the request body, send nothing
+}
+
+// NewCmdRegister returns jwh register. Tests pass runF to see the parsed
+// Options.
+func NewCmdRegister(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{}
+	var eventFlags, fieldFlags, propFlags []string
+	cmd := &cobra.Command{
+		Use:   "register {--url <url> --jql <query> --event <event>... | --file <path>}",
+		Short: "Register webhooks",
+		Long: `Register dynamic webhooks on the tenant: one from flags, or several from a
+file holding the API's own request body:
+
+  {"url": "https://app.example.com/hook",
+   "webhooks": [{"jqlFilter": "project = PRJ", "events": ["jira:issue_updated"],
+                 "fieldIdsFilter": ["summary"], "issuePropertyKeysFilter": ["my-prop"]}]}
+
+Every JQL filter and event is checked locally first, as 'jwh validate' checks
+them, and the URL must be https (http only for loopback hosts). If anything
+is invalid, the problems are printed and nothing is sent. --dry-run prints
+the request body that would be sent and sends nothing.
+
+Jira answers each webhook separately: one row per webhook shows its new id,
+or Jira's reasons for refusing it. On a pipe, one tab-separated line per
+webhook without a header: id (empty when refused), events, JQL filter,
+"registered" or "refused: " and Jira's errors.
+
+With -o json, prints an array with one element per requested webhook, in
+order: {"id" (null when refused), "jqlFilter", "events", "registered",
+"errors"}.
+
+Exit status: 0 when every webhook was registered, 1 when Jira refused any
+(or answered with an error), 2 for invalid input (nothing sent), 3 for
+credentials problems.`,
+		Example: `  jwh register --url https://app.example.com/hook --jql 'project = PRJ AND status = Done' --event jira:issue_updated
+  jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_created,comment_created --field-id summary
+  jwh register --file webhooks.json
+  jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_updated --dry-run`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = f.IOStreams
+			opts.Client = f.JiraClient
+			opts.JSON = f.JSON()
+			opts.Events = cmdutil.SplitList(eventFlags)
+			opts.FieldIDs = cmdutil.SplitList(fieldFlags)
+			opts.PropertyKeys = cmdutil.SplitList(propFlags)
+			fl := cmd.Flags()
+			fileGiven := fl.Changed("file")
+			flagsGiven := fl.Changed("url") || fl.Changed("jql") || fl.Changed("event") || fl.Changed("field-id") || fl.Changed("property-key")
+			if err := cmdutil.MutuallyExclusive("specify either --file or --url, --jql and --event: the file holds the url and the webhooks", fileGiven, flagsGiven); err != nil {
+				return err
+			}
+			switch {
+			case fileGiven && opts.File == "":
+				return cmdutil.UsageErrorf("--file needs a path, or - for standard input")
+			case fileGiven:
+			case !fl.Changed("url"):
+				return cmdutil.UsageErrorf("missing --url: the URL that Jira delivers to (or use --file)")
+			case !fl.Changed("jql"):
+				return cmdutil.UsageErrorf("missing --jql: the filter that selects the issues, such as 'project = PRJ'")
+			case len(opts.Events) == 0:
+				return cmdutil.UsageErrorf("missing --event: at least one event, such as jira:issue_updated")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return registerRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.URL, "url", "", "the `URL` that Jira delivers to (https; http only on loopback)")
+	fl.StringVar(&opts.JQL, "jql", "", "JQL `filter` that selects the issues")
+	fl.StringArrayVar(&eventFlags, "event", nil, "webhook `event` (repeatable, or a comma list)")
+	fl.StringArrayVar(&fieldFlags, "field-id", nil, "only send jira:issue_updated when this `field` changed (repeatable, or a comma list)")
+	fl.StringArrayVar(&propFlags, "property-key", nil, "only send issue_property_* events for this `key` (repeatable, or a comma list)")
+	fl.StringVar(&opts.File, "file", "", "register request body (`path`, or - for standard input)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the request body and send nothing")
+	_ = cmd.RegisterFlagCompletionFunc("event", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return events.Known(), cobra.ShellCompDirectiveNoFileComp
+	})
+	for _, name := range []string{"url", "jql", "field-id", "property-key"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
+	return cmd
+}
+
+// resultJSON is one webhook's result in -o json output.
+type resultJSON struct {
+	ID         *int64   `json:"id"`
+	JQLFilter  string   `json:"jqlFilter"`
+	Events     []string `json:"events"`
+	Registered bool     `json:"registered"`
+	Errors     []string `json:"errors"`
+}
+
+func registerRun(ctx context.Context, opts *Options) error {
+	req, err := request(opts)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		if err := output.JSON(opts.IO.Out, req); err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "Dry run: the body above was checked; nothing was sent (POST %s)\n", jira.WebhookPath)
+		return nil
+	}
+	client, t, err := opts.Client()
+	if err != nil {
+		return err
+	}
+	results, err := client.RegisterWebhooks(ctx, *req)
+	if err != nil {
+		return fmt.Errorf("tenant %s: %w", t.Name, err)
+	}
+
+	refused := 0
+	for _, r := range results {
+		if r.ID == 0 {
+			refused++
+		}
+	}
+	if opts.JSON {
+		list := make([]resultJSON, len(results))
+		for i, r := range results {
+			w := req.Webhooks[i]
+			list[i] = resultJSON{JQLFilter: w.JQLFilter, Events: w.Events, Registered: r.ID != 0, Errors: r.Errors}
+			if r.ID != 0 {
+				id := r.ID
+				list[i].ID = &id
+			}
+			if list[i].Errors == nil {
+				list[i].Errors = []string{}
+			}
+		}
+		if err := output.JSON(opts.IO.Out, list); err != nil {
+			return err
+		}
+	} else {
+		tty := opts.IO.IsStdoutTTY()
+		tbl := output.NewTable(opts.IO, "ID", "EVENTS", "JQL", "RESULT")
+		for i, r := range results {
+			w := req.Webhooks[i]
+			id, result := strconv.FormatInt(r.ID, 10), "registered"
+			if r.ID == 0 {
+				id, result = "", "refused: "+refusal(r.Errors)
+				if tty {
+					id = "-"
+				}
+			}
+			tbl.AddRow(id, strings.Join(w.Events, ","), w.JQLFilter, result)
+		}
+		if err := tbl.Render(); err != nil {
+			return err
+		}
+	}
+	if refused > 0 {
+		return fmt.Errorf("jira refused %d of %s on tenant %s", refused, webhook.Plural(len(results), "webhook"), t.Name)
+	}
+	return nil
+}
+
+func refusal(errs []string) string {
+	if len(errs) == 0 {
+		return "no reason given"
+	}
+	return strings.Join(errs, "; ")
+}
+
+// request builds the register request from flags or the file and checks it
+// locally; problems are printed on standard error and end the command with
+// exit status 2.
+func request(opts *Options) (*jira.RegisterRequest, error) {
+	var req *jira.RegisterRequest
+	var problems string
+	if opts.File != "" {
+		data, err := readInput(opts.IO, opts.File)
+		if err != nil {
+			return nil, err
+		}
+		name := opts.File
+		if name == "-" {
+			name = "standard input"
+		}
+		req, problems, err = parseBody(data)
+		if err != nil {
+			return nil, cmdutil.InputErrorf("%s: %w", name, err)
+		}
+	} else {
+		req = &jira.RegisterRequest{URL: opts.URL, Webhooks: []jira.WebhookSpec{{
+			JQLFilter: opts.JQL, Events: opts.Events,
+			FieldIDsFilter: opts.FieldIDs, IssuePropertyKeysFilter: opts.PropertyKeys,
+		}}}
+		problems = checkFlags(req)
+	}
+	if problems != "" {
+		fmt.Fprint(opts.IO.ErrOut, problems)
+		return nil, cmdutil.SilentExit(cmdutil.ExitInput)
+	}
+	return req, nil
+}
+
+// readInput reads a file, or standard input for "-".
+func readInput(ios *iostreams.IOStreams, path string) ([]byte, error) {
+	var r io.Reader = ios.In
+	name := "standard input"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, cmdutil.InputError(err)
+		}
+		defer f.Close()
+		r, name = f, path
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, cmdutil.InputErrorf("read %s: %w", name, err)
+	}
+	if len(b) > maxInput {
+		return nil, cmdutil.InputErrorf("read %s: larger than %d MiB", name, maxInput>>20)
+	}
+	return b, nil
+}

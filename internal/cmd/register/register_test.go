@@ -1,0 +1,107 @@
+package register
+
+import (
+	"bytes"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/jira"
+)
+
+func TestCheckFlags(t *testing.T) {
+	req := &jira.RegisterRequest{URL: "https://app.example.com/hook", Webhooks: []jira.WebhookSpec{{
+		JQLFilter: "project = A", Events: []string{"jira:issue_updated"}}}}
+	if got := checkFlags(req); got != "" {
+		t.Errorf("valid: %q", got)
+	}
+	req.URL = "http://app.example.com/hook"
+	req.Webhooks[0] = jira.WebhookSpec{JQLFilter: "project = A OR labels = x", Events: []string{"jira:issue_updated", "issue_updated"}}
+	got := checkFlags(req)
+	lines := strings.Split(got, "\n")
+	if len(lines) != 6 || lines[5] != "" {
+		t.Fatalf("want 5 lines:\n%s", got)
+	}
+	if !strings.HasPrefix(lines[0], `invalid --url "http://app.example.com/hook": plain http is allowed only for loopback hosts`) ||
+		!strings.HasPrefix(lines[1], "1:16: ") || !strings.Contains(lines[1], "labels") ||
+		lines[2] != "  project = A OR labels = x" || lines[3] != "                 ^^^^^^" ||
+		lines[4] != `unknown event "issue_updated": did you mean "jira:issue_updated"?` {
+		t.Errorf("got:\n%s", got)
+	}
+}
+
+func TestParseBody(t *testing.T) {
+	req, problems, err := parseBody([]byte(`{"url": "https://app.example.com/hook", "webhooks": [
+		{"jqlFilter": "project = A", "events": ["jira:issue_updated"], "fieldIdsFilter": ["summary"], "issuePropertyKeysFilter": ["p"]},
+		{"jqlFilter": "status = Done", "events": ["comment_created", "comment_updated"]}]}`))
+	if err != nil || problems != "" {
+		t.Fatalf("valid body: %v %q", err, problems)
+	}
+	want := &jira.RegisterRequest{URL: "https://app.example.com/hook", Webhooks: []jira.WebhookSpec{
+		{JQLFilter: "project = A", Events: []string{"jira:issue_updated"}, FieldIDsFilter: []string{"summary"}, IssuePropertyKeysFilter: []string{"p"}},
+		{JQLFilter: "status = Done", Events: []string{"comment_created", "comment_updated"}},
+	}}
+	if !reflect.DeepEqual(req, want) {
+		t.Errorf("decoded %+v, want %+v", req, want)
+	}
+
+	req, problems, err = parseBody([]byte(`{"url": "ftp://x", "webhooks": [{"jqlFilter": "project = A", "events": ["nope"]}, {"events": []}]}`))
+	if err != nil || req != nil {
+		t.Fatalf("invalid body: %v %+v", err, req)
+	}
+	for _, want := range []string{"url: scheme \"ftp\" is not supported", "webhooks[0].events[0]: unknown event \"nope\"", "webhooks[1].jqlFilter: missing", "webhooks[1].events: empty"} {
+		if !strings.Contains(problems, "\n"+want) && !strings.HasPrefix(problems, want) {
+			t.Errorf("no %q in:\n%s", want, problems)
+		}
+	}
+	for _, bad := range []string{`[]`, `null`, `"x"`, `{`, ``} {
+		if _, _, err := parseBody([]byte(bad)); err == nil {
+			t.Errorf("parseBody(%s): no error", bad)
+		}
+	}
+}
+
+func TestNewCmdRegister(t *testing.T) {
+	base := []string{"--url", "https://app.example.com/hook", "--jql", "project = A"}
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+		check   func(*Options) bool
+	}{
+		{args: append(base, "--event", "jira:issue_created, comment_created", "--event", "jira:issue_updated", "--field-id", "a,b", "--property-key", "k"),
+			check: func(o *Options) bool {
+				return slices.Equal(o.Events, []string{"jira:issue_created", "comment_created", "jira:issue_updated"}) &&
+					slices.Equal(o.FieldIDs, []string{"a", "b"}) && slices.Equal(o.PropertyKeys, []string{"k"}) && !o.DryRun
+			}},
+		{args: append(base, "--event", "jira:issue_created", "--dry-run"), check: func(o *Options) bool { return o.DryRun }},
+		{args: []string{"--file", "-"}, check: func(o *Options) bool { return o.File == "-" }},
+		{args: base, wantErr: "missing --event: at least one event, such as jira:issue_updated"},
+		{args: append(base, "--event", ","), wantErr: "missing --event: at least one event, such as jira:issue_updated"},
+		{args: []string{"--jql", "a = b", "--event", "x"}, wantErr: "missing --url: the URL that Jira delivers to (or use --file)"},
+		{args: []string{"--url", "https://x.example.com", "--event", "x"}, wantErr: "missing --jql: the filter that selects the issues, such as 'project = PRJ'"},
+		{args: []string{"--file", "x.json", "--event", "x"}, wantErr: "specify either --file or --url, --jql and --event: the file holds the url and the webhooks"},
+		{args: []string{"--file", ""}, wantErr: "--file needs a path, or - for standard input"},
+		{args: []string{"x"}, wantErr: `unexpected argument "x" for "register"`},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalFlags{Output: "table"}}
+		var got *Options
+		cmd := NewCmdRegister(f, func(o *Options) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.Execute()
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != tc.wantErr {
+				t.Errorf("%q: error %v, want %q", tc.args, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !tc.check(got) {
+			t.Errorf("%q: err %v, options %+v", tc.args, err, got)
+		}
+	}
+}
