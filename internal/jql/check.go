@@ -143,7 +143,19 @@ func (c *checker) field(f *Field) bool {
 		case "issue.property":
 			return true
 		}
-		c.errorf(f.Span, "unsupported field "+quote(f.String())+": "+allowedFields)
+		suggest := ""
+		switch lower := strings.ToLower(f.Name); {
+		case lower == "customfield" || lower == "custom_field" || editDistance(lower, "cf") == 1 && len(lower) == 2:
+			suggest = "cf"
+		case strings.HasPrefix(lower, "issue.prop") || editDistance(lower, "issue.property") <= 3:
+			suggest = "issue.property"
+		}
+		if suggest != "" {
+			g := *f
+			g.Name = suggest
+			suggest = g.String()
+		}
+		c.errorf(f.Span, "unsupported field "+quote(f.String())+": "+didYouMean(suggest)+allowedFields)
 		return false
 	}
 	switch f.Name {
@@ -160,16 +172,72 @@ func (c *checker) field(f *Field) bool {
 	switch {
 	case lower == "cf":
 		c.errorf(f.Span, "cf needs a custom field id in brackets, as in cf[10014]")
-	case lower == "issue.property":
+	case strings.HasPrefix(lower, "issue.property"):
 		c.errorf(f.Span, "issue.property needs a property key in brackets, as in issue.property[my-key].path")
 	case strings.HasPrefix(lower, "customfield_") && isDigits(lower[len("customfield_"):]):
 		c.errorf(f.Span, "unsupported field "+quote(f.Name)+": write custom fields as cf["+lower[len("customfield_"):]+"]")
 	case lower == "epic link":
 		c.errorf(f.Span, "unsupported field "+quote(f.Name)+": write the Epic Link field as cf[ID] with its numeric id, as in cf[10014]")
 	default:
-		c.errorf(f.Span, "unsupported field "+quote(f.Name)+": "+allowedFields)
+		c.errorf(f.Span, "unsupported field "+quote(f.Name)+": "+didYouMean(nearestField(lower))+allowedFields)
 	}
 	return false
+}
+
+// didYouMean returns "did you mean "s"? " for a suggestion, or "".
+func didYouMean(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "did you mean " + quote(s) + "? "
+}
+
+// suggestFields are the names a misspelt field may have been meant as.
+var suggestFields = []string{"issueKey", "project", "issuetype", "status", "assignee", "reporter", "key", "issue", "type"}
+
+// nearestField returns the supported field whose name is a likely typo of
+// lower (a lower-case field name), or "".
+func nearestField(lower string) string {
+	best, bestDist := "", -1
+	for _, name := range suggestFields {
+		if d := editDistance(lower, strings.ToLower(name)); bestDist < 0 || d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	// A typo changes a few characters: about one in four, at most 2.
+	if bestDist > 0 && bestDist <= min(2, max(1, len(lower)/4)) {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the optimal string alignment distance between a and b in
+// bytes: insertions, deletions, substitutions and transpositions of
+// adjacent bytes each count one.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return max(len(a), len(b))
+	}
+	var rows [3][65]int
+	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
+	for j := 0; j <= len(b); j++ {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // operand checks one value of a clause whose field is f (supported when
@@ -183,7 +251,7 @@ func (c *checker) operand(f *Field, fieldOK bool, o Operand) {
 		if o.Null {
 			word = "NULL"
 		}
-		c.errorf(o.Span, word+" is not supported in webhook filters: they cannot match a field that has no value")
+		c.errorf(o.Span, word+" is not supported in webhook filters: they cannot test for a missing value; compare with values, using =, !=, IN or NOT IN")
 	case *Value:
 		switch {
 		case o.Text == "":

@@ -168,6 +168,19 @@ var subsetTests = []struct {
 	{`issue.property = x`, errs(`1:1: issue.property needs a property key in brackets, as in issue.property[my-key].path`)},
 	{`foo[1] = x`, errs(`1:1: unsupported field "foo[1]"`)},
 	{`project = PRJ AND priority = High`, errs(`1:19: unsupported field "priority"`)},
+	// Near misses of a supported field get a suggestion.
+	{`projet = PRJ`, errs(`1:1: unsupported field "projet": did you mean "project"? webhook filters can use issueKey, project`)},
+	{`Stauts = Done`, errs(`1:1: unsupported field "Stauts": did you mean "status"?`)},
+	{`assigne = x`, errs(`1:1: unsupported field "assigne": did you mean "assignee"?`)},
+	{`issue_type = Bug`, errs(`1:1: unsupported field "issue_type": did you mean "issuetype"?`)},
+	{`"issue type" = Bug`, errs(`1:1: unsupported field "issue type": did you mean "issuetype"?`)},
+	{`issuekeys in (PRJ-1)`, errs(`1:1: unsupported field "issuekeys": did you mean "issueKey"?`)},
+	{`reporters = x`, errs(`1:1: unsupported field "reporters": did you mean "reporter"?`)},
+	{`types = Bug`, errs(`1:1: unsupported field "types": did you mean "type"?`)},
+	{`issue.properties[support].team = x`, errs(`1:1: unsupported field "issue.properties[support].team": did you mean "issue.property[support].team"?`)},
+	{`customfield[10014] = PRJ-1`, errs(`1:1: unsupported field "customfield[10014]": did you mean "cf[10014]"?`)},
+	{`issue.property.support = x`, errs(`1:1: issue.property needs a property key in brackets`)},
+	{`text = x`, errs(`1:1: unsupported field "text": webhook filters can use`)}, // "type" is too far from a 4-letter word
 
 	// Other operators.
 	{`project ~ PRJ`, errs(`1:9: unsupported operator "~": webhook filters can use =, !=, IN and NOT IN`)},
@@ -177,7 +190,7 @@ var subsetTests = []struct {
 	{`status >= 1`, errs(`1:8: unsupported operator ">="`)},
 	{`status <= 1`, errs(`1:8: unsupported operator "<="`)},
 	{`summary ~ foo`, errs(`1:1: unsupported field "summary"`, `1:9: unsupported operator "~"`)},
-	{`assignee IS EMPTY`, errs(`1:10: unsupported operator "IS"`, `1:13: EMPTY is not supported in webhook filters: they cannot match a field that has no value`)},
+	{`assignee IS EMPTY`, errs(`1:10: unsupported operator "IS"`, `1:13: EMPTY is not supported in webhook filters: they cannot test for a missing value; compare with values, using =, !=, IN or NOT IN`)},
 	{`assignee is not empty`, errs(`1:10: unsupported operator "IS NOT"`, `1:17: EMPTY is not supported`)},
 	{`assignee IS NULL`, errs(`1:10: unsupported operator "IS"`, `1:13: NULL is not supported`)},
 	{`status WAS Done`, errs(`1:8: unsupported operator "WAS"`)},
@@ -274,7 +287,16 @@ var subsetTests = []struct {
 	{`project in (PRJ OPS)`, errs(`1:17: expected "," or ")" in the list, found "OPS"`)},
 	{`project = PRJ, status = Done`, errs(`1:14: unexpected ","`)},
 	{`project = PRJ status = Done`, errs(`1:15: expected AND or OR before "status"`)},
-	{`status = "bad\q"`, errs(`1:14: invalid escape "\\q"`)},
+	// Bare words with spaces between them: a value that needs quotes.
+	{`status = Open Issue`, errs(`1:15: expected AND or OR before "Issue"; if "Open Issue" is one value, put it in quotes`)},
+	{`status = In Progress`, errs(`1:10: expected a value after "=", found IN; if "In Progress" is one value, put it in quotes`)},
+	{`status = Not  Started AND project = PRJ`, errs(`1:10: expected a value after "=", found NOT; if "Not Started" is one value, put it in quotes`)},
+	{`status in (To Do, Done)`, errs(`1:15: expected "," or ")" in the list, found "Do"; if "To Do" is one value, put it in quotes`)},
+	{`status in (Done, In Review)`, errs(`1:18: expected a value in the list, found IN; if "In Review" is one value, put it in quotes`)},
+	{`(status = Code Review Done)`, errs(`1:16: expected AND, OR or ")" before "Review"; if "Code Review Done" is one value, put it in quotes`)},
+	{"status = Open\nIssue", errs(`2:1: expected AND or OR before "Issue"`)},
+	{`assignee = EMPTY foo`, errs(`1:18: expected AND or OR before "foo"`)},
+	{`status = "bad\q"`, errs(`1:14: invalid escape "\q"`)},
 	{`reporter = a@example.com`, errs(`1:13: reserved character "@"`)},
 	{`cf[] = 1`, errs(`1:3: empty brackets`)},
 	{`cf[10014 = 1`, errs(`1:9: expected "]"`)},
@@ -401,5 +423,45 @@ func TestErrorColumnsCountRunes(t *testing.T) {
 	}
 	if got := fmt.Sprint(e); !strings.HasPrefix(got, "1:24: unsupported field \"prïority\"") {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		d    int
+	}{
+		{"", "", 0}, {"abc", "", 3}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"same", "same", 0},
+		{"stauts", "status", 1}, // a transposition counts once
+		{"projet", "project", 1}, {"ca", "abc", 3}, {"issue.properties", "issue.property", 3},
+		{strings.Repeat("a", 65), "a", 65}, // too long to be a typo: the longer length
+	} {
+		if got := editDistance(tt.a, tt.b); got != tt.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.d)
+		}
+	}
+}
+
+func TestSnippetWidths(t *testing.T) {
+	for _, tt := range []struct {
+		r rune
+		w int
+	}{
+		{'a', 1}, {'é', 1}, {'\t', 1}, {'\u0301', 0}, {'\u200b', 0}, {'進', 2}, {'한', 2}, {'Ａ', 2}, {'🚀', 2}, {'→', 1},
+	} {
+		if got := runeWidth(tt.r); got != tt.w {
+			t.Errorf("runeWidth(%q) = %d, want %d", tt.r, got, tt.w)
+		}
+	}
+	// The caret sits under the token on a terminal, whatever comes before.
+	src := "status = \"進行中\" AND x ~ y"
+	_, list := Validate(src)
+	if len(list) != 2 {
+		t.Fatalf("got %v", list)
+	}
+	want := "  status = \"進行中\" AND x ~ y\n" +
+		"  " + strings.Repeat(" ", len(`status = "`)+6+len(`" AND x `)) + "^\n"
+	if got := list[1].Snippet(src); got != want {
+		t.Errorf("Snippet\n got:\n%s want:\n%s", got, want)
 	}
 }

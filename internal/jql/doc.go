@@ -31,6 +31,16 @@
 //	func (l ErrorList) Render(src string) string     // each error with its snippet
 //	func (l ErrorList) Err() error                   // nil when empty
 //
+// What jwh validate and jwh register both run, so that they print the
+// same messages:
+//
+//	func CheckWebhook(filter string, events []string) *WebhookCheck
+//	func (c *WebhookCheck) Valid() bool
+//	func (c *WebhookCheck) Render(prefix string) string // the problems, with carets
+//	func CheckBody(data []byte) (*BodyCheck, error)     // a register request body
+//	func (bc *BodyCheck) Render() string
+//	func CheckURL(url string) error                    // the callback URL
+//
 // Syntax errors stop parsing: Validate then returns exactly one error.
 // Subset violations are all reported, in source order. Offsets are bytes;
 // Line and Column are 1-based and Column counts runes.

@@ -39,7 +39,12 @@ func FuzzParse(f *testing.F) {
 		for _, e := range list {
 			checkErrorSpan(t, src, e)
 		}
-		_ = list.Render(src)
+		if (list.Render(src) == "") != (list == nil) {
+			t.Fatalf("Validate(%q): Render must be empty exactly when there are no errors", src)
+		}
+		if c := CheckWebhook(src, []string{src}); c.Valid() || c.Render("webhooks[0]") == "" {
+			t.Fatalf("CheckWebhook(%q, [%q]) is valid: the filter cannot be an event name too", src, src)
+		}
 		if q == nil {
 			return
 		}

@@ -34,6 +34,12 @@ var goldenTests = []struct{ name, src string }{
 	{"bad-escape", `status = "50\% done"`},
 	{"reserved-character", `reporter = jane@example.com`},
 	{"crlf", "project = PRJ\r\nAND priority = 1\r\n"},
+	{"did-you-mean", `projet = PRJ AND stauts = Done`},
+	{"unquoted-spaces", `project = PRJ AND status = In Progress`},
+	{"null-in-list", `assignee in (5b10ac8d82e05b22cc7d4ef5, NULL) AND reporter != currentUser()`},
+	{"was-changed", "status WAS Done\nOR status CHANGED FROM Open TO Done"},
+	{"wide-characters", "status = \"進行中\" AND 优先级 = 高"},
+	{"combining-and-emoji", "status = \"cafe\u0301 🚀\" AND prioritÿ\u0301 = 1"},
 }
 
 func TestGoldenErrors(t *testing.T) {

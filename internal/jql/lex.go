@@ -209,21 +209,22 @@ func (l *lexer) fieldRef(start int, name string) token {
 	src := l.src
 	lb := l.pos
 	i := lb + 1
-	t := token{kind: tokField, pos: start, text: name, argPos: i}
+	ref := &fieldRef{argPos: i}
+	t := token{kind: tokField, pos: start, text: name, ref: ref}
 	if i < len(src) && (src[i] == '"' || src[i] == '\'') {
 		text, end, bad := l.quoted(i)
 		if bad.kind == tokIllegal {
 			return bad
 		}
-		t.arg, i = text, end
+		ref.arg, i = text, end
 	} else {
 		for i < len(src) && isWordRuneAt(src, i, true) {
 			_, n := utf8.DecodeRuneInString(src[i:])
 			i += n
 		}
-		t.arg = src[t.argPos:i]
+		ref.arg = src[ref.argPos:i]
 	}
-	t.argEnd = i
+	ref.argEnd = i
 	switch {
 	case i >= len(src):
 		return l.illegal(lb, lb+1, `"[" is never closed: expected "]"`)
@@ -231,7 +232,7 @@ func (l *lexer) fieldRef(start int, name string) token {
 		_, n := utf8.DecodeRuneInString(src[i:])
 		return l.illegal(i, i+n, "expected \"]\" after "+strconv.Quote(src[start:i])+
 			", found "+strconv.Quote(src[i:i+n]))
-	case t.arg == "":
+	case ref.arg == "":
 		return l.illegal(lb, i+1, "empty brackets: expected a custom field id or a property key, as in cf[10014] or issue.property[key]")
 	}
 	i++ // ]
@@ -245,7 +246,7 @@ func (l *lexer) fieldRef(start int, name string) token {
 		if j == seg {
 			return l.illegal(i, i+1, `expected a property path after "."`)
 		}
-		t.path = append(t.path, src[seg:j])
+		ref.path = append(ref.path, src[seg:j])
 		i = j
 	}
 	t.end = i
@@ -334,8 +335,12 @@ func (l *lexer) escape(i int) (r rune, n int, bad token) {
 		end := min(i+6, len(src))
 		return 0, 0, l.illegal(i, end, `invalid escape: \u needs four hex digits of a valid code point, as in \u00e9`)
 	}
-	_, w := utf8.DecodeRuneInString(src[i+1:])
-	return 0, 0, l.illegal(i, i+1+w, "invalid escape "+strconv.Quote(src[i:i+1+w])+
+	r, w := utf8.DecodeRuneInString(src[i+1:])
+	what := strconv.Quote(src[i : i+1+w])
+	if unicode.IsGraphic(r) && r != utf8.RuneError {
+		what = `"` + src[i:i+1+w] + `"` // as written: \% rather than \\%
+	}
+	return 0, 0, l.illegal(i, i+1+w, "invalid escape "+what+
 		`: JQL knows \", \', \\, \t, \n, \r, "\ " (space) and \uXXXX`)
 }
 

@@ -80,7 +80,8 @@ var lexTests = []struct {
 	{"unterminated string", `status = "Done`, []tok{
 		{tokWord, "status", 0, 6}, {tokEq, "=", 7, 8}, {tokIllegal, "unterminated string: no closing \"", 9, 10}}},
 	{"unterminated single-quoted string", `'Done`, []tok{{tokIllegal, "unterminated string: no closing '", 0, 1}}},
-	{"bad escape", `"a\qb"`, []tok{{tokIllegal, `invalid escape "\\q": JQL knows \", \', \\, \t, \n, \r, "\ " (space) and \uXXXX`, 2, 4}}},
+	{"bad escape", `"a\qb"`, []tok{{tokIllegal, `invalid escape "\q": JQL knows \", \', \\, \t, \n, \r, "\ " (space) and \uXXXX`, 2, 4}}},
+	{"bad escape of a control character", "\"a\\\x01\"", []tok{{tokIllegal, `invalid escape "\\\x01": JQL knows \", \', \\, \t, \n, \r, "\ " (space) and \uXXXX`, 2, 4}}},
 	{"short unicode escape", `"\u12"`, []tok{{tokIllegal, `invalid escape: \u needs four hex digits of a valid code point, as in \u00e9`, 1, 6}}},
 	{"surrogate escape", `"\ud800"`, []tok{{tokIllegal, `invalid escape: \u needs four hex digits of a valid code point, as in \u00e9`, 1, 7}}},
 	{"backslash at the end", `a\`, []tok{{tokIllegal, `unfinished escape: "\" ends the filter`, 1, 2}}},
@@ -130,11 +131,11 @@ func TestLexFieldReference(t *testing.T) {
 			t.Errorf("lex(%q) = %v, want one field reference", tt.src, toks)
 			continue
 		}
-		f := toks[0]
-		if f.text != tt.name || f.arg != tt.arg || f.argPos != tt.argPos || f.argEnd != tt.argEnd ||
-			strings.Join(f.path, ".") != strings.Join(tt.path, ".") || f.pos != 0 || f.end != len(tt.src) {
+		f, r := toks[0], toks[0].ref
+		if f.text != tt.name || r.arg != tt.arg || r.argPos != tt.argPos || r.argEnd != tt.argEnd ||
+			strings.Join(r.path, ".") != strings.Join(tt.path, ".") || f.pos != 0 || f.end != len(tt.src) {
 			t.Errorf("lex(%q) = name %q arg %q [%d,%d) path %q span [%d,%d); want name %q arg %q [%d,%d) path %q span [0,%d)",
-				tt.src, f.text, f.arg, f.argPos, f.argEnd, f.path, f.pos, f.end,
+				tt.src, f.text, r.arg, r.argPos, r.argEnd, r.path, f.pos, f.end,
 				tt.name, tt.arg, tt.argPos, tt.argEnd, tt.path, len(tt.src))
 		}
 	}

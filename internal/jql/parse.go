@@ -87,18 +87,23 @@ func (p *parser) query() (Expr, *Error) {
 		x = ob
 	}
 	if t := p.peek(); t.kind != tokEOF {
-		return nil, p.unexpected(t)
+		_, sorted := x.(*OrderBy)
+		return nil, p.unexpected(t, sorted)
 	}
 	return x, nil
 }
 
-// unexpected explains a token found where the filter should have ended.
-func (p *parser) unexpected(t token) *Error {
-	switch t.kind {
-	case tokRParen:
+// unexpected explains a token found where the filter should have ended;
+// sorted tells that it follows ORDER BY, where words are sort keys and
+// not values.
+func (p *parser) unexpected(t token, sorted bool) *Error {
+	switch {
+	case sorted:
+		return p.errAt(t, "unexpected "+t.describe(p.src)+`: expected "," and another sort key, or the end of the filter`)
+	case t.kind == tokRParen:
 		return p.errAt(t, `unexpected ")": there is no "(" to close`)
-	case tokWord, tokString, tokField, tokNot, tokBang, tokLParen:
-		return p.errAt(t, "expected AND or OR before "+t.describe(p.src))
+	case t.kind == tokWord, t.kind == tokString, t.kind == tokField, t.kind == tokNot, t.kind == tokBang, t.kind == tokLParen:
+		return p.errAt(t, "expected AND or OR before "+t.describe(p.src)+p.quoteHint(p.i-1))
 	}
 	return p.errAt(t, "unexpected "+t.describe(p.src)+": expected AND, OR or the end of the filter")
 }
@@ -181,7 +186,7 @@ func (p *parser) primary() (Expr, *Error) {
 			return nil, p.errAt(t, `"(" is never closed: expected ")"`)
 		default:
 			if r.kind == tokWord || r.kind == tokString || r.kind == tokField {
-				return nil, p.errAt(r, "expected AND, OR or \")\" before "+r.describe(p.src))
+				return nil, p.errAt(r, "expected AND, OR or \")\" before "+r.describe(p.src)+p.quoteHint(p.i-1))
 			}
 			return nil, p.errAt(r, "unexpected "+r.describe(p.src)+`: expected AND, OR or ")"`)
 		}
@@ -189,6 +194,43 @@ func (p *parser) primary() (Expr, *Error) {
 		return p.clause()
 	}
 	return nil, p.missingClause(t)
+}
+
+// quoteHint returns advice for bare words that read as one value with
+// spaces, as in status = Open Issue or status = In Progress: the words from
+// token first to the next AND, OR, ",", ")" or the end of the filter, when
+// there are at least two, all on one line and without escapes. The first
+// word may be a keyword only when it is the current token (a keyword
+// found where a value should be); before the current token it must be a
+// value. It returns `; if "Open Issue" is one value, put it in quotes`, or
+// "".
+func (p *parser) quoteHint(first int) string {
+	if first < 0 {
+		return ""
+	}
+	j := first
+	for ; j < len(p.toks); j++ {
+		t := p.toks[j]
+		word := t.kind == tokWord || j == p.i && j == first && isKeywordKind(t.kind)
+		if !word || p.src[t.pos:t.end] != t.text {
+			break
+		}
+	}
+	if j-first < 2 || j == len(p.toks) {
+		return ""
+	}
+	switch p.toks[j].kind {
+	case tokEOF, tokAnd, tokOr, tokComma, tokRParen:
+	default:
+		return ""
+	}
+	words := p.src[p.toks[first].pos:p.toks[j-1].end]
+	if strings.ContainsAny(words, "\n\r") {
+		return ""
+	}
+	var q printer
+	q.quoted(strings.Join(strings.Fields(words), " "))
+	return "; if " + q.String() + " is one value, put it in quotes"
 }
 
 // missingClause explains a token found where a clause should start, in the
@@ -227,21 +269,34 @@ func (p *parser) missingClause(t token) *Error {
 // field parses a field name: a bare word, a quoted name or a field
 // reference such as cf[10014].
 func (p *parser) field() *Field {
-	t := p.advance()
-	f := &Field{Span: Span{t.pos, t.end}}
-	if t.kind == tokField {
-		f.Name = fieldName(t.text, true)
-		f.Arg = t.arg
-		f.ArgSpan = Span{t.argPos, t.argEnd}
-		f.Path = t.path
-	} else {
-		f.Name = fieldName(t.text, false)
-	}
+	f := new(Field)
+	p.fieldInto(f)
 	return f
 }
 
+// fieldInto parses a field name into f.
+func (p *parser) fieldInto(f *Field) {
+	t := p.advance()
+	f.Span = Span{t.pos, t.end}
+	if t.kind == tokField {
+		f.Name = fieldName(t.text, true)
+		f.Arg = t.ref.arg
+		f.ArgSpan = Span{t.ref.argPos, t.ref.argEnd}
+		f.Path = t.ref.path
+	} else {
+		f.Name = fieldName(t.text, false)
+	}
+}
+
 func (p *parser) clause() (Expr, *Error) {
-	c := &Clause{Field: p.field()}
+	// One allocation for the clause and its field.
+	n := new(struct {
+		c Clause
+		f Field
+	})
+	c := &n.c
+	c.Field = &n.f
+	p.fieldInto(c.Field)
 	t := p.advance()
 	c.OpSpan = Span{t.pos, t.end}
 	switch t.kind {
@@ -343,6 +398,9 @@ func (p *parser) operand(opName string, list bool, opTok token) (Operand, *Error
 		return nil, p.errAt(opTok, "missing value after "+quote(opName)+`: expected a value such as PRJ or "In Progress"`)
 	}
 	if isKeywordKind(t.kind) {
+		if hint := p.quoteHint(p.i); hint != "" {
+			return nil, p.errAt(t, "expected a value after "+quote(opName)+", found "+t.describe(p.src)+hint)
+		}
 		return nil, p.errAt(t, "expected a value after "+quote(opName)+", found "+t.describe(p.src)+
 			" (quote it if it is a value)")
 	}
@@ -425,6 +483,9 @@ func (p *parser) list(opName string) (Operand, *Error) {
 			return nil, p.errAt(lp, `"(" is never closed: expected ")"`)
 		default:
 			if isKeywordKind(t.kind) {
+				if hint := p.quoteHint(p.i); hint != "" {
+					return nil, p.errAt(t, "expected a value in the list, found "+t.describe(p.src)+hint)
+				}
 				return nil, p.errAt(t, "expected a value in the list, found "+t.describe(p.src)+" (quote it if it is a value)")
 			}
 			return nil, p.errAt(t, "expected a value in the list, found "+t.describe(p.src))
@@ -438,7 +499,7 @@ func (p *parser) list(opName string) (Operand, *Error) {
 		case tokEOF:
 			return nil, p.errAt(lp, `"(" is never closed: expected ")"`)
 		default:
-			return nil, p.errAt(t, `expected "," or ")" in the list, found `+t.describe(p.src))
+			return nil, p.errAt(t, `expected "," or ")" in the list, found `+t.describe(p.src)+p.quoteHint(p.i-1))
 		}
 	}
 }

@@ -46,8 +46,15 @@ type token struct {
 	// reference, the raw text of an operator or keyword, or the message of an
 	// illegal token.
 	text string
-	// Field references only: the decoded bracket argument, its span, and the
-	// path segments that follow the closing bracket.
+	// ref holds the rest of a field reference, nil for other tokens: it
+	// is kept out of line so that the token slice of a filter stays small.
+	ref *fieldRef
+}
+
+// fieldRef is what a field reference token holds besides its name: the
+// decoded bracket argument, its span, and the path segments that follow
+// the closing bracket.
+type fieldRef struct {
 	arg            string
 	argPos, argEnd int
 	path           []string

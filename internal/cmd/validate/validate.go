@@ -6,6 +6,7 @@ package validate
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -55,19 +56,27 @@ With --file, every webhook of a register request body
 ({"url": ..., "webhooks": [{"jqlFilter": ..., "events": [...]}]}) is checked,
 and each problem names its webhook, as in webhooks[1].jqlFilter.
 
-A valid filter prints "✓ valid:" and its canonical form on standard output;
-problems go to standard error. With -o json, the result is printed as
-{"valid", "canonical", "aliases", "errors": [{"message", "line", "column",
-"offset"}]} (an event error has "message" and "event" instead of a position;
---file prints {"valid", "errors", "webhooks": [...]} with one such result per
-webhook).
+A valid filter prints "✓ valid:" and its canonical form on standard output,
+with each alias it resolved; problems go to standard error. With -o json, the
+result is printed as {"valid", "canonical", "aliases", "errors": [{"message",
+"line", "column", "offset"}]}: line and column (in characters) and offset (in
+bytes) locate a problem in the filter, and are 0 for an unknown event, which
+has "event" and "suggestion" instead. --file prints {"valid", "errors",
+"webhooks": [...]} with one such result per webhook; a problem in the body's
+structure has "path", as in webhooks[0].events. docs/jql-subset.md describes
+the subset.
 
 Exit status: 0 when everything is valid, 2 when anything is not.`,
 		Example: `  jwh validate --jql 'project = PRJ AND status = Done'
   jwh validate --jql 'key in (PRJ-1, PRJ-2)' --event jira:issue_updated,comment_created
   echo 'project = PRJ' | jwh validate --jql -
   jwh validate --file webhooks.json -o json`,
-		Args: cmdutil.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.UsageErrorf("unexpected argument %q: give the filter with --jql, as in jwh validate --jql 'project = PRJ'", args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.JSON = f.JSON()
@@ -116,15 +125,15 @@ func validateRun(opts *Options) error {
 		}
 		src = trimNewline(string(b))
 	}
-	r := check(src, opts.Events)
+	c := jql.CheckWebhook(src, opts.Events)
 	if opts.JSON {
-		if err := output.JSON(opts.IO.Out, r); err != nil {
+		if err := output.JSON(opts.IO.Out, newResult(c, "")); err != nil {
 			return err
 		}
 	} else {
-		printText(opts.IO, "", r)
+		printText(opts.IO, "", c)
 	}
-	if !r.Valid {
+	if !c.Valid() {
 		return cmdutil.SilentExit(cmdutil.ExitInput)
 	}
 	return nil
@@ -159,124 +168,76 @@ func trimNewline(s string) string {
 	return strings.TrimSuffix(s, "\r")
 }
 
-// result is the check of one filter and its events: the JSON of
-// -o json, and what printText writes.
+// result is the check of one filter and its events: the JSON of -o json.
 type result struct {
 	Valid     bool              `json:"valid"`
 	Canonical string            `json:"canonical"`
 	Aliases   map[string]string `json:"aliases"`
-	Errors    []any             `json:"errors"` // of jqlError, eventError, fieldError
-
-	src         string // the filter, for the caret snippets
-	jqlErrors   jql.ErrorList
-	otherEvents []string // valid events that are not issue events
+	Errors    []jsonError       `json:"errors"`
 }
 
-// jqlError is a problem in a filter, at a position.
-type jqlError struct {
-	Message string `json:"message"`
-	Line    int    `json:"line"`
-	Column  int    `json:"column"`
-	Offset  int    `json:"offset"`
+// jsonError is one problem in -o json. Line, Column (in runes, 1-based)
+// and Offset (in bytes, 0-based) locate a problem in the filter; they are
+// 0 for a problem elsewhere, which has Event (an unknown event name, with
+// Suggestion when one is close) or Path (a member of a --file body).
+type jsonError struct {
+	Message    string `json:"message"`
+	Line       int    `json:"line"`
+	Column     int    `json:"column"`
+	Offset     int    `json:"offset"`
+	Event      string `json:"event,omitempty"`
+	Suggestion string `json:"suggestion,omitempty"`
+	Path       string `json:"path,omitempty"`
 }
 
-// eventError is an unknown event name.
-type eventError struct {
-	Message string `json:"message"`
-	Event   string `json:"event"`
-	path    string // where the event was given, for text output
-}
-
-// fieldError is a problem in the structure of a register body.
-type fieldError struct {
-	Message string `json:"message"`
-	Path    string `json:"path"`
-}
-
-// check validates a filter and event names.
-func check(src string, names []string) *result {
-	r := newResult()
-	r.addJQL(src)
-	r.addEvents(names)
+// newResult turns a check into its JSON form. prefix names the webhook in
+// a --file body ("webhooks[1]"), or is "".
+func newResult(c *jql.WebhookCheck, prefix string) *result {
+	r := &result{Valid: c.Valid(), Aliases: map[string]string{}, Errors: []jsonError{}}
+	if c.Query != nil {
+		r.Canonical = c.Query.Canonical()
+		r.Aliases = c.Query.Aliases()
+	}
+	for _, p := range c.Problems {
+		e := jsonError{Message: p.Msg, Event: p.Event, Suggestion: p.Suggestion}
+		switch {
+		case p.JQL != nil:
+			e.Line, e.Column, e.Offset = p.JQL.Line, p.JQL.Column, p.JQL.Offset
+		case p.Event == "" && prefix != "":
+			e.Path = prefix
+			if p.Path != "" {
+				e.Path += "." + p.Path
+			}
+		}
+		r.Errors = append(r.Errors, e)
+	}
 	return r
 }
 
-func newResult() *result {
-	return &result{Valid: true, Aliases: map[string]string{}, Errors: []any{}}
-}
-
-// add records a problem.
-func (r *result) add(e any) {
-	r.Errors = append(r.Errors, e)
-	r.Valid = false
-}
-
-// addJQL validates a filter. A valid filter sets Canonical and Aliases.
-func (r *result) addJQL(src string) {
-	r.src = src
-	q, errs := jql.Validate(src)
-	if q != nil {
-		r.Canonical = q.Canonical()
-		r.Aliases = q.Aliases()
-	}
-	r.jqlErrors = errs
-	for _, e := range errs {
-		r.add(jqlError{Message: e.Msg, Line: e.Line, Column: e.Column, Offset: e.Offset})
-	}
-}
-
-// addEvents checks event names, and notes the valid ones that a JQL
-// filter does not select.
-func (r *result) addEvents(names []string) {
-	for i, name := range names {
-		if err := events.Check(name); err != nil {
-			r.add(eventError{Message: err.Error(), Event: name, path: fmt.Sprintf("events[%d]", i)})
-		} else if !events.IsIssueEvent(name) && !slices.Contains(r.otherEvents, name) {
-			r.otherEvents = append(r.otherEvents, name)
-		}
-	}
-}
-
-// printText writes a result for people: the canonical filter and notes on
-// standard output when valid, each problem on standard error otherwise.
-// prefix names the webhook in a --file body ("webhooks[1]"), or is "".
-func printText(ios *iostreams.IOStreams, prefix string, r *result) {
-	if r.Valid {
-		cs := ios.ColorScheme()
-		label := "valid"
-		if prefix != "" {
-			label = prefix
-		}
-		fmt.Fprintf(ios.Out, "%s %s: %s\n", cs.SuccessIcon(), label, r.Canonical)
-		aliases := make([]string, 0, len(r.Aliases))
-		for a := range r.Aliases {
-			aliases = append(aliases, a)
-		}
-		slices.Sort(aliases)
-		for _, a := range aliases {
-			fmt.Fprintf(ios.Out, "  alias: %s → %s\n", a, r.Aliases[a])
-		}
-		for _, name := range r.otherEvents {
-			fmt.Fprintf(ios.Out, "  note: %s is not an issue event; the JQL filter selects issues\n", name)
-		}
+// printText writes a check for people: the canonical filter, the aliases
+// it resolved and notes on standard output when valid; the problems, with
+// carets under the filter, on standard error otherwise. prefix names the
+// webhook in a --file body ("webhooks[1]"), or is "".
+func printText(ios *iostreams.IOStreams, prefix string, c *jql.WebhookCheck) {
+	if !c.Valid() {
+		fmt.Fprint(ios.ErrOut, c.Render(prefix))
 		return
 	}
-	jqlPrefix := ""
+	cs := ios.ColorScheme()
+	label := "valid"
 	if prefix != "" {
-		jqlPrefix = prefix + ".jqlFilter: "
+		label = prefix
 	}
-	for _, e := range r.jqlErrors {
-		fmt.Fprintf(ios.ErrOut, "%s%s\n%s", jqlPrefix, e, e.Snippet(r.src))
+	fmt.Fprintf(ios.Out, "%s %s: %s\n", cs.SuccessIcon(), label, c.Query.Canonical())
+	aliases := c.Query.Aliases()
+	for _, a := range slices.Sorted(maps.Keys(aliases)) {
+		fmt.Fprintf(ios.Out, "  alias: %s → %s\n", a, aliases[a])
 	}
-	for _, e := range r.Errors {
-		switch e := e.(type) {
-		case eventError:
-			if prefix != "" {
-				fmt.Fprintf(ios.ErrOut, "%s.%s: ", prefix, e.path)
-			}
-			fmt.Fprintln(ios.ErrOut, e.Message)
-		case fieldError:
-			fmt.Fprintf(ios.ErrOut, "%s: %s\n", e.Path, e.Message)
+	var noted []string
+	for _, name := range c.Events {
+		if !events.IsIssueEvent(name) && !slices.Contains(noted, name) {
+			noted = append(noted, name)
+			fmt.Fprintf(ios.Out, "  note: %s is not an issue event; the JQL filter selects issues\n", name)
 		}
 	}
 }
