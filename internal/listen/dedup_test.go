@@ -56,3 +56,20 @@ func TestSeenCacheRemove(t *testing.T) {
 		t.Error("issuer and identifier are not separated in the key")
 	}
 }
+
+// TestSeenCacheStaysBounded adds many more identifiers than the cache
+// holds: the map and the ring never grow past the size.
+func TestSeenCacheStaysBounded(t *testing.T) {
+	const size = 1000
+	c := newSeenCache(size)
+	now := time.Unix(0, 0)
+	for i := range 200 * size {
+		c.add(makeDedupKey("ck", fmt.Sprint(i)), now)
+		if i%1000 == 0 {
+			c.remove(makeDedupKey("ck", fmt.Sprint(i-500)))
+		}
+	}
+	if n := c.len(); n > size || len(c.ring) != size || len(c.used) != size {
+		t.Errorf("map %d, ring %d, used %d; want at most %d each", n, len(c.ring), len(c.used), size)
+	}
+}

@@ -16,10 +16,14 @@ type Event interface{ event() }
 // Ready says that the listener accepts connections. Serve sends it once.
 type Ready struct {
 	Addr     net.Addr // the address listened on (the port is known even for :0)
-	URL      string   // http://ADDR/PATH: what a tunnel must reach
+	URL      string   // http://ADDR/PATH: what a tunnel must reach (127.0.0.1 for 0.0.0.0 and [::])
 	Path     string   // the path deliveries are accepted on
 	BasePath string   // the path the qsh is computed relative to
 	Verify   bool     // false with NoVerify
+	// Loopback is true when Addr is a loopback address, reachable from
+	// this machine only. When false, anyone who can reach the machine can
+	// send deliveries: worth a warning.
+	Loopback bool
 	// ForwardTo is the URL deliveries are forwarded to, or "".
 	ForwardTo string
 }
@@ -53,6 +57,9 @@ const (
 	CheckMethod = "method" // 405: not a POST
 	CheckSize   = "size"   // 413: larger than MaxBody
 	CheckBody   = "body"   // 400: empty, not JSON, or not a JSON object
+	// CheckSecret is a 401 for a known issuer whose shared secret could
+	// not be read (a keyring that is locked or down).
+	CheckSecret = "secret"
 )
 
 // Rejected is a request answered with an error status: 401 when the JWT

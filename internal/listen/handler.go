@@ -65,28 +65,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var issuer, tenant string
 	if !s.cfg.NoVerify {
+		var lookupErr error
 		v, err := connectjwt.Verify(connectjwt.FromRequest(r), connectjwt.VerifyOptions{
 			Method:   r.Method,
 			URL:      r.URL,
 			BasePath: s.cfg.BasePath,
 			Secret: func(iss string) ([]byte, bool) {
-				name, secret, ok := s.cfg.Secrets.Lookup(iss)
+				name, secret, err := s.cfg.Secrets.Lookup(iss)
+				if err == nil && len(secret) == 0 {
+					err = fmt.Errorf("the shared secret of tenant %q is empty", name)
+				}
+				if err != nil {
+					lookupErr = err
+					return nil, false
+				}
 				tenant = name
-				return secret, ok
+				return secret, true
 			},
 			Leeway: s.cfg.Leeway,
 			Now:    s.now,
 		})
 		if err != nil {
-			check := string(connectjwt.CheckMalformed)
+			check, reason := string(connectjwt.CheckMalformed), err.Error()
 			var ve *connectjwt.VerifyError
 			if errors.As(err, &ve) {
 				check = string(ve.Check)
 			}
+			if ve != nil && ve.Check == connectjwt.CheckSignature && tenant != "" {
+				reason += fmt.Sprintf(" (tenant %q): if the app was reinstalled, its shared secret changed; import the new installed payload with 'jwh tenant import'", tenant)
+			}
+			if lookupErr != nil {
+				// The Secrets' own words: they know why (another
+				// tenant than --tenant, a keyring that is locked).
+				reason = lookupErr.Error()
+				if !errors.Is(lookupErr, ErrUnknownIssuer) {
+					check = CheckSecret
+				}
+			}
 			// What the body says helps to tell which delivery failed;
 			// it is only shown, never trusted.
 			meta, _ := parseMeta(body)
-			reject(http.StatusUnauthorized, check, err.Error(), meta)
+			reject(http.StatusUnauthorized, check, reason, meta)
 			return
 		}
 		issuer = v.Issuer
@@ -143,19 +162,25 @@ func (s *Server) onPath(p string) bool {
 
 // readBody reads the whole body, refusing one larger than MaxBody with an
 // *http.MaxBytesError, before reading it when its length is declared.
+// Memory grows with the bytes that actually arrive, not with the length a
+// client declares, so that slow clients announcing large bodies cannot
+// make the listener allocate MaxBody each.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	max := s.cfg.MaxBody
-	if r.ContentLength > max {
-		return nil, &http.MaxBytesError{Limit: max}
+	limit := s.cfg.MaxBody
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
 	}
-	if r.ContentLength >= 0 {
+	if r.ContentLength >= 0 && r.ContentLength <= preallocBody {
+		// The usual case: one allocation of the right size. Reading
+		// exactly the declared length lets net/http see the end of the
+		// body, and so notice when the client goes away.
 		buf := make([]byte, r.ContentLength)
 		if _, err := io.ReadFull(r.Body, buf); err != nil {
 			return nil, err
 		}
 		return buf, nil
 	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 // parseRetry reads X-Atlassian-Webhook-Retry; absent or unreadable is 0.

@@ -99,17 +99,22 @@ type listener struct {
 	client *http.Client
 }
 
-// start runs a Server for cfg on 127.0.0.1:0 until the test ends. cfg's
-// OnEvent is set to a recorder, and Secrets to testTenants unless given.
+// start runs a Server for cfg on 127.0.0.1:0 until the test ends. Events
+// go to a recorder, then to cfg's OnEvent if any; Secrets is testTenants
+// unless given.
 func start(t testing.TB, cfg Config) *listener {
 	t.Helper()
 	rec := &recorder{}
 	readyc := make(chan *Ready, 1)
+	also := cfg.OnEvent
 	cfg.OnEvent = func(e Event) {
 		if r, ok := e.(*Ready); ok {
 			readyc <- r
 		}
 		rec.add(e)
+		if also != nil {
+			also(e)
+		}
 	}
 	if cfg.Secrets == nil && !cfg.NoVerify {
 		cfg.Secrets = testTenants(t)

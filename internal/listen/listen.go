@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -46,15 +47,29 @@ const (
 	// to Jira.
 	maxForwardReply = 1 << 20
 	maxHeaderBytes  = 64 << 10
+	// preallocBody is the largest declared body length that is allocated
+	// before it is read; larger bodies grow as they arrive.
+	preallocBody = 64 << 10
 )
 
 // Secrets finds the shared secret that Jira signs a tenant's deliveries
 // with, by the JWT's iss claim: the tenant's client key.
 type Secrets interface {
 	// Lookup returns the name of the tenant whose client key is iss and
-	// its shared secret; ok is false for an unknown client key.
-	Lookup(iss string) (tenant string, secret []byte, ok bool)
+	// its shared secret. It is called for every delivery whose token is a
+	// well-formed HS256 JWT, from many goroutines at once, so it must be
+	// safe for that and fast once a tenant has been looked up.
+	//
+	// An iss that is not a tenant's client key is an error wrapping
+	// ErrUnknownIssuer; the delivery is refused with check "iss" and the
+	// error's text as its reason. Any other error (a keyring that cannot
+	// be read) refuses it with check "secret" and the error's text.
+	Lookup(iss string) (tenant string, secret []byte, err error)
 }
+
+// ErrUnknownIssuer is what Secrets.Lookup returns, wrapped or not, for a
+// client key that is no tenant's.
+var ErrUnknownIssuer = errors.New("unknown issuer")
 
 // Config configures a Server. Only OnEvent is required, and Secrets unless
 // NoVerify is set.
@@ -242,10 +257,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { errc <- srv.Serve(ln) }()
 	s.cfg.OnEvent(&Ready{
 		Addr:      ln.Addr(),
-		URL:       "http://" + ln.Addr().String() + s.cfg.Path,
+		URL:       "http://" + localAddr(ln.Addr()) + s.cfg.Path,
 		Path:      s.cfg.Path,
 		BasePath:  s.cfg.BasePath,
 		Verify:    !s.cfg.NoVerify,
+		Loopback:  isLoopback(ln.Addr()),
 		ForwardTo: s.forwardStr,
 	})
 	select {
@@ -267,6 +283,27 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return nil
+}
+
+// localAddr is how a tunnel on this machine reaches a: a itself, or
+// 127.0.0.1 and its port when a is every address (0.0.0.0, [::]).
+func localAddr(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	return a.String()
+}
+
+// isLoopback reports whether a is a loopback address (127.0.0.0/8, ::1)
+// or a Unix socket, neither of which another machine can reach.
+func isLoopback(a net.Addr) bool {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	}
+	return false
 }
 
 // errorLogWriter turns the HTTP server's log lines into *Error events.

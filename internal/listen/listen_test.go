@@ -78,7 +78,7 @@ func TestVerificationFailures(t *testing.T) {
 		reason string // a part of the reason
 	}{
 		{"bad signature", delivery{signer: connectjwt.NewSigner(testClientKey, []byte("not-the-secret"), "/")},
-			connectjwt.CheckSignature, `bad signature: the token was not signed with the shared secret of "` + testClientKey + `"`},
+			connectjwt.CheckSignature, `bad signature: the token was not signed with the shared secret of "` + testClientKey + `" (tenant "acme"): if the app was reinstalled`},
 		{"expired", delivery{signer: jiraSigner("/").WithClock(func() time.Time { return now.Add(-10 * time.Minute) })},
 			connectjwt.CheckExpiry, "expired at "},
 		{"future iat", delivery{signer: jiraSigner("/").WithClock(func() time.Time { return now.Add(5 * time.Minute) })},
@@ -517,16 +517,24 @@ func TestSlowClientTimesOut(t *testing.T) {
 }
 
 func TestServeShutsDown(t *testing.T) {
-	// A local app that never answers holds a forwarded delivery open.
+	// A local app that never answers holds a forwarded delivery open. It
+	// reads the body first, as apps do: only then does net/http notice
+	// that the listener hung up and cancel the request's context.
 	hold := make(chan struct{})
-	defer close(hold)
+	appDone := make(chan struct{})
 	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(appDone)
+		io.Copy(io.Discard, r.Body)
 		select {
 		case <-hold:
+			t.Error("the app was released before the listener gave up on it")
 		case <-r.Context().Done():
 		}
 	}))
-	defer a.Close()
+	// Cleanups run last in, first out: release the handler before Close
+	// waits for it.
+	t.Cleanup(a.Close)
+	t.Cleanup(func() { close(hold) })
 	target, _ := url.Parse(a.URL)
 	var readies int
 	var mu sync.Mutex
@@ -548,15 +556,22 @@ func TestServeShutsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
-	sent := make(chan struct{})
+	sent := make(chan error, 1)
 	go func() {
-		defer close(sent)
 		resp, err := http.Post("http://"+ln.Addr().String()+"/", "application/json", strings.NewReader(`{"webhookEvent":"x"}`))
 		if err == nil {
 			resp.Body.Close()
 		}
+		sent <- err
 	}()
-	for s.Stats().Forwarded == 0 {
+	// A client that stalls in the middle of its body is in flight too.
+	stalled, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	io.WriteString(stalled, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":")
+	for s.Stats().Forwarded == 0 || s.Stats().Requests < 2 {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
@@ -568,10 +583,23 @@ func TestServeShutsDown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after its context was cancelled")
 	}
-	<-sent
+	// The forward in flight was cut short, not left running.
+	select {
+	case <-appDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the forwarded request is still open after Serve returned")
+	}
+	if err := <-sent; err == nil {
+		t.Error("the delivery in flight was answered although the listener stopped before the app answered")
+	}
+	if st := s.Stats(); st.Forwarded != 1 || st.ForwardFailed != 1 || st.Delivered != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	mu.Lock()
 	if readies != 1 {
 		t.Errorf("%d Ready events, want 1", readies)
 	}
+	mu.Unlock()
 	if err := s.Serve(context.Background(), ln); err == nil {
 		t.Error("a second Serve did not fail")
 	}
@@ -608,16 +636,85 @@ func TestTenants(t *testing.T) {
 	if err := ts.Add("nokey", "", []byte("x")); err == nil {
 		t.Error("a tenant without a client key was added")
 	}
-	name, secret, ok := ts.Lookup("ck")
-	if !ok || name != "acme" || string(secret) != "s3cr3t-value" {
-		t.Errorf("Lookup: %q %q %v", name, secret, ok)
+	name, secret, err := ts.Lookup("ck")
+	if err != nil || name != "acme" || string(secret) != "s3cr3t-value" {
+		t.Errorf("Lookup: %q %q %v", name, secret, err)
 	}
-	if _, _, ok := ts.Lookup("nope"); ok {
-		t.Error("unknown client key found")
+	if _, _, err := ts.Lookup("nope"); !errors.Is(err, ErrUnknownIssuer) {
+		t.Errorf("unknown client key: %v", err)
 	}
 	for _, s := range []string{fmt.Sprint(ts), fmt.Sprintf("%v %+v %#v %s", &ts, ts, ts, &ts)} {
 		if strings.Contains(s, "s3cr3t") {
 			t.Errorf("the secret is printed: %s", s)
+		}
+	}
+}
+
+// secretsFunc adapts a function to Secrets.
+type secretsFunc func(iss string) (string, []byte, error)
+
+func (f secretsFunc) Lookup(iss string) (string, []byte, error) { return f(iss) }
+
+func TestSecretLookupFailures(t *testing.T) {
+	keyringDown := errors.New(`keyring unavailable: cannot read the secret of tenant "acme": dbus: no session bus; start or unlock a Secret Service (e.g. gnome-keyring), or set JWH_SHARED_SECRET`)
+	l := start(t, Config{Secrets: secretsFunc(func(iss string) (string, []byte, error) {
+		switch iss {
+		case testClientKey:
+			return "", nil, keyringDown
+		case "globex-key":
+			return "", nil, fmt.Errorf("%w %q: it is tenant \"globex\", but only tenant \"acme\" is listened for (--tenant)", ErrUnknownIssuer, iss)
+		case "empty-key":
+			return "empty", nil, nil
+		}
+		return "", nil, ErrUnknownIssuer
+	})})
+	tests := []struct {
+		iss, check, reason string
+	}{
+		{testClientKey, CheckSecret, keyringDown.Error()},
+		{"globex-key", string(connectjwt.CheckIssuer), `unknown issuer "globex-key": it is tenant "globex", but only tenant "acme" is listened for (--tenant)`},
+		{"empty-key", CheckSecret, `the shared secret of tenant "empty" is empty`},
+	}
+	for _, tt := range tests {
+		resp, body := l.send(t, delivery{body: samplePayload("PRJ-1"), identifier: tt.iss,
+			signer: connectjwt.NewSigner(tt.iss, testSecret, "/")})
+		if resp.StatusCode != 401 || strings.TrimSpace(body) != tt.reason {
+			t.Errorf("%s: %d %q, want 401 %q", tt.iss, resp.StatusCode, body, tt.reason)
+		}
+	}
+	for _, e := range l.rec.all() {
+		if r, ok := e.(*Rejected); ok {
+			for _, tt := range tests {
+				if r.Identifier == tt.iss && (r.Check != tt.check || r.Reason != tt.reason) {
+					t.Errorf("%s: rejected %+v, want check %s", tt.iss, r, tt.check)
+				}
+			}
+		}
+	}
+	if st := l.Stats(); st.Rejected != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestAddresses(t *testing.T) {
+	tests := []struct {
+		addr     net.Addr
+		local    string
+		loopback bool
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "127.0.0.1:8080", true},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, "[::1]:8080", true},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, "127.0.0.1:8080", false},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, "127.0.0.1:8080", false},
+		{&net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 80}, "192.0.2.7:80", false},
+		{&net.UnixAddr{Name: "/tmp/jwh.sock", Net: "unix"}, "/tmp/jwh.sock", true},
+	}
+	for _, tt := range tests {
+		if got := localAddr(tt.addr); got != tt.local {
+			t.Errorf("localAddr(%s) = %s, want %s", tt.addr, got, tt.local)
+		}
+		if got := isLoopback(tt.addr); got != tt.loopback {
+			t.Errorf("isLoopback(%s) = %v", tt.addr, got)
 		}
 	}
 }

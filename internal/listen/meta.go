@@ -87,12 +87,22 @@ func parseMeta(body []byte) (Meta, error) {
 	if ms, err := strconv.ParseInt(string(p.Timestamp), 10, 64); err == nil {
 		m.Timestamp = time.UnixMilli(ms)
 	}
-	for _, raw := range p.MatchedWebhookIDs {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			s = string(raw)
+	if len(p.MatchedWebhookIDs) > 0 {
+		m.MatchedWebhookIDs = make([]string, len(p.MatchedWebhookIDs))
+		for i, raw := range p.MatchedWebhookIDs {
+			// Numbers, as Jira sends them, are kept as written; only a
+			// string needs decoding.
+			var s string
+			switch {
+			case len(raw) > 0 && raw[0] == '"':
+				if json.Unmarshal(raw, &s) != nil {
+					s = string(raw)
+				}
+			case string(raw) != "null":
+				s = string(raw)
+			}
+			m.MatchedWebhookIDs[i] = s
 		}
-		m.MatchedWebhookIDs = append(m.MatchedWebhookIDs, s)
 	}
 	return m, nil
 }

@@ -20,6 +20,8 @@ func TestParseMeta(t *testing.T) {
 		{"sprint event", `{"webhookEvent":"sprint_started","sprint":{"id":5}}`, Meta{Event: "sprint_started"}},
 		{"unexpected types", `{"webhookEvent":"jira:issue_created","timestamp":"soon","user":"bob","issue":{"key":"K-2"},"matchedWebhookIds":["7",8]}`,
 			Meta{Event: "jira:issue_created", IssueKey: "K-2", MatchedWebhookIDs: []string{"7", "8"}}},
+		{"odd webhook ids", `{"matchedWebhookIds":[null,"a\u0062",{"x": 1},-1.5e3,"\"q\""]}`,
+			Meta{MatchedWebhookIDs: []string{"", "ab", `{"x": 1}`, "-1.5e3", `"q"`}}},
 		{"empty object", ` {} `, Meta{}},
 	}
 	for _, tt := range tests {

@@ -40,9 +40,12 @@ func (t *Tenants) Add(name, clientKey string, secret []byte) error {
 }
 
 // Lookup implements Secrets.
-func (t Tenants) Lookup(iss string) (string, []byte, bool) {
+func (t Tenants) Lookup(iss string) (string, []byte, error) {
 	ts, ok := t.byKey[iss]
-	return ts.name, ts.secret, ok
+	if !ok {
+		return "", nil, fmt.Errorf("%w %q: no configured tenant has this client key", ErrUnknownIssuer, iss)
+	}
+	return ts.name, ts.secret, nil
 }
 
 // Len returns the number of tenants.
