@@ -8,6 +8,7 @@ import (
 
 	"github.com/jwh-cli/jwh/internal/cmd/api"
 	deletecmd "github.com/jwh-cli/jwh/internal/cmd/delete"
+	"github.com/jwh-cli/jwh/internal/cmd/demo"
 	"github.com/jwh-cli/jwh/internal/cmd/extend"
 	"github.com/jwh-cli/jwh/internal/cmd/failed"
 	"github.com/jwh-cli/jwh/internal/cmd/list"
@@ -77,6 +78,7 @@ and ships a local Jira stand-in (jwh sandbox, jwh demo).`,
 		listen.NewCmdListen(f),
 		sandbox.NewCmdSandbox(f),
 		trigger.NewCmdTrigger(f, nil),
+		demo.NewCmdDemo(f, NewCmdRoot),
 	)
 	return cmd
 }
