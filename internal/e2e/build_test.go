@@ -49,4 +49,3 @@ func buildJWH(t testing.TB) string {
 	}
 	return binPath
 }
-

@@ -33,7 +33,16 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `jwh registers, lists, extends and deletes Jira Cloud dynamic webhooks for an
 Atlassian Connect app, signing every request with the tenant's Connect JWT.
 It checks JQL filters offline, receives and verifies deliveries (jwh listen),
-and ships a local Jira stand-in (jwh sandbox, jwh demo).`,
+and ships a local Jira stand-in (jwh sandbox, jwh demo).
+
+Exit status: 0 success; 1 the operation failed (Jira answered with an error,
+some webhooks were refused, the network failed after retries); 2 bad input
+(usage, JQL, event, URL or file), nothing was sent; 3 credentials (no such
+tenant, no secret, or Jira answered 401/403); 130 interrupted.
+
+Environment: JWH_SHARED_SECRET (the selected tenant's shared secret, instead of
+the keyring), JWH_TENANT (the tenant to use), JWH_CONFIG (the config file),
+NO_COLOR (no colour).`,
 		Example: `  jwh tenant import acme --file installed.json
   jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh list

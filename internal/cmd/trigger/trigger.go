@@ -339,6 +339,11 @@ func render(ios *iostreams.IOStreams, tenantName string, res *sandbox.TriggerRes
 	if matched == 0 {
 		icon = cs.WarningIcon()
 	}
+	for _, d := range res.Deliveries {
+		if d.Outcome != sandbox.OutcomeDelivered {
+			icon = cs.FailureIcon()
+		}
+	}
 	fmt.Fprintf(ios.ErrOut, "%s Triggered %s on tenant %s: %d of %d subscribed webhooks matched\n", icon, what, tenantName, matched, subscribed)
 	return nil
 }
