@@ -8,8 +8,9 @@ import (
 )
 
 // BenchmarkStartup measures the wall time of whole processes: jwh version
-// and jwh validate next to a hello-world Go binary built the same way, in
-// the same run, so that the ratio holds on any machine. Run it with
+// and jwh validate next to a hello-world Go binary and a program that only
+// links jwh's libraries (the floor), built the same way and measured in the
+// same run, so that the ratios hold on any machine. Run it with
 //
 //	go test -run '^$' -bench Startup -benchtime 200x ./internal/e2e
 //
@@ -17,6 +18,7 @@ import (
 func BenchmarkStartup(b *testing.B) {
 	jwh := buildJWH(b)
 	hello := buildHello(b)
+	floor := buildFloor(b)
 	dir := b.TempDir()
 	// jwh must not need a config or a keyring for these commands: point
 	// them at nothing, so that a stray access would show as an error.
@@ -26,6 +28,7 @@ func BenchmarkStartup(b *testing.B) {
 		argv []string
 	}{
 		{"hello", []string{hello}},
+		{"deps-floor", []string{floor}},
 		{"jwh-version", []string{jwh, "version"}},
 		{"jwh-validate", []string{jwh, "validate", "--jql", `project = PRJ AND issuetype IN (Bug, "Sub-task") AND status != Done`, "--event", "jira:issue_updated"}},
 	}
@@ -40,6 +43,18 @@ func BenchmarkStartup(b *testing.B) {
 			}
 		})
 	}
+}
+
+// buildFloor builds testdata/depsfloor: a program that links jwh's
+// libraries (cobra, golang-jwt, go-keyring, tablewriter, net/http) and only
+// prints a line.
+func buildFloor(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "depsfloor")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/depsfloor").CombinedOutput(); err != nil {
+		b.Fatalf("go build depsfloor: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // buildHello builds a hello-world program with the same toolchain.
