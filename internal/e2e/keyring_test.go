@@ -84,8 +84,9 @@ func startSandbox(t *testing.T) (*sandbox.Server, string, string) {
 }
 
 // TestKeyringTenantLifecycle stores a secret in a real Secret Service with
-// jwh tenant add, checks it with secret-tool, signs a request with it, and
-// removes it with jwh tenant remove.
+// jwh tenant add, checks it with secret-tool, signs requests with it (jwh
+// api, register, list against the sandbox), and removes it with jwh tenant
+// remove.
 func TestKeyringTenantLifecycle(t *testing.T) {
 	if _, err := exec.LookPath("secret-tool"); err != nil {
 		t.Skip("SKIPPED: secret-tool is not installed, so the real-keyring test cannot check what jwh stored: apt-get install -y --no-install-recommends gnome-keyring libsecret-tools, then run under dbus-run-session with with-keyring.sh")
@@ -133,6 +134,21 @@ func TestKeyringTenantLifecycle(t *testing.T) {
 	reqs := sb.Requests()
 	if len(reqs) != 1 || !reqs[0].Verified || reqs[0].Path != "/jira/rest/api/2/webhook" {
 		t.Errorf("sandbox log %+v", reqs)
+	}
+
+	// The webhook commands use the keyring's secret too.
+	r = run(t, env, "", bin, "register", "--url", "https://app.example.com/hook", "--jql", "project = KR", "--event", "jira:issue_updated")
+	if r.code != 0 {
+		t.Fatalf("jwh register: exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
+	}
+	r = run(t, env, "", bin, "list", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.out, `"jqlFilter": "project = KR"`) {
+		t.Fatalf("jwh list: exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
+	}
+	for _, q := range sb.Requests() {
+		if !q.Verified {
+			t.Errorf("sandbox did not verify %s %s: %s", q.Method, q.Path, q.Reason)
+		}
 	}
 
 	r = run(t, env, "", bin, "tenant", "remove", name)
