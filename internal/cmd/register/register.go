@@ -6,8 +6,6 @@ package register
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -21,9 +19,6 @@ import (
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
-
-// maxInput bounds what register reads from a file or standard input.
-const maxInput = 8 << 20
 
 // Options are the inputs of jwh register.
 type Options struct {
@@ -216,7 +211,7 @@ func request(opts *Options) (*jira.RegisterRequest, error) {
 	var req *jira.RegisterRequest
 	var problems string
 	if opts.File != "" {
-		data, err := readInput(opts.IO, opts.File)
+		data, err := cmdutil.ReadInput(opts.IO, opts.File)
 		if err != nil {
 			return nil, err
 		}
@@ -240,26 +235,4 @@ func request(opts *Options) (*jira.RegisterRequest, error) {
 		return nil, cmdutil.SilentExit(cmdutil.ExitInput)
 	}
 	return req, nil
-}
-
-// readInput reads a file, or standard input for "-".
-func readInput(ios *iostreams.IOStreams, path string) ([]byte, error) {
-	var r io.Reader = ios.In
-	name := "standard input"
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, cmdutil.InputError(err)
-		}
-		defer f.Close()
-		r, name = f, path
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-	if err != nil {
-		return nil, cmdutil.InputErrorf("read %s: %w", name, err)
-	}
-	if len(b) > maxInput {
-		return nil, cmdutil.InputErrorf("read %s: larger than %d MiB", name, maxInput>>20)
-	}
-	return b, nil
 }

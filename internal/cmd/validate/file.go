@@ -17,7 +17,7 @@ type fileResult struct {
 }
 
 func fileRun(opts *Options) error {
-	data, err := readInput(opts.IO, opts.File)
+	data, err := cmdutil.ReadInput(opts.IO, opts.File)
 	if err != nil {
 		return err
 	}

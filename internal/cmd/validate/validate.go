@@ -5,9 +5,7 @@ package validate
 
 import (
 	"fmt"
-	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
@@ -19,9 +17,6 @@ import (
 	"github.com/jwh-cli/jwh/internal/jql"
 	"github.com/jwh-cli/jwh/internal/output"
 )
-
-// maxInput bounds what validate reads from a file or standard input.
-const maxInput = 8 << 20
 
 // Options are the inputs of jwh validate.
 type Options struct {
@@ -119,7 +114,7 @@ func validateRun(opts *Options) error {
 	}
 	src := opts.JQL
 	if src == "-" {
-		b, err := readInput(opts.IO, "-")
+		b, err := cmdutil.ReadInput(opts.IO, "-")
 		if err != nil {
 			return err
 		}
@@ -137,28 +132,6 @@ func validateRun(opts *Options) error {
 		return cmdutil.SilentExit(cmdutil.ExitInput)
 	}
 	return nil
-}
-
-// readInput reads a file, or standard input for "-".
-func readInput(ios *iostreams.IOStreams, path string) ([]byte, error) {
-	var r io.Reader = ios.In
-	name := "standard input"
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, cmdutil.InputError(err)
-		}
-		defer f.Close()
-		r, name = f, path
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-	if err != nil {
-		return nil, cmdutil.InputErrorf("read %s: %w", name, err)
-	}
-	if len(b) > maxInput {
-		return nil, cmdutil.InputErrorf("read %s: larger than %d MiB", name, maxInput>>20)
-	}
-	return b, nil
 }
 
 // trimNewline drops the line ending that echo and editors leave after a
