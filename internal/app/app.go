@@ -17,9 +17,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmd/root"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
-	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/tenant"
-	"github.com/jwh-cli/jwh/internal/transport"
 )
 
 // Main runs jwh with the process's arguments and streams and returns the
@@ -55,7 +53,7 @@ func Run(f *cmdutil.Factory, args []string) int {
 		}
 		return cmdutil.ExitInterrupted
 	}
-	code := ExitCode(err)
+	code := cmdutil.ExitCode(err)
 	if !cmdutil.IsSilent(err) {
 		fmt.Fprintln(f.IOStreams.ErrOut, "jwh: "+err.Error())
 		var fe *cmdutil.FlagError
@@ -68,33 +66,4 @@ func Run(f *cmdutil.Factory, args []string) int {
 		}
 	}
 	return code
-}
-
-// ExitCode returns the exit status for an error of any package, following
-// the command-line contract: 2 bad input, 3 credentials, 1 anything else.
-func ExitCode(err error) int {
-	if err == nil {
-		return cmdutil.ExitOK
-	}
-	var exitErr *cmdutil.ExitError
-	var flagErr *cmdutil.FlagError
-	var apiErr *jira.APIError
-	var insecureErr *transport.InsecureURLError
-	switch {
-	case errors.As(err, &exitErr):
-		return exitErr.Code
-	case errors.As(err, &flagErr):
-		return cmdutil.ExitInput
-	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, tenant.ErrNoTenants),
-		errors.Is(err, tenant.ErrAmbiguous), errors.Is(err, tenant.ErrNoSecret),
-		errors.Is(err, tenant.ErrKeyringDown):
-		return cmdutil.ExitCredentials
-	case errors.As(err, &apiErr) && apiErr.Credentials():
-		return cmdutil.ExitCredentials
-	case errors.As(err, &insecureErr):
-		return cmdutil.ExitInput
-	case errors.Is(err, context.Canceled):
-		return cmdutil.ExitInterrupted
-	}
-	return cmdutil.ExitFailure
 }

@@ -1,50 +1,14 @@
 package app
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
-	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/tenant"
-	"github.com/jwh-cli/jwh/internal/transport"
 )
-
-func TestExitCode(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want int
-	}{
-		{"nil", nil, 0},
-		{"plain", errors.New("boom"), 1},
-		{"flag", &cmdutil.FlagError{Err: errors.New("unknown flag")}, 2},
-		{"input", cmdutil.InputErrorf("bad JQL"), 2},
-		{"credentials", cmdutil.CredentialsErrorf("no secret"), 3},
-		{"silent", cmdutil.SilentExit(3), 3},
-		{"no tenant", fmt.Errorf("select: %w", tenant.ErrNotFound), 3},
-		{"no tenants", tenant.ErrNoTenants, 3},
-		{"ambiguous", tenant.ErrAmbiguous, 3},
-		{"no secret", tenant.ErrNoSecret, 3},
-		{"keyring down", fmt.Errorf("x: %w", tenant.ErrKeyringDown), 3},
-		{"jira 401", fmt.Errorf("list: %w", &jira.APIError{Status: 401}), 3},
-		{"jira 403", &jira.APIError{Status: 403}, 3},
-		{"jira 400", &jira.APIError{Status: 400}, 1},
-		{"jira 503", &jira.APIError{Status: 503}, 1},
-		{"insecure URL", &transport.InsecureURLError{URL: "http://example.com", Host: "example.com"}, 2},
-		{"canceled", fmt.Errorf("get: %w", context.Canceled), 130},
-	}
-	for _, tt := range tests {
-		if got := ExitCode(tt.err); got != tt.want {
-			t.Errorf("%s: ExitCode(%v) = %d, want %d", tt.name, tt.err, got, tt.want)
-		}
-	}
-}
 
 func testFactory(t *testing.T) (*cmdutil.Factory, func() (string, string)) {
 	t.Helper()

@@ -46,7 +46,7 @@ func (f *Factory) SelectTenant() (*tenant.Tenant, error) {
 // Credentials returns the selected tenant and its shared secret
 // (JWH_SHARED_SECRET, else the keyring). Errors wrap the tenant package's
 // sentinels (ErrNotFound, ErrNoTenants, ErrAmbiguous, ErrNoSecret,
-// ErrKeyringDown), which app.ExitCode maps to exit status 3.
+// ErrKeyringDown), which ExitCode maps to exit status 3.
 func (f *Factory) Credentials() (*tenant.Tenant, []byte, error) {
 	t, err := f.SelectTenant()
 	if err != nil {

@@ -211,7 +211,7 @@ func TestDemoStepFails(t *testing.T) {
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	err := cmd.ExecuteContext(context.Background())
-	if code := app.ExitCode(err); code != 1 {
+	if code := cmdutil.ExitCode(err); code != 1 {
 		t.Errorf("exit %d, want 1 (error %v)", code, err)
 	}
 	want := "demo: step 11 failed (jwh extend --all): jira answered 401"

@@ -271,12 +271,5 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 	}
 }
 
-func exitCode(err error) int {
-	if e, ok := err.(*cmdutil.ExitError); ok {
-		return e.Code
-	}
-	if err == nil {
-		return 0
-	}
-	return 1
-}
+// exitCode is the exit status a user would see for err.
+func exitCode(err error) int { return cmdutil.ExitCode(err) }

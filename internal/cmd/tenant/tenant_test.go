@@ -114,25 +114,8 @@ func runCmd(cmd *cobra.Command, argv ...string) error {
 	return cmd.Execute()
 }
 
-// exitCode mirrors app.ExitCode for the errors of these commands (the
-// command package cannot import app, which imports it).
-func exitCode(err error) int {
-	var exitErr *cmdutil.ExitError
-	var flagErr *cmdutil.FlagError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &exitErr):
-		return exitErr.Code
-	case errors.As(err, &flagErr):
-		return 2
-	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, tenant.ErrNoTenants),
-		errors.Is(err, tenant.ErrAmbiguous), errors.Is(err, tenant.ErrNoSecret),
-		errors.Is(err, tenant.ErrKeyringDown):
-		return 3
-	}
-	return 1
-}
+// exitCode is the exit status a user would see for err.
+func exitCode(err error) int { return cmdutil.ExitCode(err) }
 
 // downStore is a keyring that cannot be reached.
 type downStore struct{}

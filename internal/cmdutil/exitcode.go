@@ -1,0 +1,41 @@
+package cmdutil
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/transport"
+)
+
+// ExitCode returns the exit status for an error of any package, following
+// the command-line contract: 2 bad input, 3 credentials, 130 interrupted,
+// 1 anything else. It is the one place that maps errors to exit statuses;
+// app.Run calls it, and command tests use it to check what a user would see.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var exitErr *ExitError
+	var flagErr *FlagError
+	var apiErr *jira.APIError
+	var insecureErr *transport.InsecureURLError
+	switch {
+	case errors.As(err, &exitErr):
+		return exitErr.Code
+	case errors.As(err, &flagErr):
+		return ExitInput
+	case errors.Is(err, tenant.ErrNotFound), errors.Is(err, tenant.ErrNoTenants),
+		errors.Is(err, tenant.ErrAmbiguous), errors.Is(err, tenant.ErrNoSecret),
+		errors.Is(err, tenant.ErrKeyringDown):
+		return ExitCredentials
+	case errors.As(err, &apiErr) && apiErr.Credentials():
+		return ExitCredentials
+	case errors.As(err, &insecureErr):
+		return ExitInput
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	}
+	return ExitFailure
+}
