@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,69 @@ func TestRunBadOutputFormat(t *testing.T) {
 	}
 	if _, errOut := output(); !strings.Contains(errOut, "use table or json") {
 		t.Errorf("stderr = %q", errOut)
+	}
+}
+
+func TestRunUnknownCommand(t *testing.T) {
+	f, output := testFactory(t)
+	code := Run(f, []string{"lis"})
+	out, errOut := output()
+	if code != 2 {
+		t.Errorf("exit status %d, want 2", code)
+	}
+	if out != "" {
+		t.Errorf("stdout = %q, want nothing", out)
+	}
+	want := "jwh: unknown command \"lis\" for \"jwh\": did you mean list or listen?\nRun 'jwh --help' for usage.\n"
+	if errOut != want {
+		t.Errorf("stderr = %q, want %q", errOut, want)
+	}
+}
+
+func TestRunNoCommandPrintsHelp(t *testing.T) {
+	f, output := testFactory(t)
+	if code := Run(f, nil); code != 0 {
+		t.Errorf("exit status %d, want 0", code)
+	}
+	if out, _ := output(); !strings.Contains(out, "Available Commands:") {
+		t.Errorf("stdout = %q, want the help", out)
+	}
+}
+
+func TestRunBadFlagValue(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"list", "--max-results", "abc"}, `jwh: invalid value "abc" for --max-results: use a whole number`},
+		{[]string{"list", "--start-at", "99999999999999999999"}, `jwh: invalid value "99999999999999999999" for --start-at: use a smaller number`},
+		{[]string{"listen", "--leeway", "soon"}, `jwh: invalid value "soon" for --leeway: use a duration such as 30s, 5m or 1h`},
+		{[]string{"sandbox", "--retry-scale", "fast"}, `jwh: invalid value "fast" for --retry-scale: use a number`},
+	}
+	for _, tt := range tests {
+		f, output := testFactory(t)
+		code := Run(f, tt.args)
+		out, errOut := output()
+		if code != 2 || out != "" {
+			t.Errorf("%v: exit status %d, stdout %q; want 2 and nothing", tt.args, code, out)
+		}
+		if first, _, _ := strings.Cut(errOut, "\n"); first != tt.want {
+			t.Errorf("%v: stderr = %q, want first line %q", tt.args, errOut, tt.want)
+		}
+	}
+}
+
+func TestRunVersionJSON(t *testing.T) {
+	f, output := testFactory(t)
+	if code := Run(f, []string{"version", "-o", "json"}); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	out, _ := output()
+	var v map[string]string
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("stdout %q is not JSON: %v", out, err)
+	}
+	if v["version"] != "1.2.3" || v["go"] == "" || v["os"] == "" || v["arch"] == "" {
+		t.Errorf("version JSON = %v", v)
 	}
 }

@@ -2,9 +2,13 @@
 package root
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jwh-cli/jwh/internal/cmd/api"
 	deletecmd "github.com/jwh-cli/jwh/internal/cmd/delete"
@@ -20,6 +24,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmd/trigger"
 	"github.com/jwh-cli/jwh/internal/cmd/validate"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/output"
 )
 
 // NewCmdRoot returns the root command with every subcommand attached.
@@ -47,6 +52,13 @@ NO_COLOR (no colour).`,
   jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh list
   jwh extend --all --quiet      # from cron`,
+		// Args and RunE make an unknown command a usage error (exit 2),
+		// which cobra would otherwise report as a plain failure (exit 1).
+		Args:                       unknownCommand,
+		SuggestionsMinimumDistance: 2,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       f.Version,
@@ -60,7 +72,7 @@ NO_COLOR (no colour).`,
 	}
 	cmd.SetVersionTemplate("jwh version {{.Version}}\n")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cmdutil.FlagError{Err: err}
+		return &cmdutil.FlagError{Err: flagValueError(err)}
 	})
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
@@ -92,12 +104,58 @@ NO_COLOR (no colour).`,
 	return cmd
 }
 
+// unknownCommand refuses an argument of the root command: it can only be
+// a mistyped command name.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += ": did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return cmdutil.UsageErrorf("%s", msg)
+}
+
+// flagValueError rewords pflag's error for a flag value that does not
+// parse as its type, which carries Go's parser message (strconv.ParseInt:
+// parsing "x": invalid syntax), into what to give instead.
+func flagValueError(err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) || ive.GetFlag() == nil {
+		return err
+	}
+	var want string
+	var numErr *strconv.NumError
+	switch typ := ive.GetFlag().Value.Type(); {
+	case typ == "duration":
+		want = "a duration such as 30s, 5m or 1h"
+	case errors.As(ive, &numErr) && strings.HasPrefix(typ, "float"):
+		want = "a number"
+	case errors.As(ive, &numErr) && numErr.Err == strconv.ErrRange:
+		want = "a smaller number"
+	case errors.As(ive, &numErr):
+		want = "a whole number"
+	default:
+		return err
+	}
+	return fmt.Errorf("invalid value %q for --%s: use %s", ive.GetValue(), ive.GetFlag().Name, want)
+}
+
 func newCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of jwh",
-		Args:  cmdutil.NoArgs,
+		Long: `Print the version of jwh, with the commit, build date, Go version and
+platform when they are known.
+
+With -o json, prints {"version", "commit", "date", "go", "os", "arch"}
+("commit" and "date" are empty when unknown).`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.JSON() {
+				return output.JSON(f.IOStreams.Out, versionInfo(f.Version))
+			}
 			_, err := fmt.Fprintln(f.IOStreams.Out, versionLine(f.Version))
 			return err
 		},

@@ -32,3 +32,18 @@ func versionLine(version string) string {
 	}
 	return s + ")"
 }
+
+// versionJSON is what `jwh version -o json` prints.
+type versionJSON struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Date    string `json:"date"`
+	Go      string `json:"go"`
+	OS      string `json:"os"`
+	Arch    string `json:"arch"`
+}
+
+func versionInfo(version string) versionJSON {
+	_, commit, date := build.Info()
+	return versionJSON{Version: version, Commit: commit, Date: date, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+}
