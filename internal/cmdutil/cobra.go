@@ -1,6 +1,8 @@
 package cmdutil
 
 import (
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -62,6 +64,20 @@ func MutuallyExclusive(message string, conditions ...bool) error {
 	}
 	if n > 1 {
 		return UsageErrorf("%s", message)
+	}
+	return nil
+}
+
+// CheckAddr checks the host:port value of a listening flag such as --addr
+// before anything is started, so that a typo is bad input (exit status 2)
+// rather than a failure to listen.
+func CheckAddr(flag, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil || strings.ContainsAny(host, " /") {
+		return UsageErrorf("invalid %s %q: use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)", flag, addr)
 	}
 	return nil
 }

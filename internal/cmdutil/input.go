@@ -1,7 +1,9 @@
 package cmdutil
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/jwh-cli/jwh/internal/iostreams"
@@ -19,7 +21,11 @@ func ReadInput(ios *iostreams.IOStreams, path string) ([]byte, error) {
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, InputError(err)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // "no such file or directory", without Go's "open"
+			}
+			return nil, InputErrorf("cannot read %s: %v", path, err)
 		}
 		defer f.Close()
 		r, name = f, path

@@ -121,6 +121,9 @@ on standard error; the exit status is then 130.`,
 			if err := cmdutil.MutuallyExclusive("--json and --quiet cannot be used together: with --json, standard output carries only the payloads", opts.JSON, opts.Quiet); err != nil {
 				return err
 			}
+			if err := cmdutil.CheckAddr("--addr", opts.Addr); err != nil {
+				return err
+			}
 			n, err := parseSize(maxBody)
 			if err != nil {
 				return cmdutil.UsageErrorf("invalid --max-body %q: %v", maxBody, err)

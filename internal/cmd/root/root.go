@@ -70,7 +70,7 @@ NO_COLOR (no colour).`,
 			return cmdutil.UsageErrorf("invalid value %q for --output: use table or json", f.Global.Output)
 		},
 	}
-	cmd.SetVersionTemplate("jwh version {{.Version}}\n")
+	cmd.SetVersionTemplate(versionLine(f.Version) + "\n")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &cmdutil.FlagError{Err: flagValueError(err)}
 	})

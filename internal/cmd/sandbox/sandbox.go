@@ -101,8 +101,18 @@ details.`,
 			if opts.RetryScale < 0 {
 				return cmdutil.UsageErrorf("invalid --retry-scale %v: it must be positive (1 is Jira's own timing)", opts.RetryScale)
 			}
-			if opts.PageCap < 0 {
-				return cmdutil.UsageErrorf("invalid --page-cap %d: it must be positive", opts.PageCap)
+			if opts.PageCap < 1 {
+				return cmdutil.UsageErrorf("invalid --page-cap %d: it must be 1 or more", opts.PageCap)
+			}
+			if opts.State != "" {
+				if dir := filepath.Dir(opts.State); !isDir(dir) {
+					return cmdutil.UsageErrorf("invalid --state %q: the folder %s does not exist; create it or choose another file", opts.State, dir)
+				}
+			}
+			if opts.AddrSet {
+				if err := cmdutil.CheckAddr("--addr", opts.Addr); err != nil {
+					return err
+				}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -329,4 +339,10 @@ func unwrapOp(err error) error {
 		return opErr.Err
 	}
 	return err
+}
+
+// isDir reports whether path is an existing directory.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

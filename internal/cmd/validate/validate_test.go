@@ -319,7 +319,7 @@ func TestValidateFileJSON(t *testing.T) {
 func TestValidateFileErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.json")
 	code, out, errOut := run(t, "", "validate", "--file", missing)
-	if code != 2 || out != "" || !strings.HasPrefix(errOut, "jwh: open "+missing+": ") {
+	if code != 2 || out != "" || errOut != "jwh: cannot read "+missing+": no such file or directory\n" {
 		t.Errorf("missing file: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	path := writeFile(t, "bad.json", "{\"url\": \"u\",\n \"webhooks\": [}")
