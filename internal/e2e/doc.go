@@ -3,5 +3,5 @@
 // Secret Service on the session bus (see .ci/run):
 //
 //	env -u DISPLAY dbus-run-session -- sh ../shared/tools/with-keyring.sh \
-//	    go test -tags keyring -run Keyring -count=1 ./internal/...
+//	    go test -tags keyring -run Keyring -count=1 -v ./internal/e2e
 package e2e
