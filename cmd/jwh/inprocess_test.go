@@ -210,3 +210,40 @@ func TestRegisterRefusedOnTerminal(t *testing.T) {
 		t.Errorf("stdout:\n%s", inv.out)
 	}
 }
+
+func TestFailedOnTerminal(t *testing.T) {
+	w := newWorld(t, sandbox.Options{}, "acme")
+	now := time.Now()
+	empty := w.invocation()
+	empty.ios.SetStdoutTTY(true)
+	if code := w.jwh(empty, "failed"); code != 0 || empty.out.Len() != 0 ||
+		!strings.Contains(empty.errOut.String(), "No failed deliveries on tenant acme") {
+		t.Errorf("none: exit %d, stdout %q, stderr %q", code, empty.out, empty.errOut)
+	}
+
+	if err := w.tenant.RecordFailedDelivery(sandbox.FailedDelivery{
+		ID: "d-1", Body: `{"webhookEvent":"jira:issue_updated","issue":{"key":"PRJ-7"}}`,
+		URL: "https://app.example.com/hook", FailureTime: now.Add(-5 * time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	inv := w.invocation()
+	inv.ios.SetStdoutTTY(true)
+	inv.now = func() time.Time { return now }
+	if code := w.jwh(inv, "failed"); code != 0 {
+		t.Fatalf("exit %d: %s", code, inv.errOut)
+	}
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^ID\s+FAILED\s+EVENT\s+URL\s*$`),
+		regexp.MustCompile(`^d-1\s+\d{4}-\d\d-\d\d \d\d:\d\d \(5h ago\)\s+jira:issue_updated PRJ-7\s+https://app\.example\.com/hook\s*$`),
+	}
+	lines := strings.Split(strings.TrimRight(inv.out.String(), "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("want %d lines:\n%s", len(want), inv.out)
+	}
+	for i, re := range want {
+		if !re.MatchString(lines[i]) {
+			t.Errorf("line %d: %q does not match %s", i, lines[i], re)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,42 @@ func TestRunVersionJSON(t *testing.T) {
 	}
 	if v["version"] != "1.2.3" || v["go"] == "" || v["os"] == "" || v["arch"] == "" {
 		t.Errorf("version JSON = %v", v)
+	}
+}
+
+// Commands that need no tenant never load the config file nor touch the
+// keyring (which may block on an unlock prompt, or have no Secret Service).
+func TestOfflineCommandsTouchNoConfigNorKeyring(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"version"}, 0},
+		{[]string{"version", "-o", "json"}, 0},
+		{[]string{"--version"}, 0},
+		{[]string{"--help"}, 0},
+		{[]string{"tenant", "--help"}, 0},
+		{[]string{"completion", "bash"}, 0},
+		{[]string{"validate", "--jql", "project = PRJ AND status = Done", "--event", "jira:issue_updated"}, 0},
+		{[]string{"validate", "--jql", "project = = PRJ"}, 2},
+	} {
+		ios, _, _, errOut := iostreams.Test()
+		f := &cmdutil.Factory{
+			IOStreams: ios,
+			Version:   "1.2.3",
+			Getenv:    func(string) string { return "" },
+			Now:       time.Now,
+			Config: func() (*tenant.Config, error) {
+				t.Errorf("%q loaded the config", tc.args)
+				return nil, errors.New("no config in this test")
+			},
+			Secrets: func() tenant.SecretStore {
+				t.Errorf("%q asked for the keyring", tc.args)
+				return tenant.NewMemoryStore()
+			},
+		}
+		if code := Run(f, tc.args); code != tc.code {
+			t.Errorf("%q: exit %d, want %d; stderr %q", tc.args, code, tc.code, errOut.String())
+		}
 	}
 }

@@ -1,8 +1,6 @@
 package cmdutil
 
 import (
-	"net/url"
-
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/tenant"
@@ -28,12 +26,12 @@ func (f *Factory) JiraClient() (*jira.Client, *tenant.Tenant, error) {
 // secret; JiraClient uses it for the selected tenant, extend --all-tenants
 // for each configured one.
 func (f *Factory) ClientFor(t *tenant.Tenant, secret []byte) (*jira.Client, error) {
-	u, err := url.Parse(t.BaseURL)
+	base, err := TenantBaseURL(t)
 	if err != nil {
-		return nil, InputErrorf("tenant %q has an invalid base URL %q: fix it with 'jwh tenant add'", t.Name, t.BaseURL)
+		return nil, err
 	}
 	opts := transport.Options{
-		Signer:    connectjwt.NewSigner(t.AppKey, secret, u.EscapedPath()),
+		Signer:    connectjwt.NewSigner(t.AppKey, secret, base.EscapedPath()),
 		UserAgent: "jwh/" + f.Version,
 	}
 	if f.Global != nil && f.Global.Debug {
@@ -46,5 +44,5 @@ func (f *Factory) ClientFor(t *tenant.Tenant, secret []byte) (*jira.Client, erro
 	if err != nil {
 		return nil, err
 	}
-	return jira.NewClient(hc, t.BaseURL)
+	return jira.NewClient(hc, base.String())
 }

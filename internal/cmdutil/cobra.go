@@ -9,13 +9,17 @@ import (
 )
 
 // ExactArgs is cobra.ExactArgs with a usage error that names what is missing.
-func ExactArgs(n int, what string) cobra.PositionalArgs {
+func ExactArgs(n int, what string) cobra.PositionalArgs { return RangeArgs(n, n, what) }
+
+// RangeArgs is cobra.RangeArgs with usage errors: "missing WHAT" below min,
+// the first extra argument above max.
+func RangeArgs(min, max int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) < n {
+		if len(args) < min {
 			return UsageErrorf("missing %s", what)
 		}
-		if len(args) > n {
-			return UsageErrorf("unexpected argument %q", args[n])
+		if len(args) > max {
+			return UsageErrorf("unexpected argument %q", args[max])
 		}
 		return nil
 	}

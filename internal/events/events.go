@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/jwh-cli/jwh/internal/editdist"
 )
 
 // The documented events, in the order the API documentation lists them.
@@ -90,7 +92,7 @@ func suggest(name string) string {
 	}
 	best, bestDist := "", -1
 	for _, k := range Known() {
-		if d := distance(n, bare(k)); bestDist < 0 || d < bestDist {
+		if d := editdist.Distance(n, bare(k)); bestDist < 0 || d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -99,26 +101,4 @@ func suggest(name string) string {
 		return best
 	}
 	return ""
-}
-
-// distance is the Levenshtein edit distance between a and b, in bytes
-// (event names are ASCII).
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -39,6 +39,7 @@ func TestCheckUnknown(t *testing.T) {
 		{"jira:comment_created", "comment_created"},   // prefix added
 		{"JIRA:ISSUE_DELETED", "jira:issue_deleted"},  // case
 		{"jira:isue_updatd", "jira:issue_updated"},    // two typos
+		{"jira:isuse_udpated", "jira:issue_updated"},  // two transpositions
 		{"sprint_start", "sprint_started"},            // two missing letters
 		{"issue_property_sett", "issue_property_set"}, // one extra letter
 		{"jira:version_releasd", "jira:version_released"},
@@ -85,19 +86,6 @@ func TestIsIssueEvent(t *testing.T) {
 	} {
 		if got := IsIssueEvent(name); got != want {
 			t.Errorf("IsIssueEvent(%q) = %v, want %v", name, got, want)
-		}
-	}
-}
-
-func TestDistance(t *testing.T) {
-	for _, tt := range []struct {
-		a, b string
-		d    int
-	}{
-		{"", "", 0}, {"abc", "", 3}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"flaw", "lawn", 2}, {"same", "same", 0},
-	} {
-		if got := distance(tt.a, tt.b); got != tt.d {
-			t.Errorf("distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.d)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package jql
 
 import (
 	"strings"
+
+	"github.com/jwh-cli/jwh/internal/editdist"
 )
 
 // Messages shared by several checks.
@@ -145,9 +147,9 @@ func (c *checker) field(f *Field) bool {
 		}
 		suggest := ""
 		switch lower := strings.ToLower(f.Name); {
-		case lower == "customfield" || lower == "custom_field" || editDistance(lower, "cf") == 1 && len(lower) == 2:
+		case lower == "customfield" || lower == "custom_field" || editdist.Distance(lower, "cf") == 1 && len(lower) == 2:
 			suggest = "cf"
-		case strings.HasPrefix(lower, "issue.prop") || editDistance(lower, "issue.property") <= 3:
+		case strings.HasPrefix(lower, "issue.prop") || editdist.Distance(lower, "issue.property") <= 3:
 			suggest = "issue.property"
 		}
 		if suggest != "" {
@@ -200,7 +202,7 @@ var suggestFields = []string{"issueKey", "project", "issuetype", "status", "assi
 func nearestField(lower string) string {
 	best, bestDist := "", -1
 	for _, name := range suggestFields {
-		if d := editDistance(lower, strings.ToLower(name)); bestDist < 0 || d < bestDist {
+		if d := editdist.Distance(lower, strings.ToLower(name)); bestDist < 0 || d < bestDist {
 			best, bestDist = name, d
 		}
 	}
@@ -209,35 +211,6 @@ func nearestField(lower string) string {
 		return best
 	}
 	return ""
-}
-
-// editDistance is the optimal string alignment distance between a and b in
-// bytes: insertions, deletions, substitutions and transpositions of
-// adjacent bytes each count one.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return max(len(a), len(b))
-	}
-	var rows [3][65]int
-	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
-	for j := 0; j <= len(b); j++ {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 // operand checks one value of a clause whose field is f (supported when

@@ -426,22 +426,6 @@ func TestErrorColumnsCountRunes(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, tt := range []struct {
-		a, b string
-		d    int
-	}{
-		{"", "", 0}, {"abc", "", 3}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"same", "same", 0},
-		{"stauts", "status", 1}, // a transposition counts once
-		{"projet", "project", 1}, {"ca", "abc", 3}, {"issue.properties", "issue.property", 3},
-		{strings.Repeat("a", 65), "a", 65}, // too long to be a typo: the longer length
-	} {
-		if got := editDistance(tt.a, tt.b); got != tt.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.d)
-		}
-	}
-}
-
 func TestSnippetWidths(t *testing.T) {
 	for _, tt := range []struct {
 		r rune

@@ -108,34 +108,23 @@ func (p *parser) unexpected(t token, sorted bool) *Error {
 	return p.errAt(t, "unexpected "+t.describe(p.src)+": expected AND, OR or the end of the filter")
 }
 
-func (p *parser) or() (Expr, *Error) {
-	x, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().kind == tokOr {
-		op := p.advance()
-		y, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		x = &BinaryExpr{X: x, Op: Or, OpPos: op.pos, Y: y}
-	}
-	return x, nil
-}
+func (p *parser) or() (Expr, *Error)  { return p.chain(tokOr, Or, p.and) }
+func (p *parser) and() (Expr, *Error) { return p.chain(tokAnd, And, p.not) }
 
-func (p *parser) and() (Expr, *Error) {
-	x, err := p.not()
+// chain parses operands joined by the connective op (token k), associating
+// to the left.
+func (p *parser) chain(k kind, op Logic, operand func() (Expr, *Error)) (Expr, *Error) {
+	x, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.peek().kind == tokAnd {
-		op := p.advance()
-		y, err := p.not()
+	for p.peek().kind == k {
+		pos := p.advance().pos
+		y, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		x = &BinaryExpr{X: x, Op: And, OpPos: op.pos, Y: y}
+		x = &BinaryExpr{X: x, Op: op, OpPos: pos, Y: y}
 	}
 	return x, nil
 }
@@ -266,16 +255,9 @@ func (p *parser) missingClause(t token) *Error {
 	return p.errAt(t, "expected a clause such as project = PRJ, found "+found)
 }
 
-// field parses a field name: a bare word, a quoted name or a field
+// field parses a field name into f: a bare word, a quoted name or a field
 // reference such as cf[10014].
-func (p *parser) field() *Field {
-	f := new(Field)
-	p.fieldInto(f)
-	return f
-}
-
-// fieldInto parses a field name into f.
-func (p *parser) fieldInto(f *Field) {
+func (p *parser) field(f *Field) {
 	t := p.advance()
 	f.Span = Span{t.pos, t.end}
 	if t.kind == tokField {
@@ -296,7 +278,7 @@ func (p *parser) clause() (Expr, *Error) {
 	})
 	c := &n.c
 	c.Field = &n.f
-	p.fieldInto(c.Field)
+	p.field(c.Field)
 	t := p.advance()
 	c.OpSpan = Span{t.pos, t.end}
 	switch t.kind {
@@ -382,29 +364,42 @@ func (p *parser) operand(opName string, list bool, opTok token) (Operand, *Error
 	switch t.kind {
 	case tokLParen:
 		return p.list(opName)
+	case tokEOF:
+		return nil, p.errAt(opTok, "missing value after "+quote(opName)+`: expected a value such as PRJ or "In Progress"`)
+	}
+	return p.value(opName, false)
+}
+
+// value parses one value: a word, a string, EMPTY, NULL or a function
+// call. Anything else is an error that says a value was expected after the
+// operator opName or, with inList, in the list.
+func (p *parser) value(opName string, inList bool) (Operand, *Error) {
+	t := p.peek()
+	switch t.kind {
 	case tokWord:
 		if p.isFuncStart() {
 			return p.funcCall()
 		}
-		p.advance()
-		return &Value{Span: Span{t.pos, t.end}, Text: t.text}, nil
+		fallthrough
 	case tokString:
 		p.advance()
 		return &Value{Span: Span{t.pos, t.end}, Text: t.text}, nil
 	case tokEmpty, tokNull:
 		p.advance()
 		return &Empty{Span: Span{t.pos, t.end}, Null: t.kind == tokNull}, nil
-	case tokEOF:
-		return nil, p.errAt(opTok, "missing value after "+quote(opName)+`: expected a value such as PRJ or "In Progress"`)
 	}
+	where := "after " + quote(opName)
+	if inList {
+		where = "in the list"
+	}
+	msg := "expected a value " + where + ", found " + t.describe(p.src)
 	if isKeywordKind(t.kind) {
 		if hint := p.quoteHint(p.i); hint != "" {
-			return nil, p.errAt(t, "expected a value after "+quote(opName)+", found "+t.describe(p.src)+hint)
+			return nil, p.errAt(t, msg+hint)
 		}
-		return nil, p.errAt(t, "expected a value after "+quote(opName)+", found "+t.describe(p.src)+
-			" (quote it if it is a value)")
+		msg += " (quote it if it is a value)"
 	}
-	return nil, p.errAt(t, "expected a value after "+quote(opName)+", found "+t.describe(p.src))
+	return nil, p.errAt(t, msg)
 }
 
 // isFuncStart reports whether a function call starts here: a plain word
@@ -455,25 +450,7 @@ func (p *parser) list(opName string) (Operand, *Error) {
 		return nil, p.errAt(t, "empty list: "+opName+" needs at least one value")
 	}
 	for {
-		t := p.peek()
-		switch t.kind {
-		case tokWord:
-			if p.isFuncStart() {
-				fn, err := p.funcCall()
-				if err != nil {
-					return nil, err
-				}
-				l.Items = append(l.Items, fn)
-				break
-			}
-			p.advance()
-			l.Items = append(l.Items, &Value{Span: Span{t.pos, t.end}, Text: t.text})
-		case tokString:
-			p.advance()
-			l.Items = append(l.Items, &Value{Span: Span{t.pos, t.end}, Text: t.text})
-		case tokEmpty, tokNull:
-			p.advance()
-			l.Items = append(l.Items, &Empty{Span: Span{t.pos, t.end}, Null: t.kind == tokNull})
+		switch t := p.peek(); t.kind {
 		case tokComma:
 			return nil, p.errAt(t, `unexpected ",": expected a value`)
 		case tokRParen:
@@ -481,15 +458,12 @@ func (p *parser) list(opName string) (Operand, *Error) {
 			return nil, p.errAt(p.toks[p.i-1], `trailing ",": expected a value after it, or remove it`)
 		case tokEOF:
 			return nil, p.errAt(lp, `"(" is never closed: expected ")"`)
-		default:
-			if isKeywordKind(t.kind) {
-				if hint := p.quoteHint(p.i); hint != "" {
-					return nil, p.errAt(t, "expected a value in the list, found "+t.describe(p.src)+hint)
-				}
-				return nil, p.errAt(t, "expected a value in the list, found "+t.describe(p.src)+" (quote it if it is a value)")
-			}
-			return nil, p.errAt(t, "expected a value in the list, found "+t.describe(p.src))
 		}
+		it, err := p.value(opName, true)
+		if err != nil {
+			return nil, err
+		}
+		l.Items = append(l.Items, it)
 		switch t := p.peek(); t.kind {
 		case tokComma:
 			p.advance()
@@ -550,7 +524,8 @@ func (p *parser) orderBy(x Expr) (Expr, *Error) {
 		default:
 			return nil, p.errAt(t, "expected a field to sort by, found "+t.describe(p.src))
 		}
-		k := &SortKey{Field: p.field()}
+		k := &SortKey{Field: new(Field)}
+		p.field(k.Field)
 		ob.Order.Stop = k.Field.End()
 		if d := p.peek(); d.kind == tokWord && (strings.EqualFold(d.text, "ASC") || strings.EqualFold(d.text, "DESC")) {
 			p.advance()

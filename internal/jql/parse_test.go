@@ -293,6 +293,7 @@ var parseErrorTests = []struct {
 	{"project in (PRJ", `1:12: "(" is never closed: expected ")"`},
 	{"project in (PRJ,", `1:12: "(" is never closed: expected ")"`},
 	{"project in (AND)", `1:13: expected a value in the list, found AND (quote it if it is a value)`},
+	{"project in (PRJ, =)", `1:18: expected a value in the list, found "="`},
 	{"assignee = currentUser(", `1:23: "(" is never closed: expected ")"`},
 	{"assignee = f(a b)", `1:16: expected "," or ")" in the arguments of f(), found "b"`},
 	{"assignee = f(,)", `1:14: expected an argument of f(), found ","`},

@@ -87,19 +87,6 @@ func (c *WebhookCheck) checkEvents(names []string) {
 // Valid reports whether the webhook has no problem.
 func (c *WebhookCheck) Valid() bool { return len(c.Problems) == 0 }
 
-// Err returns nil for a valid webhook, and otherwise an error whose text
-// is Render("") without the snippets: one problem per line.
-func (c *WebhookCheck) Err() error {
-	if c.Valid() {
-		return nil
-	}
-	lines := make([]string, len(c.Problems))
-	for i, p := range c.Problems {
-		lines[i] = c.line("", p)
-	}
-	return errors.New(strings.Join(lines, "\n"))
-}
-
 // Render returns the problems as a compiler prints them, for a terminal:
 // each problem on a line, and under a problem in the filter the filter's
 // line with a caret under the offending token. prefix names the webhook in

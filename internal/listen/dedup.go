@@ -9,7 +9,8 @@ import (
 // DefaultDedupSize is how many delivery identifiers the listener remembers.
 // Jira retries a delivery for about half an hour; at this size a retry is
 // recognised unless more than 100,000 other deliveries arrived in between,
-// and the cache holds about 8 MB however long the listener runs.
+// and the cache never holds more than about 8 MB however long the listener
+// runs.
 const DefaultDedupSize = 100_000
 
 // dedupKey identifies a delivery: the identifier is unique per tenant, so
@@ -19,13 +20,9 @@ const DefaultDedupSize = 100_000
 type dedupKey [16]byte
 
 func makeDedupKey(issuer, identifier string) dedupKey {
-	h := sha256.New()
-	h.Write([]byte(issuer))
-	h.Write([]byte{0})
-	h.Write([]byte(identifier))
-	var k dedupKey
-	copy(k[:], h.Sum(nil))
-	return k
+	var buf [256]byte // on the stack for the usual lengths
+	sum := sha256.Sum256(append(append(append(buf[:0], issuer...), 0), identifier...))
+	return dedupKey(sum[:len(dedupKey{})])
 }
 
 // seenCache remembers the most recent identifiers, up to a fixed count;
@@ -34,7 +31,6 @@ type seenCache struct {
 	mu   sync.Mutex
 	m    map[dedupKey]seenEntry
 	ring []dedupKey // keys in the order they were added; ring[next] is the oldest once full
-	used []bool     // whether ring[i] holds a key
 	next int
 }
 
@@ -48,9 +44,10 @@ func newSeenCache(size int) *seenCache {
 		size = DefaultDedupSize
 	}
 	return &seenCache{
-		m:    make(map[dedupKey]seenEntry, size),
+		// The map grows with the deliveries: a listener that sees a few
+		// does not pay for the size up front.
+		m:    make(map[dedupKey]seenEntry),
 		ring: make([]dedupKey, size),
-		used: make([]bool, size),
 	}
 }
 
@@ -63,16 +60,13 @@ func (c *seenCache) add(k dedupKey, now time.Time) (first time.Time, dup bool) {
 		return time.Unix(0, e.first), true
 	}
 	slot := c.next
-	if c.used[slot] {
-		old := c.ring[slot]
-		// The old key may have been removed and added again in another
-		// slot since; forget it only if this slot is still its own.
-		if e, ok := c.m[old]; ok && e.slot == slot {
-			delete(c.m, old)
-		}
+	// Forget the key this slot held, if any. It may have been removed and
+	// added again in another slot since: forget it only if this slot is
+	// still its own.
+	if e, ok := c.m[c.ring[slot]]; ok && e.slot == slot {
+		delete(c.m, c.ring[slot])
 	}
 	c.ring[slot] = k
-	c.used[slot] = true
 	c.m[k] = seenEntry{first: now.UnixNano(), slot: slot}
 	c.next = (slot + 1) % len(c.ring)
 	return time.Time{}, false

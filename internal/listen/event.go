@@ -2,7 +2,6 @@ package listen
 
 import (
 	"net"
-	"net/http"
 	"time"
 )
 
@@ -33,8 +32,7 @@ type Ready struct {
 type Delivery struct {
 	Time       time.Time
 	Method     string
-	RequestURI string      // path and query as received
-	Header     http.Header // as received, Authorization included: redact it before printing
+	RequestURI string // path and query as received
 	// Body is the payload exactly as received. Print and forward these
 	// bytes; never re-encode them.
 	Body       []byte

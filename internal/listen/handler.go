@@ -137,7 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.delivered.Add(1)
 	s.cfg.OnEvent(&Delivery{
-		Time: now, Method: r.Method, RequestURI: r.RequestURI, Header: r.Header,
+		Time: now, Method: r.Method, RequestURI: r.RequestURI,
 		Body: body, Identifier: id, Retry: retry, Meta: meta,
 		Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant,
 		ForwardTo: target,
@@ -185,6 +185,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 
 // parseRetry reads X-Atlassian-Webhook-Retry; absent or unreadable is 0.
 func parseRetry(h string) int {
+	if h == "" {
+		return 0 // a first attempt: no header, and no error to allocate
+	}
 	n, err := strconv.Atoi(strings.TrimSpace(h))
 	if err != nil || n < 0 {
 		return 0

@@ -96,9 +96,6 @@ type Config struct {
 	// arrived with; one with a path receives it there, with the
 	// delivery's query when it has none of its own.
 	ForwardTo *url.URL
-	// ForwardClient sends forwarded deliveries; nil means a client with
-	// ForwardTimeout that does not follow redirects.
-	ForwardClient *http.Client
 	// ForwardTimeout bounds one forwarded delivery, reply included. Zero
 	// means DefaultForwardTimeout.
 	ForwardTimeout time.Duration
@@ -136,12 +133,11 @@ type Stats struct {
 // ServeHTTP directly; Serve runs it on a listener with timeouts and a
 // clean shutdown.
 type Server struct {
-	cfg        Config
-	path       string // Config.Path without its trailing slash ("" for /)
-	now        func() time.Time
-	seen       *seenCache
-	client     *http.Client
-	forwardStr string
+	cfg    Config
+	path   string // Config.Path without its trailing slash ("" for /)
+	now    func() time.Time
+	seen   *seenCache
+	client *http.Client // forwards deliveries; nil without ForwardTo
 
 	served   atomic.Bool
 	inflight atomic.Int64 // requests being handled
@@ -201,11 +197,7 @@ func New(cfg Config) (*Server, error) {
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("listen: forward URL %q is not an http:// or https:// URL with a host", u)
 		}
-		s.forwardStr = u.String()
-		s.client = cfg.ForwardClient
-		if s.client == nil {
-			s.client = newForwardClient(cfg.ForwardTimeout)
-		}
+		s.client = newForwardClient(cfg.ForwardTimeout)
 	}
 	return s, nil
 }
@@ -222,15 +214,6 @@ func (s *Server) Stats() Stats {
 		ForwardFailed: s.forwardFailed.Load(),
 		Errors:        s.errs.Load(),
 	}
-}
-
-// ListenAndServe listens on the TCP address addr and calls Serve.
-func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx, ln)
 }
 
 // Serve accepts deliveries on ln until ctx is done, then shuts down: it
@@ -253,6 +236,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog:       log.New(errorLogWriter{s}, "", 0),
 	}
+	var forwardTo string
+	if s.cfg.ForwardTo != nil {
+		forwardTo = s.cfg.ForwardTo.String()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.cfg.OnEvent(&Ready{
@@ -262,7 +249,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BasePath:  s.cfg.BasePath,
 		Verify:    !s.cfg.NoVerify,
 		Loopback:  isLoopback(ln.Addr()),
-		ForwardTo: s.forwardStr,
+		ForwardTo: forwardTo,
 	})
 	select {
 	case err := <-errc:

@@ -48,9 +48,6 @@ func (t Tenants) Lookup(iss string) (string, []byte, error) {
 	return ts.name, ts.secret, nil
 }
 
-// Len returns the number of tenants.
-func (t Tenants) Len() int { return len(t.byKey) }
-
 // Names returns the tenant names, sorted.
 func (t Tenants) Names() []string {
 	names := make([]string, 0, len(t.byKey))

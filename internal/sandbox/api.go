@@ -172,6 +172,7 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 	undo := t.snapshotLocked(s)
 	expires := s.now().Add(Lifetime)
 	results := make([]registerResult, len(checked))
+	created := false
 	for i, w := range checked {
 		switch {
 		case t.callback != "" && t.callback != callback:
@@ -190,11 +191,14 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 			t.webhooks = append(t.webhooks, w)
 			t.callback = callback
 			results[i].CreatedWebhookID = &id
+			created = true
 		}
 	}
-	if err := s.persistLocked(); err != nil {
-		t.restoreLocked(s, undo)
-		return persistFailed(err)
+	if created {
+		if err := s.persistLocked(); err != nil {
+			t.restoreLocked(s, undo)
+			return persistFailed(err)
+		}
 	}
 	return jsonResponse(http.StatusOK, struct {
 		Results []registerResult `json:"webhookRegistrationResult"`

@@ -309,7 +309,7 @@ func TestExpiryStaysListed(t *testing.T) {
 	}
 }
 
-func TestWebhookMatches(t *testing.T) {
+func TestWebhookFilter(t *testing.T) {
 	f := start(t, Options{}, TenantConfig{Name: "acme"})
 	f.register(`{"url":"` + hook + `","webhooks":[{"jqlFilter":"project = PRJ AND status != Done","events":["jira:issue_updated"]}]}`)
 	w := f.ten.Webhooks()[0]
@@ -318,9 +318,8 @@ func TestWebhookMatches(t *testing.T) {
 	}
 	open := jql.Issue{Key: "PRJ-1", ProjectKey: "PRJ", StatusName: "In Progress"}
 	done := jql.Issue{Key: "PRJ-2", ProjectKey: "PRJ", StatusName: "Done"}
-	if !w.Matches("jira:issue_updated", open) || w.Matches("jira:issue_created", open) || w.Matches("jira:issue_updated", done) {
-		t.Errorf("Matches: updated/open %v, created/open %v, updated/done %v; want true, false, false",
-			w.Matches("jira:issue_updated", open), w.Matches("jira:issue_created", open), w.Matches("jira:issue_updated", done))
+	if !w.Filter.Match(open) || w.Filter.Match(done) {
+		t.Errorf("Filter.Match: open %v, done %v; want true, false", w.Filter.Match(open), w.Filter.Match(done))
 	}
 	// Webhooks returns copies.
 	w.Events[0] = "changed"

@@ -326,6 +326,7 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 		})
 	}
 	var last Attempt
+	var retried bool // whether Jira retries an attempt that ends as last did
 	for retry := 0; retry <= MaxRetries; retry++ {
 		a := Attempt{Retry: retry, Time: s.now()}
 		status, err := s.post(ctx, signer, d, retry)
@@ -337,7 +338,7 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 		if err != nil {
 			a.Error = err.Error()
 		}
-		last = a
+		last, retried = a, retryable(status, err)
 		tr.update(i, func(r *DeliveryResult) {
 			r.Attempts = append(r.Attempts, a)
 			r.Status = status
@@ -347,7 +348,7 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 			report(a, OutcomeDelivered, 0)
 			return
 		}
-		if !retryable(status, err) || retry == MaxRetries {
+		if !retried || retry == MaxRetries {
 			break
 		}
 		wait := s.retryDelay(retry + 1)
@@ -366,7 +367,7 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 	if why == "" {
 		why = fmt.Sprintf("answered %d %s", last.Status, http.StatusText(last.Status))
 	}
-	if retryable(last.Status, errIf(last.Error)) {
+	if retried {
 		why = fmt.Sprintf("%s after %d retries", why, MaxRetries)
 	} else {
 		why += ", which Jira does not retry"
@@ -379,13 +380,6 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 		r.Error = why
 	})
 	report(last, OutcomeFailed, 0)
-}
-
-func errIf(msg string) error {
-	if msg == "" {
-		return nil
-	}
-	return errors.New(msg)
 }
 
 // retryable reports whether Jira retries an attempt that ended so.

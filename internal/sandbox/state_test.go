@@ -177,6 +177,49 @@ func TestStateSaveFailureUndoes(t *testing.T) {
 	}
 }
 
+// TestRegisterSaveFailure checks that a registration whose state cannot
+// be saved is answered 500 and undone, and that one refused in full needs
+// no saving.
+func TestRegisterSaveFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	clock := newClock()
+	s, err := Open(path, Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten, err := s.AddTenant(TenantConfig{Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := listen(t, s, ten, clock)
+	// A directory where the file was: the rename that saves fails.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	r := f.api("POST", "/rest/api/2/webhook", webhooksBody(hook, 1))
+	if r.status != 500 || !strings.Contains(r.body, "could not save its state, so nothing changed") {
+		t.Errorf("unsaved registration: %d %s", r.status, r.body)
+	}
+	if len(ten.Webhooks()) != 0 || ten.Callback() != "" {
+		t.Errorf("the unsaved registration stayed: %v", ten.Webhooks())
+	}
+	reg := f.register(`{"url":"` + hook + `","webhooks":[{"jqlFilter":"project = PRJ","events":["no_such_event"]}]}`)
+	if len(reg.Results) != 1 || reg.Results[0].CreatedWebhookID != nil || len(reg.Results[0].Errors) == 0 {
+		t.Errorf("refused registration: %+v", reg)
+	}
+	// The id of the unsaved webhook is given again.
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	if reg := f.register(webhooksBody(hook, 1)); len(reg.Results) != 1 || reg.Results[0].CreatedWebhookID == nil || *reg.Results[0].CreatedWebhookID != 1000 {
+		t.Errorf("registration once the state saves: %+v", reg)
+	}
+}
+
 func TestThrottlingOptions(t *testing.T) {
 	f := start(t, Options{Leading429: 2, RetryAfter: 1500 * time.Millisecond}, TenantConfig{Name: "acme"})
 	// Unverified requests do not count.

@@ -15,7 +15,7 @@ type Webhook struct {
 	URL    string   // the tenant's callback URL
 	Events []string // as registered
 	JQL    string   // the jqlFilter as registered
-	// Filter is JQL parsed and checked, ready for Matches; never nil.
+	// Filter is JQL parsed and checked, ready to Match; never nil.
 	Filter       *jql.Query
 	FieldIDs     []string // fieldIdsFilter; nil when not set
 	PropertyKeys []string // issuePropertyKeysFilter; nil when not set
@@ -25,13 +25,6 @@ type Webhook struct {
 // Expired reports whether the webhook has expired at now. Jira keeps
 // expired webhooks listed, but sends them nothing.
 func (w Webhook) Expired(now time.Time) bool { return !now.Before(w.ExpiresAt) }
-
-// Matches reports whether an event about the issue selects the webhook:
-// the webhook subscribes to the event and its filter matches the issue. It
-// does not look at expiry, fieldIdsFilter or issuePropertyKeysFilter.
-func (w Webhook) Matches(event string, issue jql.Issue) bool {
-	return slices.Contains(w.Events, event) && w.Filter.Match(issue)
-}
 
 func (w Webhook) clone() Webhook {
 	w.Events = slices.Clone(w.Events)

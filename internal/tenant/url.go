@@ -2,9 +2,10 @@ package tenant
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/jwh-cli/jwh/internal/transport"
 )
 
 // ValidateBaseURL checks a site's base URL and returns it normalised: an
@@ -36,22 +37,12 @@ func ValidateBaseURL(s string) (string, error) {
 	if u.Hostname() == "" {
 		return "", fmt.Errorf("base URL %q has no host name", s)
 	}
-	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !transport.IsLoopback(u.Hostname()) {
 		return "", fmt.Errorf("base URL %q uses plain http: use https (http is allowed only for loopback hosts)", s)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return u.String(), nil
-}
-
-// IsLoopbackHost reports whether host (without a port) is localhost or a
-// loopback IP address.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // ValidateName checks a tenant name: 1 to 64 letters, digits, '.', '-' or

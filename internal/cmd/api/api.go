@@ -19,7 +19,6 @@ import (
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/tenant"
-	"github.com/jwh-cli/jwh/internal/transport"
 )
 
 // MaxData is the largest --data body jwh api sends.
@@ -71,27 +70,13 @@ retried with back-off, honouring Retry-After.`,
   jwh api POST /rest/api/2/webhook --data @webhooks.json
   jwh api DELETE /rest/api/2/webhook --data '{"webhookIds":[10000]}'
   jwh api -i /rest/api/2/webhook`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			switch len(args) {
-			case 0:
-				return cmdutil.UsageErrorf("missing PATH: e.g. jwh api /rest/api/2/myself")
-			case 1, 2:
-				return nil
-			}
-			return cmdutil.UsageErrorf("unexpected argument %q", args[2])
-		},
+		Args: cmdutil.RangeArgs(1, 2, "PATH: e.g. jwh api /rest/api/2/myself"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := &Options{IO: f.IOStreams, Client: f.JiraClient, Include: include}
-			path := args[len(args)-1]
-			if len(args) == 2 {
-				m, err := jira.ParseMethod(args[0])
-				if err != nil {
-					return cmdutil.UsageErrorf("%v", err)
-				}
-				opts.Method = m
-			} else if m, err := jira.ParseMethod(path); err == nil {
-				return cmdutil.UsageErrorf("missing PATH after %s: e.g. jwh api %s /rest/api/2/myself", m, m)
+			method, path, err := cmdutil.MethodAndPath(args, "PATH", "jwh api")
+			if err != nil {
+				return err
 			}
+			opts := &Options{IO: f.IOStreams, Client: f.JiraClient, Method: method, Include: include}
 			if cmd.Flags().Changed("data") {
 				body, err := readData(data, f.IOStreams.In)
 				if err != nil {
@@ -249,16 +234,8 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	u, err := c.URL(opts.Ref)
-	if err != nil {
-		return cmdutil.InputError(err)
-	}
-	if err := transport.CheckURL(u); err != nil {
-		var ie *transport.InsecureURLError
-		if errors.As(err, &ie) {
-			return err
-		}
-		return cmdutil.InputError(err)
+	if _, err := cmdutil.RequestURL(c.BaseURL(), opts.Ref); err != nil {
+		return err
 	}
 	resp, err := c.Do(cmd.Context(), opts.Method, opts.Ref, opts.Body)
 	if resp == nil {

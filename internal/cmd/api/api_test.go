@@ -305,6 +305,7 @@ func TestBadInputSendsNothing(t *testing.T) {
 		{[]string{"api", "FETCH", "/rest/api/2/webhook"}, `unknown HTTP method "FETCH"`},
 		{[]string{"api", "DELETE"}, "missing PATH after DELETE"},
 		{[]string{"api"}, "missing PATH"},
+		{[]string{"api", "GET", "/x", "/y"}, `unexpected argument "/y"`},
 		{[]string{"api", "/x", "--query", "novalue"}, `invalid --query "novalue": use key=value`},
 		{[]string{"api", "http://127.0.0.1:1/other/rest/api/2/myself"}, "is not under the tenant's base URL"},
 		{[]string{"api", "https://evil.example/jira/rest/api/2/myself"}, "is not under the tenant's base URL"},
@@ -325,6 +326,26 @@ func TestPlainHTTPBaseRefused(t *testing.T) {
 	r := h.run(t, nil, "api", "/rest/api/2/myself")
 	if r.code != 2 || !strings.Contains(r.errOut, "refusing to send signed requests over plain http to jira.example.com") {
 		t.Errorf("exit %d, stderr %q", r.code, r.errOut)
+	}
+}
+
+// A config edited by hand: the base URL is parsed, and signed for, as the
+// client resolves paths against it.
+func TestHandEditedBaseURL(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: h.base + "/", AppKey: appKey})
+	r := h.run(t, nil, "api", "/rest/api/2/myself")
+	h.onlyVerified(t)
+	if r.code != 0 || r.errOut != "" {
+		t.Errorf("trailing slash: exit %d, stderr %q", r.code, r.errOut)
+	}
+
+	h.sb.ResetRequests()
+	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: "ftp://jira.example.com", AppKey: appKey})
+	r = h.run(t, nil, "api", "/rest/api/2/myself")
+	want := "jwh: tenant \"acme\": base URL \"ftp://jira.example.com\" is not an absolute http(s) URL: fix it with 'jwh tenant add acme --base-url URL'\n"
+	if r.code != 2 || r.errOut != want || len(h.sb.Requests()) != 0 {
+		t.Errorf("bad base URL: exit %d, stderr %q; want exit 2 and %q", r.code, r.errOut, want)
 	}
 }
 

@@ -116,7 +116,7 @@ func deleteRun(ctx context.Context, opts *Options) error {
 	}
 
 	if opts.JSON {
-		if err := output.JSON(opts.IO.Out, resultJSON{Tenant: t.Name, Deleted: nonNil(ids), NotRegistered: nonNil(missing)}); err != nil {
+		if err := output.JSON(opts.IO.Out, resultJSON{Tenant: t.Name, Deleted: webhook.NonNil(ids), NotRegistered: webhook.NonNil(missing)}); err != nil {
 			return err
 		}
 	} else {
@@ -133,11 +133,4 @@ func deleteRun(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("not registered on tenant %s, so not deleted: %s", t.Name, webhook.JoinIDs(missing))
 	}
 	return nil
-}
-
-func nonNil(ids []int64) []int64 {
-	if ids == nil {
-		return []int64{}
-	}
-	return ids
 }

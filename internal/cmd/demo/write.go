@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"time"
 
+	sandboxcmd "github.com/jwh-cli/jwh/internal/cmd/sandbox"
 	"github.com/jwh-cli/jwh/internal/sandbox"
 )
 
@@ -71,26 +71,7 @@ func (t *tour) attempt(a sandbox.AttemptReport) {
 	if a.Outcome == sandbox.OutcomeFailed {
 		t.failed.Add(1)
 	}
-	what := a.Event
-	if a.IssueKey != "" {
-		what += " " + a.IssueKey
-	}
-	result := fmt.Sprint(a.Attempt.Status)
-	if a.Attempt.Error != "" {
-		result = a.Attempt.Error
-	}
-	try := "delivery"
-	if a.Attempt.Retry > 0 {
-		try = fmt.Sprintf("retry %d of", a.Attempt.Retry)
-	}
-	line := fmt.Sprintf("%s %s to %s: %s", try, what, a.URL, result)
-	switch a.Outcome {
-	case sandbox.OutcomePending:
-		line += fmt.Sprintf("; retrying in %s", a.Next.Round(time.Millisecond))
-	case sandbox.OutcomeFailed:
-		line += "; given up, listed by 'jwh failed'"
-	}
-	fmt.Fprintln(t.sandboxLog, line)
+	fmt.Fprintln(t.sandboxLog, sandboxcmd.AttemptLine(a))
 }
 
 // shellJoin quotes args as a POSIX shell would need them.

@@ -138,17 +138,17 @@ type result struct {
 	Extended      []int64
 	NotRegistered []int64
 	Expiration    time.Time // zero when nothing was extended
-	Err           error
+	Err           error     // without the tenant's name, which problem adds
 }
 
 // failed reports whether the tenant's extension failed in any way.
 func (r *result) failed() bool { return r.Err != nil || len(r.NotRegistered) > 0 }
 
-// problem returns what went wrong, or nil.
+// problem returns what went wrong, naming the tenant, or nil.
 func (r *result) problem() error {
 	switch {
 	case r.Err != nil:
-		return r.Err
+		return fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
 	case len(r.NotRegistered) > 0:
 		return fmt.Errorf("not registered on tenant %s, so not extended: %s", r.Tenant, webhook.JoinIDs(r.NotRegistered))
 	}
@@ -167,20 +167,13 @@ type resultJSON struct {
 }
 
 func (r *result) json() resultJSON {
-	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: nonNil(r.Extended), NotRegistered: nonNil(r.NotRegistered)}
+	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: webhook.NonNil(r.Extended), NotRegistered: webhook.NonNil(r.NotRegistered)}
 	j.Expiration, j.ExpirationMillis = webhook.JSONTime(r.Expiration)
 	if err := r.problem(); err != nil {
 		msg := err.Error()
 		j.Error = &msg
 	}
 	return j
-}
-
-func nonNil(ids []int64) []int64 {
-	if ids == nil {
-		return []int64{}
-	}
-	return ids
 }
 
 // extend refreshes the webhooks of one tenant: every one with all, else
@@ -190,7 +183,7 @@ func extend(ctx context.Context, client *jira.Client, name string, ids []int64, 
 	r := &result{Tenant: name}
 	hooks, err := client.AllWebhooks(ctx)
 	if err != nil {
-		r.Err = fmt.Errorf("tenant %s: %w", name, err)
+		r.Err = err
 		return r
 	}
 	found, missing := webhook.IDs(hooks), []int64(nil)
@@ -203,7 +196,7 @@ func extend(ctx context.Context, client *jira.Client, name string, ids []int64, 
 	}
 	exp, err := client.RefreshWebhooks(ctx, found)
 	if err != nil {
-		r.Err = fmt.Errorf("tenant %s: %w", name, err)
+		r.Err = err
 		return r
 	}
 	r.Extended, r.Expiration = found, exp
@@ -217,7 +210,7 @@ func extendRun(ctx context.Context, opts *Options) error {
 	}
 	r := extend(ctx, client, t.Name, opts.IDs, opts.All)
 	if r.Err != nil {
-		return r.Err
+		return r.problem()
 	}
 	switch {
 	case opts.JSON:
@@ -315,11 +308,11 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 func extendTenant(ctx context.Context, opts *Options, t *tenant.Tenant) *result {
 	secret, err := opts.Secret(t.Name)
 	if err != nil {
-		return &result{Tenant: t.Name, Err: fmt.Errorf("tenant %s: %w", t.Name, err)}
+		return &result{Tenant: t.Name, Err: err}
 	}
 	client, err := opts.ClientFor(t, secret)
 	if err != nil {
-		return &result{Tenant: t.Name, Err: fmt.Errorf("tenant %s: %w", t.Name, err)}
+		return &result{Tenant: t.Name, Err: err}
 	}
 	return extend(ctx, client, t.Name, nil, true)
 }
@@ -331,7 +324,7 @@ func renderTable(ios *iostreams.IOStreams, results []*result, now time.Time) err
 	for _, r := range results {
 		switch {
 		case r.Err != nil:
-			tbl.AddRow(r.Tenant, "failed", "", errorDetail(r.Err, r.Tenant))
+			tbl.AddRow(r.Tenant, "failed", "", r.Err.Error())
 		case len(r.Extended) == 0:
 			tbl.AddRow(r.Tenant, "none", "0", "no webhooks")
 		default:
@@ -339,12 +332,6 @@ func renderTable(ios *iostreams.IOStreams, results []*result, now time.Time) err
 		}
 	}
 	return tbl.Render()
-}
-
-// errorDetail drops the "tenant NAME: " prefix that the table's first
-// column already says.
-func errorDetail(err error, name string) string {
-	return strings.TrimPrefix(err.Error(), "tenant "+name+": ")
 }
 
 // progress shows "Extending webhooks: 5/20 tenants" on a terminal's

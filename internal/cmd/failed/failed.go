@@ -106,23 +106,9 @@ func failedRun(ctx context.Context, opts *Options) error {
 	tbl := output.NewTable(opts.IO, "ID", "FAILED", "EVENT", "URL")
 	for _, d := range list {
 		event, key := summary(d.Body)
-		tbl.AddRow(d.ID, failedAt(d.FailureTime, now, tty), strings.TrimSpace(event+" "+key), d.URL)
+		tbl.AddRow(d.ID, webhook.AgoText(d.FailureTime, now, tty), strings.TrimSpace(event+" "+key), d.URL)
 	}
 	return tbl.Render()
-}
-
-// failedAt shows when a delivery failed: the local date and time and how
-// long ago on a terminal, RFC 3339 on a pipe.
-func failedAt(at, now time.Time, tty bool) string {
-	switch {
-	case at.IsZero() && tty:
-		return "-"
-	case at.IsZero():
-		return ""
-	case !tty:
-		return at.UTC().Format(webhook.TimeLayout)
-	}
-	return at.In(now.Location()).Format("2006-01-02 15:04") + " (" + webhook.Span(now.Sub(at)) + " ago)"
 }
 
 // summary returns the webhookEvent and issue key of a delivery's payload,

@@ -144,20 +144,20 @@ func listRun(ctx context.Context, opts *Options) error {
 		for _, w := range hooks {
 			exp, ms := webhook.JSONTime(w.Expiration)
 			list = append(list, webhookJSON{
-				ID: w.ID, Events: nonNil(w.Events), JQLFilter: w.JQLFilter,
-				FieldIDsFilter: nonNil(w.FieldIDsFilter), IssuePropertyKeysFilter: nonNil(w.IssuePropertyKeysFilter),
+				ID: w.ID, Events: webhook.NonNil(w.Events), JQLFilter: w.JQLFilter,
+				FieldIDsFilter: webhook.NonNil(w.FieldIDsFilter), IssuePropertyKeysFilter: webhook.NonNil(w.IssuePropertyKeysFilter),
 				URL: w.URL, Expiration: exp, ExpirationMillis: ms, Expired: webhook.Expired(w.Expiration, now),
 			})
 		}
 		return output.JSON(opts.IO.Out, list)
 	}
+	tty := opts.IO.IsStdoutTTY()
 	if len(hooks) == 0 {
-		if opts.IO.IsStdoutTTY() {
+		if tty {
 			fmt.Fprintln(opts.IO.ErrOut, emptyMessage(opts, t.Name))
 		}
 		return nil
 	}
-	tty := opts.IO.IsStdoutTTY()
 	tbl := output.NewTable(opts.IO, "ID", "EVENTS", "JQL", "EXPIRES")
 	for _, w := range hooks {
 		tbl.AddRow(strconv.FormatInt(w.ID, 10), strings.Join(w.Events, ","), w.JQLFilter,
@@ -174,13 +174,6 @@ func emptyMessage(opts *Options, name string) string {
 		return fmt.Sprintf("No webhooks of tenant %s expire within %s", name, FormatDuration(*opts.ExpiringWithin))
 	}
 	return fmt.Sprintf("No webhooks registered on tenant %s: add one with 'jwh register'", name)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // ParseDuration reads a duration such as 72h, 7d, 1d12h or 90m: Go's

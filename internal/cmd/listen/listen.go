@@ -174,9 +174,8 @@ func listenRun(ctx context.Context, opts *Options) error {
 		ln.Close()
 		return cmdutil.UsageErrorf("--forward-to %s is this listener (%s): each delivery would be forwarded to itself; give the address of your app", cfg.ForwardTo, ln.Addr())
 	}
-	cs := iostreams.ColorSchemeFor(opts.IO.IsStderrTTY() && opts.IO.ColorEnabled())
 	for _, w := range warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", cs.WarningIcon(), w)
+		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", r.errCS.WarningIcon(), w)
 	}
 	now := opts.Now
 	if now == nil {

@@ -57,6 +57,7 @@ func TestNewCmdListen(t *testing.T) {
 		{[]string{"--max-body", "0"}, `invalid --max-body "0": want a positive number of bytes, e.g. 10MiB`},
 		{[]string{"extra"}, `unexpected argument "extra" for "listen"`},
 		{[]string{"--leeway", "soon"}, `invalid argument "soon" for "--leeway" flag: time: invalid duration "soon"`},
+		{[]string{"--addr", "8080"}, `invalid --addr "8080": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
 	} {
 		err := runCmd(newCmdListen(h.f, nil), tt.argv...)
 		if err == nil || err.Error() != tt.want || exitCode(err) != 2 {
@@ -129,6 +130,27 @@ func TestListenRefuses(t *testing.T) {
 				t.Errorf("printed:\n%s%s", h.out, h.errOut)
 			}
 		})
+	}
+}
+
+// TestListenAddressInUse: an address that cannot be listened on is a
+// failure (exit 1), said in one line without Go's "listen tcp" prefix.
+func TestListenAddressInUse(t *testing.T) {
+	h := newHarness(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	addr := busy.Addr().String()
+	o := h.options(t, "--addr", addr)
+	err = listenRun(t.Context(), o)
+	want := "cannot listen on " + addr + ": bind: address already in use; choose another address with --addr"
+	if err == nil || err.Error() != want || exitCode(err) != 1 {
+		t.Errorf("got %v (exit %d)\nwant %s (exit 1)", err, exitCode(err), want)
+	}
+	if h.out.String() != "" || strings.Contains(h.errOut.String(), "Ready") {
+		t.Errorf("printed:\n%s%s", h.out, h.errOut)
 	}
 }
 

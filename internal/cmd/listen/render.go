@@ -219,10 +219,7 @@ const (
 )
 
 // lineBuilder builds one summary line: fields separated by two spaces.
-type lineBuilder struct {
-	b  []byte
-	cs iostreams.ColorScheme
-}
+type lineBuilder struct{ b []byte }
 
 func (l *lineBuilder) add(s string) {
 	if s == "" {
@@ -240,7 +237,7 @@ func (l *lineBuilder) end() []byte { return append(l.b, '\n') }
 // issue key, user, matched webhooks) or, when it says nothing, the
 // request, then the identifier and the retry number.
 func (r *Renderer) head(t time.Time, m listen.Meta, method, uri, id string, retry int) *lineBuilder {
-	l := &lineBuilder{b: make([]byte, 0, 256), cs: r.cs}
+	l := &lineBuilder{b: make([]byte, 0, 256)}
 	l.add(r.cs.Gray(t.Format("15:04:05")))
 	if m.Event != "" || m.IssueKey != "" {
 		event := clean(m.Event, maxField)
@@ -309,7 +306,7 @@ func (r *Renderer) duplicate(e *listen.Duplicate) []byte {
 }
 
 func (r *Renderer) forwarded(e *listen.Forwarded) []byte {
-	l := &lineBuilder{cs: r.cs}
+	l := &lineBuilder{}
 	l.add(r.cs.Gray(e.Time.Format("15:04:05")))
 	if e.Err != nil {
 		l.add(r.cs.Red(fmt.Sprintf("<-- ✗ no answer in %s: %s; Jira was answered %d", roundLatency(e.Latency), clean(e.Err.Error(), maxReason), e.Answered)))

@@ -161,13 +161,9 @@ func registerRun(ctx context.Context, opts *Options) error {
 		list := make([]resultJSON, len(results))
 		for i, r := range results {
 			w := req.Webhooks[i]
-			list[i] = resultJSON{JQLFilter: w.JQLFilter, Events: w.Events, Registered: r.ID != 0, Errors: r.Errors}
+			list[i] = resultJSON{JQLFilter: w.JQLFilter, Events: w.Events, Registered: r.ID != 0, Errors: webhook.NonNil(r.Errors)}
 			if r.ID != 0 {
-				id := r.ID
-				list[i].ID = &id
-			}
-			if list[i].Errors == nil {
-				list[i].Errors = []string{}
+				list[i].ID = &r.ID
 			}
 		}
 		if err := output.JSON(opts.IO.Out, list); err != nil {

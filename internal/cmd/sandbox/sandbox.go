@@ -98,7 +98,7 @@ details.`,
 			opts.IO = f.IOStreams
 			opts.Now = f.Now
 			opts.AddrSet = cmd.Flags().Changed("addr")
-			if opts.RetryScale < 0 {
+			if opts.RetryScale <= 0 {
 				return cmdutil.UsageErrorf("invalid --retry-scale %v: it must be positive (1 is Jira's own timing)", opts.RetryScale)
 			}
 			if opts.PageCap < 1 {
@@ -263,6 +263,12 @@ func (l *logger) attempt(a sandbox.AttemptReport) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.attempts++
+	l.printf("%s", AttemptLine(a))
+}
+
+// AttemptLine describes a delivery attempt in one line, as jwh sandbox
+// (and jwh demo) logs it.
+func AttemptLine(a sandbox.AttemptReport) string {
 	what := a.Event
 	if a.IssueKey != "" {
 		what += " " + a.IssueKey
@@ -275,14 +281,14 @@ func (l *logger) attempt(a sandbox.AttemptReport) {
 	if a.Attempt.Retry > 0 {
 		try = fmt.Sprintf("retry %d of", a.Attempt.Retry)
 	}
+	line := fmt.Sprintf("%s %s to %s: %s", try, what, a.URL, result)
 	switch a.Outcome {
 	case sandbox.OutcomePending:
-		l.printf("%s %s to %s: %s; retrying in %s", try, what, a.URL, result, a.Next.Round(time.Millisecond))
+		line += fmt.Sprintf("; retrying in %s", a.Next.Round(time.Millisecond))
 	case sandbox.OutcomeFailed:
-		l.printf("%s %s to %s: %s; given up, listed by 'jwh failed'", try, what, a.URL, result)
-	default:
-		l.printf("%s %s to %s: %s", try, what, a.URL, result)
+		line += "; given up, listed by 'jwh failed'"
 	}
+	return line
 }
 
 // lockedWriter serialises the writes of the log and of the command.

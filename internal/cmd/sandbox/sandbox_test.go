@@ -28,6 +28,7 @@ func TestNewCmdSandbox(t *testing.T) {
 		{args: []string{"--addr", "127.0.0.1:8095", "--state", "s.json", "--retry-scale", "0.5", "--page-cap", "7", "--installed", "i.json", "-q"},
 			want: Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true}},
 		{args: []string{"--retry-scale", "-1"}, err: "invalid --retry-scale -1: it must be positive (1 is Jira's own timing)"},
+		{args: []string{"--retry-scale", "0"}, err: "invalid --retry-scale 0: it must be positive (1 is Jira's own timing)"},
 		{args: []string{"--page-cap", "-3"}, err: "invalid --page-cap -3: it must be 1 or more"},
 		{args: []string{"--page-cap", "0"}, err: "invalid --page-cap 0: it must be 1 or more"},
 		{args: []string{"--addr", "bogus"}, err: `invalid --addr "bogus": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},

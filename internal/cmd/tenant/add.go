@@ -140,11 +140,7 @@ func addRun(opts *AddOptions) error {
 		return err
 	}
 	if opts.JSON {
-		return output.JSON(opts.IO.Out, struct {
-			tenantJSON
-			Updated      bool `json:"updated"`
-			SecretStored bool `json:"secretStored"`
-		}{toJSON(cfg, &t), existing != nil, secret != nil})
+		return output.JSON(opts.IO.Out, savedJSON{toJSON(cfg, &t), existing != nil, secret != nil})
 	}
 	cs := stderrScheme(opts.IO)
 	verb := "Added"

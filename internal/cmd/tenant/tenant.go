@@ -60,6 +60,13 @@ type tenantJSON struct {
 	Default   bool   `json:"default"`
 }
 
+// savedJSON is the -o json output of add and import.
+type savedJSON struct {
+	tenantJSON
+	Updated      bool `json:"updated"`
+	SecretStored bool `json:"secretStored"`
+}
+
 func toJSON(cfg *tenant.Config, t *tenant.Tenant) tenantJSON {
 	return tenantJSON{Name: t.Name, BaseURL: t.BaseURL, AppKey: t.AppKey, ClientKey: t.ClientKey, Default: cfg.Default == t.Name}
 }

@@ -3,7 +3,6 @@
 package token
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -43,26 +42,14 @@ shown on standard error.`,
 		Example: `  curl -H "Authorization: JWT $(jwh token GET /rest/api/2/myself)" https://acme.atlassian.net/rest/api/2/myself
   jwh token POST /rest/api/2/webhook
   jwh token --ttl 10m 'https://acme.atlassian.net/rest/api/2/webhook?startAt=0'`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			switch len(args) {
-			case 0:
-				return cmdutil.UsageErrorf("missing PATH_OR_URL: e.g. jwh token GET /rest/api/2/myself")
-			case 1, 2:
-				return nil
-			}
-			return cmdutil.UsageErrorf("unexpected argument %q", args[2])
-		},
+		Args: cmdutil.RangeArgs(1, 2, "PATH_OR_URL: e.g. jwh token GET /rest/api/2/myself"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			method := http.MethodGet
-			ref := args[len(args)-1]
-			if len(args) == 2 {
-				m, err := jira.ParseMethod(args[0])
-				if err != nil {
-					return cmdutil.UsageErrorf("%v", err)
-				}
-				method = m
-			} else if m, err := jira.ParseMethod(ref); err == nil {
-				return cmdutil.UsageErrorf("missing PATH_OR_URL after %s: e.g. jwh token %s /rest/api/2/myself", m, m)
+			method, ref, err := cmdutil.MethodAndPath(args, "PATH_OR_URL", "jwh token")
+			if err != nil {
+				return err
+			}
+			if method == "" {
+				method = http.MethodGet
 			}
 			if ttl <= 0 || ttl > MaxTTL {
 				return cmdutil.UsageErrorf("invalid --ttl %s: use a duration above 0s and at most %s, e.g. 3m", ttl, MaxTTL)
@@ -75,20 +62,13 @@ shown on standard error.`,
 			if err != nil {
 				return err
 			}
-			base, err := jira.ParseBaseURL(t.BaseURL)
+			base, err := cmdutil.TenantBaseURL(t)
 			if err != nil {
-				return cmdutil.InputErrorf("tenant %q has an invalid base URL: %v: fix it with 'jwh tenant add %s --base-url URL'", t.Name, err, t.Name)
+				return err
 			}
-			u, err := jira.ResolveURL(base, ref)
+			u, err := cmdutil.RequestURL(base, ref)
 			if err != nil {
-				return cmdutil.InputError(err)
-			}
-			if err := transport.CheckURL(u); err != nil {
-				var ie *transport.InsecureURLError
-				if errors.As(err, &ie) {
-					return err
-				}
-				return cmdutil.InputError(err)
+				return err
 			}
 			now := time.Now()
 			if f.Now != nil {

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/sandbox"
 )
 
 func TestNewCmdTrigger(t *testing.T) {
@@ -76,5 +78,26 @@ func TestPropertyFlag(t *testing.T) {
 		if string(b) != want {
 			t.Errorf("--property %q: %s, want %s", in, b, want)
 		}
+	}
+}
+
+// TestOutcomeError pins the error, and so exit status 1, of each outcome
+// that is not a success.
+func TestOutcomeError(t *testing.T) {
+	res := &sandbox.TriggerResult{Deliveries: []sandbox.DeliveryResult{
+		{URL: "http://a/", Outcome: sandbox.OutcomeDelivered},
+		{URL: "http://b/", Outcome: sandbox.OutcomeFailed, Error: "answered 400 Bad Request, which Jira does not retry"},
+		{URL: "http://c/", Outcome: sandbox.OutcomePending},
+		{URL: "http://d/", Outcome: sandbox.OutcomeCanceled, Error: "canceled before attempt 2 ended: the sandbox stopped"},
+	}}
+	err := outcomeError(res, 3*time.Second)
+	want := "the delivery to http://b/ failed: answered 400 Bad Request, which Jira does not retry; it is listed by 'jwh failed'; " +
+		"the delivery to http://c/ was still being retried after 3s (--wait); the sandbox's log shows how it ends; " +
+		"the delivery to http://d/ ended canceled: canceled before attempt 2 ended: the sandbox stopped"
+	if err == nil || err.Error() != want || cmdutil.ExitCode(err) != cmdutil.ExitFailure {
+		t.Errorf("error %v (exit %d), want %q (exit 1)", err, cmdutil.ExitCode(err), want)
+	}
+	if err := outcomeError(&sandbox.TriggerResult{Deliveries: res.Deliveries[:1]}, time.Second); err != nil {
+		t.Errorf("delivered: %v", err)
 	}
 }

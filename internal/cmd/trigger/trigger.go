@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,17 +220,13 @@ func buildEvent(opts *Options) (sandbox.Event, error) {
 // is bad input.
 func readIssue(ios *iostreams.IOStreams, file string) (sandbox.Issue, error) {
 	var issue sandbox.Issue
-	var b []byte
-	var err error
+	b, err := cmdutil.ReadInput(ios, file)
+	if err != nil {
+		return issue, err
+	}
 	what := file
 	if file == "-" {
 		what = "standard input"
-		b, err = io.ReadAll(io.LimitReader(ios.In, 1<<20))
-	} else {
-		b, err = os.ReadFile(file)
-	}
-	if err != nil {
-		return issue, cmdutil.InputErrorf("cannot read the issue: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()

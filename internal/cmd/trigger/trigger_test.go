@@ -284,7 +284,7 @@ func TestTriggerInputErrors(t *testing.T) {
 		{[]string{"trigger", "sprint_started", "--issue-key", "A-1"}, "jwh: sprint_started is not about an issue"},
 		{[]string{"trigger", "jira:issue_created", "--field", "novalue"}, `jwh: invalid --field "novalue": use NAME=VALUE`},
 		{[]string{"trigger", "jira:issue_created", "--wait", "1m"}, "jwh: invalid --wait 1m0s: give a duration up to 25s"},
-		{[]string{"trigger", "jira:issue_created", "--issue", "/nonexistent/issue.json"}, "jwh: cannot read the issue: open /nonexistent/issue.json"},
+		{[]string{"trigger", "jira:issue_created", "--issue", "/nonexistent/issue.json"}, "jwh: cannot read /nonexistent/issue.json: no such file or directory\n"},
 	} {
 		r := e.run(tc.args...)
 		if r.code != 2 || !strings.HasPrefix(r.stderr, tc.msg) {

@@ -13,10 +13,10 @@ func TestNewCmdValidateOptions(t *testing.T) {
 		args []string
 		want Options
 	}{
-		{[]string{"--jql", "project = PRJ"}, Options{JQL: "project = PRJ", JQLProvided: true}},
-		{[]string{"--jql", ""}, Options{JQLProvided: true}},
+		{[]string{"--jql", "project = PRJ"}, Options{JQL: "project = PRJ"}},
+		{[]string{"--jql", ""}, Options{}},
 		{[]string{"--jql", "-", "--event", "jira:issue_created, comment_created", "--event", "sprint_started,"},
-			Options{JQL: "-", JQLProvided: true, Events: []string{"jira:issue_created", "comment_created", "sprint_started"}}},
+			Options{JQL: "-", Events: []string{"jira:issue_created", "comment_created", "sprint_started"}}},
 		{[]string{"--file", "-"}, Options{File: "-"}},
 		{[]string{"--file", "webhooks.json"}, Options{File: "webhooks.json"}},
 	}
@@ -34,7 +34,7 @@ func TestNewCmdValidateOptions(t *testing.T) {
 			t.Errorf("%q: the run function was not called", tt.args)
 			continue
 		}
-		if got.IO != ios || !got.JSON || got.JQL != tt.want.JQL || got.JQLProvided != tt.want.JQLProvided ||
+		if got.IO != ios || !got.JSON || got.JQL != tt.want.JQL ||
 			got.File != tt.want.File || !slices.Equal(got.Events, tt.want.Events) {
 			t.Errorf("%q: options %+v, want %+v with IO and JSON set", tt.args, *got, tt.want)
 		}

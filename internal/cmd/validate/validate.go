@@ -23,10 +23,9 @@ type Options struct {
 	IO   *iostreams.IOStreams
 	JSON bool // -o json
 
-	JQL         string   // --jql; "-" reads standard input
-	JQLProvided bool     // --jql was given, even as ""
-	Events      []string // --event, comma lists split
-	File        string   // --file; "-" reads standard input
+	JQL    string   // --jql; "-" reads standard input
+	Events []string // --event, comma lists split
+	File   string   // --file; "-" reads standard input
 }
 
 // NewCmdValidate returns the validate command. Tests pass runF to see the
@@ -75,14 +74,14 @@ Exit status: 0 when everything is valid, 2 when anything is not.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.JSON = f.JSON()
-			opts.JQLProvided = cmd.Flags().Changed("jql")
 			opts.Events = cmdutil.SplitList(eventFlags)
+			jqlProvided := cmd.Flags().Changed("jql") // even as ""
 			fileProvided := cmd.Flags().Changed("file")
-			if err := cmdutil.MutuallyExclusive("specify only one of --jql and --file", opts.JQLProvided, fileProvided); err != nil {
+			if err := cmdutil.MutuallyExclusive("specify only one of --jql and --file", jqlProvided, fileProvided); err != nil {
 				return err
 			}
 			switch {
-			case !opts.JQLProvided && !fileProvided:
+			case !jqlProvided && !fileProvided:
 				return cmdutil.UsageErrorf("specify --jql or --file")
 			case fileProvided && opts.File == "":
 				return cmdutil.UsageErrorf("--file needs a path, or - for standard input")

@@ -91,15 +91,32 @@ func Expired(exp, now time.Time) bool {
 // (expired 3d ago)"; for a pipe, RFC 3339 in UTC. A zero time (Jira did
 // not say) is "-" on a terminal and "" on a pipe.
 func ExpiresText(exp, now time.Time, tty bool) string {
+	return timeText(exp, tty, func() string {
+		return exp.In(now.Location()).Format(time.DateOnly) + " (" + Relative(exp, now) + ")"
+	})
+}
+
+// AgoText shows a time in the past, such as when a delivery failed: for a
+// terminal, the date and time in now's time zone and how long ago,
+// "2026-11-23 05:00 (5h ago)"; for a pipe and a zero time, as ExpiresText.
+func AgoText(at, now time.Time, tty bool) string {
+	return timeText(at, tty, func() string {
+		return at.In(now.Location()).Format("2006-01-02 15:04") + " (" + Span(now.Sub(at)) + " ago)"
+	})
+}
+
+// timeText is what the table cells of times share: "-" on a terminal and
+// "" on a pipe for a zero time, RFC 3339 in UTC on a pipe, else human().
+func timeText(t time.Time, tty bool, human func() string) string {
 	switch {
-	case exp.IsZero() && tty:
+	case t.IsZero() && tty:
 		return "-"
-	case exp.IsZero():
+	case t.IsZero():
 		return ""
 	case !tty:
-		return exp.UTC().Format(TimeLayout)
+		return t.UTC().Format(TimeLayout)
 	}
-	return exp.In(now.Location()).Format(time.DateOnly) + " (" + Relative(exp, now) + ")"
+	return human()
 }
 
 // Relative says how far exp is from now: "in 29d", "in 5h", "in 12m",
@@ -140,4 +157,13 @@ func JSONTime(t time.Time) (rfc3339 *string, millis *int64) {
 	s := t.UTC().Format(TimeLayout)
 	ms := t.UnixMilli()
 	return &s, &ms
+}
+
+// NonNil returns s, or an empty slice when s is nil, so that -o json
+// writes [] rather than null.
+func NonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -58,6 +58,23 @@ func TestExpiresText(t *testing.T) {
 	}
 }
 
+func TestAgoText(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	at := now.Add(-5 * time.Hour)
+	if got := AgoText(at, now, true); got != "2026-11-23 05:00 (5h ago)" {
+		t.Errorf("terminal: %q", got)
+	}
+	if got := AgoText(at, now.In(time.FixedZone("JST", 9*3600)), true); got != "2026-11-23 14:00 (5h ago)" {
+		t.Errorf("terminal in Tokyo: %q", got)
+	}
+	if got := AgoText(at, now, false); got != "2026-11-23T05:00:00.000Z" {
+		t.Errorf("pipe: %q", got)
+	}
+	if AgoText(time.Time{}, now, true) != "-" || AgoText(time.Time{}, now, false) != "" {
+		t.Error("zero time")
+	}
+}
+
 func TestJSONTime(t *testing.T) {
 	if s, ms := JSONTime(time.Time{}); s != nil || ms != nil {
 		t.Errorf("zero time: %v %v", s, ms)

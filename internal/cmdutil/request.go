@@ -1,0 +1,53 @@
+package cmdutil
+
+import (
+	"net/url"
+
+	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/transport"
+)
+
+// MethodAndPath splits the "[METHOD] PATH" arguments of jwh api and jwh
+// token (one or two; see RangeArgs): method is upper case, or "" when only
+// the path is given. A lone argument that is a method is a usage error
+// naming what is missing: what is the path's name in the usage line
+// ("PATH"), command the command ("jwh api").
+func MethodAndPath(args []string, what, command string) (method, path string, err error) {
+	path = args[len(args)-1]
+	if len(args) == 2 {
+		if method, err = jira.ParseMethod(args[0]); err != nil {
+			return "", "", UsageErrorf("%v", err)
+		}
+		return method, path, nil
+	}
+	if m, err := jira.ParseMethod(path); err == nil {
+		return "", "", UsageErrorf("missing %s after %s: e.g. %s %s /rest/api/2/myself", what, m, command, m)
+	}
+	return "", path, nil
+}
+
+// TenantBaseURL parses the base URL of tenant t as the Jira client does
+// (jira.ParseBaseURL); a config file edited by hand can hold a bad one,
+// which is bad input.
+func TenantBaseURL(t *tenant.Tenant) (*url.URL, error) {
+	u, err := jira.ParseBaseURL(t.BaseURL)
+	if err != nil {
+		return nil, InputErrorf("tenant %q: %v: fix it with 'jwh tenant add %s --base-url URL'", t.Name, err, t.Name)
+	}
+	return u, nil
+}
+
+// RequestURL resolves ref against a tenant's base URL (jira.ResolveURL)
+// and applies the transport's rule on plain http, so that a bad path or
+// URL is bad input found before anything is sent.
+func RequestURL(base *url.URL, ref string) (*url.URL, error) {
+	u, err := jira.ResolveURL(base, ref)
+	if err == nil {
+		err = transport.CheckURL(u)
+	}
+	if err != nil {
+		return nil, InputError(err)
+	}
+	return u, nil
+}
