@@ -1,6 +1,8 @@
 package cmdutil
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -84,4 +86,14 @@ func CheckAddr(flag, addr string) error {
 		return UsageErrorf("invalid %s %q: use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)", flag, addr)
 	}
 	return nil
+}
+
+// ListenError explains why a listening flag's address could not be bound,
+// without the "listen tcp ADDR:" prefix that net.Listen's error repeats.
+func ListenError(addr string, err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+	}
+	return fmt.Errorf("cannot listen on %s: %w; choose another address with --addr", addr, err)
 }

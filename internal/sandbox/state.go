@@ -8,9 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/atomicfile"
 )
 
 // ErrCorruptState is wrapped by the error of Open when the state file
@@ -138,42 +139,10 @@ func (s *Server) encodeLocked() []byte {
 	return append(b, '\n')
 }
 
-// writeState replaces the file at path with data: a temporary file in the
-// same directory, synced, then renamed over it.
-func writeState(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("sandbox: saving the state: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("sandbox: saving the state to %s: %w", path, err)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable where the OS allows it
-		d.Sync()
-		d.Close()
+// writeState replaces the state file at path with data, atomically.
+func writeState(path string, data []byte) error {
+	if err := atomicfile.WritePrivate(path, data); err != nil {
+		return fmt.Errorf("sandbox: saving the state to %s: %w", path, err)
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/jwh-cli/jwh/internal/atomicfile"
 )
 
 // maxConfigSize bounds the config file; a real one is a few kilobytes.
@@ -106,39 +108,8 @@ func (c *Config) Save() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(c.path)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.WritePrivate(c.path, data); err != nil {
 		return fmt.Errorf("save config: %w", err)
-	}
-	tmpName := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	if err := os.Rename(tmpName, c.path); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	ok = true
-	// Make the rename durable; not every file system supports syncing a
-	// directory, and the data is already safe in the file.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -167,7 +167,7 @@ func listenRun(ctx context.Context, opts *Options) error {
 	ln := opts.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
-			return fmt.Errorf("cannot listen on %s: %w; choose another address with --addr", opts.Addr, unwrapOp(err))
+			return cmdutil.ListenError(opts.Addr, err)
 		}
 	}
 	if cfg.ForwardTo != nil && forwardsToItself(cfg.ForwardTo, ln.Addr()) {
@@ -275,16 +275,6 @@ func forwardsToItself(u *url.URL, addr net.Addr) bool {
 		return ip.Equal(ta.IP)
 	}
 	return strings.EqualFold(host, "localhost") && ta.IP.IsLoopback()
-}
-
-// unwrapOp drops the "listen tcp ADDR:" prefix that the error of
-// net.Listen repeats.
-func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
 }
 
 // parseSize reads a size in bytes: a number, optionally followed by KiB,

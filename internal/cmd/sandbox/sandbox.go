@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jwh-cli/jwh/internal/atomicfile"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/sandbox"
@@ -175,12 +176,12 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("cannot listen on %s, where the sandbox of %s listened last (so that imported tenants keep their base URL): %v; stop the other sandbox, or choose an address with --addr and import the tenant again",
 				addr, opts.State, opErr.Err)
 		}
-		return fmt.Errorf("cannot listen on %s: %w; choose another address with --addr", addr, unwrapOp(err))
+		return cmdutil.ListenError(addr, err)
 	}
 
 	payload := ten.Installed()
 	if opts.Installed != "" {
-		if err := writePrivate(opts.Installed, payload); err != nil {
+		if err := atomicfile.WritePrivate(opts.Installed, payload); err != nil {
 			run.Close()
 			return fmt.Errorf("writing the installed payload: %w", err)
 		}
@@ -312,39 +313,6 @@ func redactJWT(q string) string {
 		}
 	}
 	return strings.Join(parts, "&")
-}
-
-// writePrivate replaces the file at path with data, mode 0600, through a
-// temporary file in the same directory.
-func writePrivate(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// unwrapOp drops the "listen tcp ADDR:" prefix of a net.OpError, which the
-// message already says.
-func unwrapOp(err error) error {
-	var opErr *net.OpError
-	if errors.As(err, &opErr) {
-		return opErr.Err
-	}
-	return err
 }
 
 // isDir reports whether path is an existing directory.
