@@ -18,10 +18,10 @@ func TestConcurrentTenantChanges(t *testing.T) {
 	config := filepath.Join(dir, "jwh", "config.json")
 	env := cleanEnv(config)
 	var added, removed []string
-	for i := range 12 {
+	for i := range 10 {
 		added = append(added, fmt.Sprintf("t%02d", i))
 	}
-	for i := range 6 {
+	for i := range 5 {
 		removed = append(removed, fmt.Sprintf("r%02d", i))
 	}
 	changeTenantsAtOnce(t, bin, env, []string{"--no-keyring"}, added, removed)
