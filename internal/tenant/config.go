@@ -117,15 +117,16 @@ func (e *DamagedConfigError) Error() string {
 // Path returns the path the config is read from and saved to.
 func (c *Config) Path() string { return c.path }
 
-// Lock takes the config file's cross-process lock (the file config.json.lock
-// next to it; see package lockedfile), waiting up to lockedfile.DefaultWait
-// for another jwh to finish its change, and reads the file again into c: a
-// change made now starts from what the last writer saved, so it cannot
-// undo another process's change. It creates the config's directory (mode
-// 0700) if needed. Save works only between Lock and the call of the unlock
-// func it returns. Keyring changes that go with a config change belong
-// inside the lock too, so that no process sees one without the other.
-// When the wait runs out the error is a *lockedfile.TimeoutError.
+// Lock takes the config file's cross-process lock (a file next to it with
+// ".lock" added to its name, such as config.json.lock; see package
+// lockedfile), waiting up to lockedfile.DefaultWait for another jwh to
+// finish its change, and reads the file again into c: a change made now
+// starts from what the last writer saved, so it cannot undo another
+// process's change. It creates the config's directory (mode 0700) if
+// needed. Save works only between Lock and the call of the unlock func it
+// returns. Keyring changes that go with a config change belong inside the
+// lock too, so that no process sees one without the other. When the wait
+// runs out the error is a *lockedfile.TimeoutError.
 func (c *Config) Lock(ctx context.Context) (unlock func(), err error) {
 	if c.path == "" {
 		return nil, errors.New("lock config: no path (use LoadConfig)")
