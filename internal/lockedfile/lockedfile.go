@@ -47,7 +47,10 @@ var ErrLocked = errors.New("locked by another process")
 // A Mutex guards one file across processes by locking path+".lock". The
 // zero value is not usable; create one with MutexFor. A Mutex is
 // stateless: every Lock opens the lock file anew, so one Mutex may be
-// used by several goroutines, each holding the lock in turn.
+// used by several goroutines, each holding the lock in turn. For the same
+// reason the lock is not reentrant: a holder that locks the same file
+// again (with Lock, TryLock or Update) waits for itself and fails, so work
+// done under the lock writes the file with atomicfile.WritePrivate.
 type Mutex struct {
 	// Wait is how long Lock and Update wait for another holder; zero
 	// means DefaultWait.
