@@ -179,11 +179,13 @@ func writeConfig(path string, srv *sandbox.Server, run *sandbox.Running, names [
 	if err != nil {
 		return err
 	}
-	for _, name := range names {
-		t, _ := srv.Tenant(name)
-		cfg.Put(tenant.Tenant{Name: name, BaseURL: run.BaseURL(name), AppKey: t.AppKey(), ClientKey: t.ClientKey()})
-	}
-	return cfg.Save()
+	return cfg.Update(context.Background(), func(cfg *tenant.Config) error {
+		for _, name := range names {
+			t, _ := srv.Tenant(name)
+			cfg.Put(tenant.Tenant{Name: name, BaseURL: run.BaseURL(name), AppKey: t.AppKey(), ClientKey: t.ClientKey()})
+		}
+		return nil
+	})
 }
 
 func cmdSeed(ts *testscript.TestScript, neg bool, args []string) {

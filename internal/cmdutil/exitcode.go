@@ -21,6 +21,7 @@ func ExitCode(err error) int {
 	var flagErr *FlagError
 	var apiErr *jira.APIError
 	var insecureErr *transport.InsecureURLError
+	var damagedErr *tenant.DamagedConfigError
 	switch {
 	case errors.As(err, &exitErr):
 		return exitErr.Code
@@ -33,6 +34,8 @@ func ExitCode(err error) int {
 	case errors.As(err, &apiErr) && apiErr.Credentials():
 		return ExitCredentials
 	case errors.As(err, &insecureErr):
+		return ExitInput
+	case errors.As(err, &damagedErr):
 		return ExitInput
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/lockedfile"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
 )
@@ -34,6 +35,8 @@ func TestExitCode(t *testing.T) {
 		{"jira 503", &jira.APIError{Status: 503}, 1},
 		{"insecure URL", &transport.InsecureURLError{URL: "http://example.com", Host: "example.com"}, 2},
 		{"canceled", fmt.Errorf("get: %w", context.Canceled), 130},
+		{"damaged config", &tenant.DamagedConfigError{Path: "/c.json", Reason: "unexpected end of JSON input"}, 2},
+		{"config locked by another jwh", &lockedfile.TimeoutError{Path: "/c.json", LockPath: "/c.json.lock", Waited: lockedfile.DefaultWait}, 1},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {

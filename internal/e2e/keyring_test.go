@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,55 +14,6 @@ import (
 
 	"github.com/jwh-cli/jwh/internal/sandbox"
 )
-
-const appKey = "com.example.e2e"
-
-// cleanEnv returns the test's environment without jwh's variables (above
-// all JWH_SHARED_SECRET: the secret must come from the keyring) and
-// without DISPLAY (a locked keyring would wait for a prompt), with
-// JWH_CONFIG set to config and the extra variables added.
-func cleanEnv(config string, extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "JWH_") || strings.HasPrefix(kv, "DISPLAY=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(append(env, "JWH_CONFIG="+config, "NO_COLOR=1"), extra...)
-}
-
-type result struct {
-	code        int
-	out, errOut string
-	took        time.Duration
-}
-
-// run runs a command with stdin and env; a command that does not end
-// within a minute is killed and fails the test rather than hanging it.
-func run(t *testing.T, env []string, stdin, name string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = env
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	start := time.Now()
-	err := cmd.Run()
-	r := result{out: out.String(), errOut: errOut.String(), took: time.Since(start)}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("%s %q did not end within a minute: it hangs\nstderr: %s", name, args, r.errOut)
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("%s %q: %v", name, args, err)
-	}
-	return r
-}
 
 // startSandbox runs a sandbox on loopback with one tenant at the context
 // path /jira and returns it with the tenant's base URL and secret.
@@ -209,5 +158,48 @@ func TestKeyringUnavailableNamesBothWaysOut(t *testing.T) {
 	r = run(t, append(noBus, "JWH_SHARED_SECRET="+secret), "", bin, "api", "/rest/api/2/myself")
 	if r.code != 0 {
 		t.Errorf("jwh api with JWH_SHARED_SECRET: exit %d\n%s", r.code, r.errOut)
+	}
+}
+
+// TestKeyringConcurrentTenantChanges is TestConcurrentTenantChanges with
+// the secrets in a real keyring: afterwards every configured tenant has
+// its own secret, and no removed tenant has one left behind.
+func TestKeyringConcurrentTenantChanges(t *testing.T) {
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		t.Skip("SKIPPED: secret-tool is not installed: apt-get install -y --no-install-recommends gnome-keyring libsecret-tools, then run under dbus-run-session with with-keyring.sh")
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("no session bus: run under 'env -u DISPLAY dbus-run-session -- sh with-keyring.sh go test -tags keyring ...'")
+	}
+	bin := buildJWH(t)
+	config := filepath.Join(t.TempDir(), "jwh", "config.json")
+	env := cleanEnv(config)
+	prefix := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	var added, removed []string
+	for i := range 8 {
+		added = append(added, fmt.Sprintf("%s-t%d", prefix, i))
+	}
+	for i := range 4 {
+		removed = append(removed, fmt.Sprintf("%s-r%d", prefix, i))
+	}
+	t.Cleanup(func() {
+		for _, name := range append(added, removed...) {
+			run(t, env, "", "secret-tool", "clear", "service", "jwh", "username", name)
+		}
+	})
+
+	cfg := changeTenantsAtOnce(t, bin, env, nil, added, removed)
+
+	// Whatever the config holds, each tenant in it has its own secret and
+	// no other has one.
+	for _, name := range append(added, removed...) {
+		r := run(t, env, "", "secret-tool", "lookup", "service", "jwh", "username", name)
+		_, err := cfg.Get(name)
+		switch configured := err == nil; {
+		case configured && (r.code != 0 || r.out != secretOf(name)):
+			t.Errorf("tenant %s is configured but its keyring item holds %d bytes (exit %d), not its secret", name, len(r.out), r.code)
+		case !configured && (r.code == 0 || r.out != ""):
+			t.Errorf("tenant %s is not configured but has a secret in the keyring (an orphan)", name)
+		}
 	}
 }

@@ -129,6 +129,7 @@ type Server struct {
 	pageCap   int
 	afterName string
 	statePath string // "" unless opened with Open
+	stateLock func() // releases the state file's lock; nil after Close
 
 	retryScale      float64
 	deliveryTimeout time.Duration

@@ -12,11 +12,16 @@ import (
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/atomicfile"
+	"github.com/jwh-cli/jwh/internal/lockedfile"
 )
 
 // ErrCorruptState is wrapped by the error of Open when the state file
 // cannot be read back. The file is left as it is.
 var ErrCorruptState = errors.New("corrupt sandbox state file")
+
+// ErrStateInUse is wrapped by the error of Open when another sandbox has
+// the state file open.
+var ErrStateInUse = errors.New("state file in use")
 
 // stateVersion is the version of the state file format.
 const stateVersion = 1
@@ -67,13 +72,35 @@ type failedState struct {
 // failure), atomically and with mode 0600. A change that cannot be saved is
 // undone and reported: as a 500 answer to a request, as the error of
 // AddTenant or RecordFailedDelivery. A file that cannot be read back is an
-// error wrapping ErrCorruptState and is never overwritten.
-func Open(path string, opts Options) (*Server, error) {
+// error wrapping ErrCorruptState and is never overwritten. Failed
+// deliveries older than FailedRetention, which Jira would no longer list,
+// are dropped when the state is read and when it is saved.
+//
+// The sandbox holds the state file's cross-process lock (path+".lock", see
+// package lockedfile) until Close, or until the process ends: two
+// sandboxes on one file would each overwrite the other's changes, so
+// while one has it, Open fails at once with an error wrapping
+// ErrStateInUse.
+func Open(path string, opts Options) (_ *Server, err error) {
+	m := lockedfile.MutexFor(path)
+	unlock, err := m.TryLock()
+	if errors.Is(err, lockedfile.ErrLocked) {
+		return nil, fmt.Errorf("sandbox: %w: another sandbox has %s open (it holds %s): stop that sandbox, or use another state file", ErrStateInUse, path, m.LockPath())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
+
 	s := New(opts)
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.statePath = path
+		s.statePath, s.stateLock = path, unlock
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if err := s.persistLocked(); err != nil {
@@ -86,8 +113,21 @@ func Open(path string, opts Options) (*Server, error) {
 	if err := s.loadState(b); err != nil {
 		return nil, fmt.Errorf("sandbox: %w %s: %v: fix it, or move it away to start with an empty sandbox", ErrCorruptState, path, err)
 	}
-	s.statePath = path
+	s.statePath, s.stateLock = path, unlock
 	return s, nil
+}
+
+// Close releases the state file of a sandbox made by Open, so that
+// another sandbox can open it; changes after Close are not saved, and fail
+// as a change that cannot be saved does. Close does not stop serving: stop
+// the Running first. It does nothing for a sandbox made by New.
+func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stateLock != nil {
+		s.stateLock()
+		s.stateLock = nil
+	}
 }
 
 // LastAddr returns the address the sandbox last listened on, such as
@@ -100,23 +140,27 @@ func (s *Server) LastAddr() string {
 	return s.addr
 }
 
-// SaveState writes the sandbox's state, shared secrets included, to the
-// file at path, atomically and with mode 0600. Open reads it back.
-func (s *Server) SaveState(path string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return writeState(path, s.encodeLocked())
-}
-
 // persistLocked saves the state when the server was opened on a file.
 func (s *Server) persistLocked() error {
 	if s.statePath == "" {
 		return nil
 	}
+	if s.stateLock == nil {
+		return fmt.Errorf("sandbox: saving the state to %s: the sandbox was closed", s.statePath)
+	}
 	return writeState(s.statePath, s.encodeLocked())
 }
 
+// retainedFunc returns a func that reports whether a failed delivery is
+// still within Jira's retention window, as GET /rest/api/2/webhook/failed
+// counts it at this moment.
+func (s *Server) retainedFunc() func(FailedDelivery) bool {
+	oldest := s.now().Add(-FailedRetention).UnixMilli()
+	return func(f FailedDelivery) bool { return f.FailureTime.UnixMilli() >= oldest }
+}
+
 func (s *Server) encodeLocked() []byte {
+	retained := s.retainedFunc()
 	st := stateFile{Version: stateVersion, NextWebhookID: s.nextID, Addr: s.addr, Tenants: make([]tenantState, 0, len(s.tenants))}
 	for _, t := range s.tenants {
 		ts := tenantState{
@@ -128,7 +172,9 @@ func (s *Server) encodeLocked() []byte {
 			ts.Webhooks = append(ts.Webhooks, webhookState{w.ID, w.JQL, w.Events, w.FieldIDs, w.PropertyKeys, w.ExpiresAt})
 		}
 		for _, f := range t.failed {
-			ts.FailedDeliveries = append(ts.FailedDeliveries, failedState(f))
+			if retained(f) {
+				ts.FailedDeliveries = append(ts.FailedDeliveries, failedState(f))
+			}
 		}
 		st.Tenants = append(st.Tenants, ts)
 	}
@@ -167,6 +213,7 @@ func (s *Server) loadState(b []byte) error {
 	}
 	s.nextID = st.NextWebhookID
 	s.addr = st.Addr
+	retained := s.retainedFunc()
 	for _, ts := range st.Tenants {
 		if ts.AppKey == "" || ts.ClientKey == "" || ts.SharedSecret == "" || ts.BasePath == "" {
 			return fmt.Errorf("tenant %q: appKey, clientKey, sharedSecret and basePath are required", ts.Name)
@@ -203,8 +250,10 @@ func (s *Server) loadState(b []byte) error {
 			w.ID, w.URL, w.ExpiresAt = ws.ID, t.callback, ws.ExpirationDate
 			t.webhooks = append(t.webhooks, w)
 		}
-		for _, f := range ts.FailedDeliveries {
-			t.failed = append(t.failed, FailedDelivery(f))
+		for _, saved := range ts.FailedDeliveries {
+			if f := FailedDelivery(saved); retained(f) {
+				t.failed = append(t.failed, f)
+			}
 		}
 		slices.SortStableFunc(t.failed, func(a, b FailedDelivery) int { return a.FailureTime.Compare(b.FailureTime) })
 		s.insertLocked(t)

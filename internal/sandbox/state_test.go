@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/lockedfile"
 )
 
 func TestStateSurvivesRestart(t *testing.T) {
@@ -38,6 +41,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if err := f.run.Close(); err != nil {
 		t.Fatal(err)
 	}
+	s.Close()
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +57,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s2.Close()
 	ten2, ok := s2.Tenant("sandbox")
 	if !ok {
 		t.Fatal("the tenant is gone after a restart")
@@ -124,6 +129,13 @@ func TestCorruptState(t *testing.T) {
 			_, err := Open(path, Options{})
 			if !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), tc.reason) || !strings.Contains(err.Error(), path) {
 				t.Errorf("Open: %v; want ErrCorruptState naming the file and %q", err, tc.reason)
+			}
+			// A failed Open does not keep the state file's lock.
+			unlock, err := lockedfile.MutexFor(path).TryLock()
+			if err != nil {
+				t.Errorf("after a failed Open: %v", err)
+			} else {
+				unlock()
 			}
 			if b, _ := os.ReadFile(path); string(b) != tc.content {
 				t.Errorf("the corrupt file was changed to %q", b)
@@ -279,4 +291,123 @@ func TestThrottlingOptions(t *testing.T) {
 	if len(seen) != 1 || seen[0].Status != 200 || !seen[0].Verified {
 		t.Errorf("OnRequest saw %+v", seen)
 	}
+}
+
+// TestStateInUse: while one sandbox has a state file open, another cannot
+// open it (it would overwrite the first one's changes); Close releases it.
+func TestStateInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	first, err := Open(path, Options{Clock: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.AddTenant(TenantConfig{Name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = Open(path, Options{})
+	want := "sandbox: state file in use: another sandbox has " + path + " open (it holds " + path + ".lock): stop that sandbox, or use another state file"
+	if !errors.Is(err, ErrStateInUse) || err.Error() != want {
+		t.Errorf("second Open: %v\nwant %s", err, want)
+	}
+	if b, _ := os.ReadFile(path); string(b) != string(before) {
+		t.Errorf("the second Open changed the state file")
+	}
+
+	first.Close()
+	first.Close() // a second Close does nothing
+	if _, err := first.AddTenant(TenantConfig{Name: "b"}); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("AddTenant after Close: %v, want an error: the state is no longer saved", err)
+	}
+	second, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open after the first sandbox closed: %v", err)
+	}
+	defer second.Close()
+	if _, ok := second.Tenant("a"); !ok {
+		t.Error("the state of the first sandbox is gone")
+	}
+	if _, ok := second.Tenant("b"); ok {
+		t.Error("a change after Close was saved")
+	}
+
+	New(Options{}).Close() // a sandbox in memory has nothing to close
+}
+
+// TestStatePrunesOldFailures: failed deliveries older than Jira's 72 h
+// are dropped when the state is read and when it is saved.
+func TestStatePrunesOldFailures(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	clock := newClock()
+	s, err := Open(path, Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten, err := s.AddTenant(TenantConfig{Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []FailedDelivery{
+		{ID: "old", Body: "{}", URL: "https://x/h", FailureTime: t0.Add(-FailedRetention - time.Millisecond)},
+		{ID: "edge", Body: "{}", URL: "https://x/h", FailureTime: t0.Add(-FailedRetention)},
+		{ID: "new", Body: "{}", URL: "https://x/h", FailureTime: t0.Add(-time.Hour)},
+	} {
+		if err := ten.RecordFailedDelivery(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := savedFailures(t, path); got != "edge new" {
+		t.Errorf("saved failed deliveries %q, want the two within 72 hours", got)
+	}
+
+	// A day later, a save drops the one that has aged out.
+	clock.Advance(24 * time.Hour)
+	if err := ten.RecordFailedDelivery(FailedDelivery{ID: "later", Body: "{}", URL: "https://x/h", FailureTime: clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := savedFailures(t, path); got != "new later" {
+		t.Errorf("saved failed deliveries %q, want new and later", got)
+	}
+	s.Close()
+
+	// Read back three days on, only the latest is kept.
+	clock.Advance(FailedRetention - time.Minute)
+	s2, err := Open(path, Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	ten2, _ := s2.Tenant("a")
+	var ids []string
+	for _, f := range ten2.failed {
+		ids = append(ids, f.ID)
+	}
+	if strings.Join(ids, " ") != "later" {
+		t.Errorf("failed deliveries after reading the state: %v, want later", ids)
+	}
+}
+
+// savedFailures returns the ids of the failed deliveries in the state
+// file, in order.
+func savedFailures(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st stateFile
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ts := range st.Tenants {
+		for _, f := range ts.FailedDeliveries {
+			ids = append(ids, f.ID)
+		}
+	}
+	return strings.Join(ids, " ")
 }

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/jwh-cli/jwh/internal/atomicfile"
+	"github.com/jwh-cli/jwh/internal/lockedfile"
 )
 
 // maxConfigSize bounds the config file; a real one is a few kilobytes.
@@ -41,21 +43,25 @@ type Config struct {
 	// Tenants are kept sorted by name.
 	Tenants []Tenant `json:"tenants"`
 
-	path string
+	path   string
+	locked bool // between Lock and its unlock
 }
 
 // LoadConfig reads the config file at path. A missing file is an empty
-// config (saved there by Save); a file that cannot be read or parsed is an
-// error naming the path, so that a damaged config is never silently
-// replaced by an empty one.
+// config (saved there by Save); a file that cannot be read is an error
+// naming the path, and one that cannot be parsed a *DamagedConfigError, so
+// that a damaged config is never silently replaced by an empty one.
+//
+// Reading takes no lock: the file is only ever replaced whole, so a reader
+// sees one saved version or the next. A command that changes the config
+// uses Lock or Update, which read it again inside the lock.
 func LoadConfig(path string) (*Config, error) {
 	if path == "" {
 		return nil, errors.New("no config file path")
 	}
-	c := &Config{path: path}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return c, nil
+		return &Config{path: path}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config file: %w", err)
@@ -65,22 +71,29 @@ func LoadConfig(path string) (*Config, error) {
 	if _, err := buf.ReadFrom(io.LimitReader(f, maxConfigSize+1)); err != nil {
 		return nil, fmt.Errorf("read config file %s: %w", path, err)
 	}
-	if buf.Len() > maxConfigSize {
-		return nil, fmt.Errorf("config file %s is larger than %d bytes: fix or remove it", path, maxConfigSize)
+	return parseConfig(path, buf.Bytes())
+}
+
+// parseConfig parses the content of the config file at path; empty
+// content is an empty config.
+func parseConfig(path string, data []byte) (*Config, error) {
+	c := &Config{path: path}
+	if len(data) > maxConfigSize {
+		return nil, &DamagedConfigError{Path: path, Reason: fmt.Sprintf("larger than %d bytes", maxConfigSize)}
 	}
-	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+	if len(bytes.TrimSpace(data)) == 0 {
 		return c, nil
 	}
-	if err := json.Unmarshal(buf.Bytes(), c); err != nil {
-		return nil, fmt.Errorf("config file %s is damaged (%v): fix or remove it", path, err)
+	if err := json.Unmarshal(data, c); err != nil {
+		return nil, &DamagedConfigError{Path: path, Reason: err.Error()}
 	}
 	seen := make(map[string]bool, len(c.Tenants))
 	for i, t := range c.Tenants {
 		if t.Name == "" {
-			return nil, fmt.Errorf("config file %s is damaged (tenant %d has no name): fix or remove it", path, i+1)
+			return nil, &DamagedConfigError{Path: path, Reason: fmt.Sprintf("tenant %d has no name", i+1)}
 		}
 		if seen[t.Name] {
-			return nil, fmt.Errorf("config file %s is damaged (tenant %q appears twice): fix or remove it", path, t.Name)
+			return nil, &DamagedConfigError{Path: path, Reason: fmt.Sprintf("tenant %q appears twice", t.Name)}
 		}
 		seen[t.Name] = true
 	}
@@ -88,30 +101,127 @@ func LoadConfig(path string) (*Config, error) {
 	return c, nil
 }
 
+// DamagedConfigError reports a config file that exists but cannot be
+// used: not JSON, a tenant without a name or named twice, far too large.
+// The file is left as it is, for the user to fix or remove; the command
+// layer treats it as bad input.
+type DamagedConfigError struct {
+	Path   string
+	Reason string // what is wrong, e.g. "unexpected end of JSON input"
+}
+
+func (e *DamagedConfigError) Error() string {
+	return fmt.Sprintf("config file %s is damaged (%s): fix or remove it", e.Path, e.Reason)
+}
+
 // Path returns the path the config is read from and saved to.
 func (c *Config) Path() string { return c.path }
 
+// Lock takes the config file's cross-process lock (a file next to it with
+// ".lock" added to its name, such as config.json.lock; see package
+// lockedfile), waiting up to lockedfile.DefaultWait for another jwh to
+// finish its change, and reads the file again into c: a change made now
+// starts from what the last writer saved, so it cannot undo another
+// process's change. It creates the config's directory (mode 0700) if
+// needed. Save works only between Lock and the call of the unlock func it
+// returns. Keyring changes that go with a config change belong inside the
+// lock too, so that no process sees one without the other. When the wait
+// runs out the error is a *lockedfile.TimeoutError.
+func (c *Config) Lock(ctx context.Context) (unlock func(), err error) {
+	if c.path == "" {
+		return nil, errors.New("lock config: no path (use LoadConfig)")
+	}
+	if c.locked {
+		return nil, fmt.Errorf("lock config %s: already locked", c.path)
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return nil, fmt.Errorf("lock config: %w", err)
+	}
+	release, err := lockedfile.MutexFor(c.path).Lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := LoadConfig(c.path)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	*c = *fresh
+	c.locked = true
+	return func() {
+		c.locked = false
+		release()
+	}, nil
+}
+
+// Update changes the config file under its lock, for changes that involve
+// nothing but the file: it reads the file inside the lock, calls change
+// with what it holds, and saves the result; c then holds it too. If change
+// returns an error, nothing is written, c is left as it was, and Update
+// returns that error. (A change that goes with a keyring change uses Lock
+// and Save, so that it can undo the keyring change if the save fails.)
+func (c *Config) Update(ctx context.Context, change func(*Config) error) error {
+	if c.path == "" {
+		return errors.New("update config: no path (use LoadConfig)")
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return fmt.Errorf("update config: %w", err)
+	}
+	var changed *Config
+	err := lockedfile.MutexFor(c.path).Update(ctx, func(old []byte) ([]byte, error) {
+		fresh, err := parseConfig(c.path, old)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(fresh); err != nil {
+			return nil, err
+		}
+		data, err := fresh.encode()
+		if err != nil {
+			return nil, err
+		}
+		changed = fresh
+		return data, nil
+	})
+	if err != nil {
+		if changed != nil {
+			return fmt.Errorf("save config: %w", err)
+		}
+		return err
+	}
+	*c = *changed
+	return nil
+}
+
 // Save writes the config atomically: to a temporary file in the same
-// directory, synced, then renamed over the config file. The file has mode
-// 0600; a directory it creates has mode 0700.
+// directory, synced, then renamed over the config file, with mode 0600.
+// It must be called with the lock held (see Lock), so that it never
+// overwrites a change it has not read.
 func (c *Config) Save() error {
 	if c.path == "" {
 		return errors.New("save config: no path (use LoadConfig)")
 	}
-	c.sort()
-	data, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save config: %w", err)
+	if !c.locked {
+		return fmt.Errorf("save config %s: not locked (use Config.Lock or Config.Update)", c.path)
 	}
-	data = append(data, '\n')
-	dir := filepath.Dir(c.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save config: %w", err)
+	data, err := c.encode()
+	if err != nil {
+		return err
 	}
 	if err := atomicfile.WritePrivate(c.path, data); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
 	return nil
+}
+
+// encode returns the content of the config file.
+func (c *Config) encode() ([]byte, error) {
+	c.sort()
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("save config: %w", err)
+	}
+	return append(data, '\n'), nil
 }
 
 func (c *Config) sort() {

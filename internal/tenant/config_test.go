@@ -1,11 +1,14 @@
 package tenant
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jwh-cli/jwh/internal/lockedfile"
 )
 
 func env(m map[string]string) func(string) string {
@@ -45,9 +48,11 @@ func TestLoadConfigMissingFileIsEmpty(t *testing.T) {
 func TestLoadConfigDamaged(t *testing.T) {
 	for name, content := range map[string]string{
 		"not json":   "{not json",
+		"truncated":  `{"default": "a", "tenants": [{"name": "a", "baseUrl": "https://a.exa`,
 		"wrong type": `{"tenants": {"name": "a"}}`,
 		"no name":    `{"tenants": [{"baseUrl": "https://a.example"}]}`,
 		"duplicate":  `{"tenants": [{"name": "a"}, {"name": "a"}]}`,
+		"too large":  `{"tenants": []}` + strings.Repeat(" ", maxConfigSize),
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "config.json")
@@ -61,6 +66,18 @@ func TestLoadConfigDamaged(t *testing.T) {
 			msg := err.Error()
 			if !strings.Contains(msg, path) || !strings.Contains(msg, "damaged") || !strings.HasSuffix(msg, "fix or remove it") {
 				t.Errorf("error %q does not name the path and what to do", msg)
+			}
+			var de *DamagedConfigError
+			if !errors.As(err, &de) || de.Path != path {
+				t.Errorf("error %v is not a *DamagedConfigError for %s", err, path)
+			}
+			// Locking to change it fails the same way, and changes nothing.
+			c := &Config{path: path}
+			if _, err := c.Lock(context.Background()); !errors.As(err, &de) {
+				t.Errorf("Lock: %v, want a *DamagedConfigError", err)
+			}
+			if err := c.Update(context.Background(), func(*Config) error { return nil }); !errors.As(err, &de) {
+				t.Errorf("Update: %v, want a *DamagedConfigError", err)
 			}
 			if b, _ := os.ReadFile(path); string(b) != content {
 				t.Errorf("file changed to %q", b)
@@ -95,11 +112,13 @@ func TestSaveRoundTripModesAndAtomicity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock := lock(t, c)
 	c.Put(Tenant{Name: "zeta", BaseURL: "https://zeta.example", AppKey: "app"})
 	c.Put(Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "app", ClientKey: "ck"})
 	if err := c.Save(); err != nil {
 		t.Fatal(err)
 	}
+	unlock()
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("dir mode: %v, %v", fi.Mode(), err)
 	}
@@ -121,8 +140,11 @@ func TestSaveRoundTripModesAndAtomicity(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, _ := os.Stat(path)
-	got.Put(Tenant{Name: "beta", BaseURL: "https://beta.example", AppKey: "app"})
-	if err := got.Save(); err != nil {
+	err = got.Update(context.Background(), func(c *Config) error {
+		c.Put(Tenant{Name: "beta", BaseURL: "https://beta.example", AppKey: "app"})
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	after, err := os.Stat(path)
@@ -135,10 +157,29 @@ func TestSaveRoundTripModesAndAtomicity(t *testing.T) {
 	if os.SameFile(old, after) {
 		t.Error("Save rewrote the file in place instead of renaming a new one over it")
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("temporary files left behind: %v", entries)
+	if names := dirNames(dir); names != "config.json config.json.lock" {
+		t.Errorf("in the directory: %s; want the config and its lock file, no temporary file", names)
 	}
+}
+
+// lock locks c, failing the test if it cannot.
+func lock(t *testing.T, c *Config) (unlock func()) {
+	t.Helper()
+	unlock, err := c.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return unlock
+}
+
+// dirNames lists the names in dir, sorted, separated by spaces.
+func dirNames(dir string) string {
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return strings.Join(names, " ")
 }
 
 func TestSaveFailureLeavesNoTempFileAndOldContent(t *testing.T) {
@@ -149,14 +190,13 @@ func TestSaveFailureLeavesNoTempFileAndOldContent(t *testing.T) {
 	if err := os.Mkdir(path, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	c := &Config{path: path}
+	c := &Config{path: path, locked: true}
 	c.Put(Tenant{Name: "a", BaseURL: "https://a.example", AppKey: "k"})
 	if err := c.Save(); err == nil {
 		t.Fatal("Save over a directory succeeded")
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 || entries[0].Name() != "config.json" {
-		t.Errorf("left behind: %v", entries)
+	if names := dirNames(dir); names != "config.json" {
+		t.Errorf("left behind: %s", names)
 	}
 
 	// A parent that is a file: nothing can be created.
@@ -165,11 +205,130 @@ func TestSaveFailureLeavesNoTempFileAndOldContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = &Config{path: filepath.Join(file, "config.json")}
+	if _, err := c.Lock(context.Background()); err == nil {
+		t.Fatal("Lock under a file succeeded")
+	}
+	c.locked = true
 	if err := c.Save(); err == nil {
 		t.Fatal("Save under a file succeeded")
 	}
 	if (&Config{}).Save() == nil {
 		t.Error("Save without a path succeeded")
+	}
+}
+
+func TestSaveNeedsTheLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Put(Tenant{Name: "a", BaseURL: "https://a.example", AppKey: "k"})
+	if err := c.Save(); err == nil || !strings.Contains(err.Error(), "not locked") {
+		t.Errorf("Save without the lock: %v", err)
+	}
+	unlock := lock(t, c)
+	if _, err := c.Lock(context.Background()); err == nil {
+		t.Error("a second Lock of a locked config succeeded")
+	}
+	c.Put(Tenant{Name: "a", BaseURL: "https://a.example", AppKey: "k"})
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if err := c.Save(); err == nil {
+		t.Error("Save after unlock succeeded")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLockReadsAgain: two commands load the config at once; each change
+// under the lock starts from what the other saved, so none is lost.
+func TestLockReadsAgain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jwh", "config.json")
+	first, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = second.Update(context.Background(), func(c *Config) error {
+		c.Put(Tenant{Name: "b", BaseURL: "https://b.example", AppKey: "k"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Tenants) != 1 || second.Default != "b" {
+		t.Errorf("Update did not update the config in memory: %+v", second)
+	}
+
+	unlock := lock(t, first)
+	if len(first.Tenants) != 1 || first.Tenants[0].Name != "b" || first.Default != "b" {
+		t.Errorf("Lock did not read the file again: %+v", first)
+	}
+	first.Put(Tenant{Name: "a", BaseURL: "https://a.example", AppKey: "k"})
+	if err := first.Save(); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+
+	err = second.Update(context.Background(), func(c *Config) error { return c.SetDefault("a") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got.Names(), ",") != "a,b" || got.Default != "a" {
+		t.Errorf("saved %+v, want tenants a and b, default a", got)
+	}
+}
+
+func TestUpdateChangeFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Update(context.Background(), func(c *Config) error {
+		c.Put(Tenant{Name: "a", BaseURL: "https://a.example", AppKey: "k"})
+		return c.SetDefault("nobody")
+	})
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("Update: %v, want change's error", err)
+	}
+	if len(c.Tenants) != 0 {
+		t.Errorf("the config in memory changed: %+v", c)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the file was written: %v", err)
+	}
+}
+
+// TestLockWaitsForAnotherHolder: while another holder (another jwh) has
+// the lock, Lock and Update wait; a canceled wait says so.
+func TestLockWaitsForAnotherHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	release, err := lockedfile.MutexFor(path).Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := &Config{path: path}
+	if _, err := c.Lock(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Lock while another holds the lock: %v", err)
+	}
+	if err := c.Update(ctx, func(*Config) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Update while another holds the lock: %v", err)
 	}
 }
 

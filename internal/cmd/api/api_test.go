@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -62,6 +63,11 @@ func (h *harness) seed(t *testing.T, ts ...tenant.Tenant) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock, err := cfg.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
 	for _, tn := range ts {
 		cfg.Put(tn)
 	}

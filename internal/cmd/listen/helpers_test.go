@@ -88,6 +88,11 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock, err := cfg.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
 	for _, tn := range []tenant.Tenant{
 		{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: acmeKey},
 		{Name: "globex", BaseURL: "https://globex.atlassian.net", AppKey: "com.example.app", ClientKey: globexKey},

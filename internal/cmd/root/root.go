@@ -42,8 +42,9 @@ and ships a local Jira stand-in (jwh sandbox, jwh demo).
 
 Exit status: 0 success; 1 the operation failed (Jira answered with an error,
 some webhooks were refused, the network failed after retries); 2 bad input
-(usage, JQL, event, URL or file), nothing was sent; 3 credentials (no such
-tenant, no secret, or Jira answered 401/403); 130 interrupted.
+(usage, JQL, event, URL or file, a damaged config file), nothing was sent;
+3 credentials (no such tenant, no secret, or Jira answered 401/403); 130
+interrupted.
 
 Environment: JWH_SHARED_SECRET (the selected tenant's shared secret, instead of
 the keyring), JWH_TENANT (the tenant to use), JWH_CONFIG (the config file),

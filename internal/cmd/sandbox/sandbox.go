@@ -82,7 +82,8 @@ atomically after every change) that keeps the tenant, its secret, the
 webhooks, the failed deliveries and the address across restarts: without
 --addr, a restart listens where the last run did, so an imported tenant
 keeps working. A state file that cannot be read back is an error (exit 2),
-never emptied.
+never emptied. A state file is used by one sandbox at a time: a second
+sandbox on it fails at once (exit 1).
 
 Ctrl-C stops it, after letting requests and deliveries in flight finish
 for up to 3 seconds; the exit status is then 130. docs/sandbox.md has the
@@ -155,6 +156,7 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
+		defer s.Close()
 	} else {
 		s = sandbox.New(sopts)
 	}

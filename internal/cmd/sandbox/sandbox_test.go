@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -214,19 +215,44 @@ func TestSandboxState(t *testing.T) {
 	}
 }
 
-// runSandboxInBackground keeps a sandbox on the state's last address until
-// the returned stop is called.
+// runSandboxInBackground takes the state's last address, as another
+// program could, until the returned stop is called.
 func runSandboxInBackground(t *testing.T, state string) (stop func(), url string, err error) {
 	t.Helper()
 	s, err := sandbox.Open(state, sandbox.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := s.Listen(s.LastAddr())
+	addr := s.LastAddr()
+	s.Close()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func() { run.Close() }, run.URL(), nil
+	return func() { ln.Close() }, "http://" + addr, nil
+}
+
+// TestSandboxStateInUse: a second sandbox on a state file in use fails at
+// once, with exit status 1, and leaves the first one's state alone; once
+// the first stops, the file can be used again.
+func TestSandboxStateInUse(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	var second error
+	_, _, err := runSandbox(t, Options{State: state, Quiet: true}, func(s *sandbox.Server, run *sandbox.Running) {
+		_, _, second = runSandbox(t, Options{State: state, Quiet: true}, func(*sandbox.Server, *sandbox.Running) {
+			t.Error("a second sandbox started on a state file in use")
+		})
+	})
+	if exitCode(err) != cmdutil.ExitInterrupted {
+		t.Fatalf("the first sandbox: %v", err)
+	}
+	want := "sandbox: state file in use: another sandbox has " + state + " open (it holds " + state + ".lock): stop that sandbox, or use another state file"
+	if second == nil || second.Error() != want || exitCode(second) != cmdutil.ExitFailure {
+		t.Errorf("the second sandbox: %v (exit %d)\nwant %s (exit 1)", second, exitCode(second), want)
+	}
+	if _, _, err := runSandbox(t, Options{State: state, Quiet: true}, nil); exitCode(err) != cmdutil.ExitInterrupted {
+		t.Errorf("a sandbox after the first stopped: %v", err)
+	}
 }
 
 func TestSandboxDeliveriesLogged(t *testing.T) {

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -91,45 +92,39 @@ func addRun(opts *AddOptions) error {
 	if err != nil {
 		return err
 	}
-	var existing *tenant.Tenant
-	if t, err := cfg.Get(opts.Name); err == nil {
-		existing = t
-	}
-	t := tenant.Tenant{Name: opts.Name, BaseURL: opts.BaseURL, AppKey: opts.AppKey, ClientKey: opts.ClientKey}
-	if existing != nil {
-		if t.BaseURL == "" {
-			t.BaseURL = existing.BaseURL
-		}
-		if t.AppKey == "" {
-			t.AppKey = existing.AppKey
-		}
-		if t.ClientKey == "" {
-			t.ClientKey = existing.ClientKey
-		}
-	}
-	if t.BaseURL == "" {
-		return cmdutil.UsageErrorf("missing --base-url: required for a new tenant")
-	}
-	if t.AppKey == "" {
-		return cmdutil.UsageErrorf("missing --app-key: required for a new tenant")
+	// Check the flags against the config before asking for the secret;
+	// the lock is taken only after it, so that a prompt never holds it.
+	if _, _, err := addedTenant(cfg, opts); err != nil {
+		return err
 	}
 
 	var secret []byte
 	if !opts.NoKeyring {
-		s, err := opts.IO.ReadSecret(fmt.Sprintf("Shared secret for %s: ", t.Name))
+		s, err := opts.IO.ReadSecret(fmt.Sprintf("Shared secret for %s: ", opts.Name))
 		if err != nil {
 			return cmdutil.InputError(err)
 		}
 		if strings.TrimSpace(s) == "" {
 			if opts.IO.IsStdinTTY() {
-				return cmdutil.InputErrorf("empty shared secret: type the app's shared secret for %s", t.Name)
+				return cmdutil.InputErrorf("empty shared secret: type the app's shared secret for %s", opts.Name)
 			}
-			return cmdutil.InputErrorf("empty shared secret: pipe the app's shared secret for %s on standard input", t.Name)
+			return cmdutil.InputErrorf("empty shared secret: pipe the app's shared secret for %s on standard input", opts.Name)
 		}
 		secret = []byte(s)
 		defer clear(secret)
 	}
 
+	// Another jwh may have changed the config meanwhile: Lock reads it
+	// again, and the tenant is worked out anew from what it holds now.
+	unlock, err := cfg.Lock(context.Background())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	t, existing, err := addedTenant(cfg, opts)
+	if err != nil {
+		return err
+	}
 	madeDefault, err := saveTenant(cfg, opts.Secrets(), saveInput{
 		tenant:    t,
 		secret:    secret,
@@ -160,4 +155,32 @@ func addRun(opts *AddOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "%s is the default tenant\n", t.Name)
 	}
 	return nil
+}
+
+// addedTenant returns the tenant that add saves, the flags over the
+// existing tenant of that name if there is one, and that existing tenant.
+func addedTenant(cfg *tenant.Config, opts *AddOptions) (tenant.Tenant, *tenant.Tenant, error) {
+	var existing *tenant.Tenant
+	if t, err := cfg.Get(opts.Name); err == nil {
+		existing = t
+	}
+	t := tenant.Tenant{Name: opts.Name, BaseURL: opts.BaseURL, AppKey: opts.AppKey, ClientKey: opts.ClientKey}
+	if existing != nil {
+		if t.BaseURL == "" {
+			t.BaseURL = existing.BaseURL
+		}
+		if t.AppKey == "" {
+			t.AppKey = existing.AppKey
+		}
+		if t.ClientKey == "" {
+			t.ClientKey = existing.ClientKey
+		}
+	}
+	if t.BaseURL == "" {
+		return t, nil, cmdutil.UsageErrorf("missing --base-url: required for a new tenant")
+	}
+	if t.AppKey == "" {
+		return t, nil, cmdutil.UsageErrorf("missing --app-key: required for a new tenant")
+	}
+	return t, existing, nil
 }

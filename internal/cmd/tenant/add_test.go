@@ -221,40 +221,43 @@ func TestAddRunErrors(t *testing.T) {
 		}
 		h.in.WriteString(theSecret)
 		err := addRun(addOpts(h, "acme", "https://acme.example", "k"))
-		if err == nil || !strings.Contains(err.Error(), h.cfgPath) || exitCode(err) != 1 {
-			t.Errorf("got %v", err)
+		var de *tenant.DamagedConfigError
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), h.cfgPath) || exitCode(err) != 2 {
+			t.Errorf("got %v (exit %d), want the damaged config named, exit 2", err, exitCode(err))
 		}
 		if _, err := h.store.Get("acme"); !errors.Is(err, tenant.ErrNoSecret) {
 			t.Error("secret stored")
 		}
+		if b, _ := os.ReadFile(h.cfgPath); string(b) != "{" {
+			t.Errorf("the damaged config was changed to %q", b)
+		}
 	})
 }
 
-// breakConfig makes the next Save fail: the config path becomes a
-// directory, so the rename over it fails.
+// breakConfig makes the config path a directory once the command has
+// loaded the config: reading it again under the lock fails.
 func breakConfig(t *testing.T, h *harness) {
 	t.Helper()
 	if _, err := h.config(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.RemoveAll(h.cfgPath); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(h.cfgPath, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	breakConfigFile(t, h.cfgPath)
 }
 
 func TestAddRunRollsBackTheSecret(t *testing.T) {
 	t.Run("new tenant", func(t *testing.T) {
 		h := newHarness(t)
-		breakConfig(t, h)
+		mem := h.store
+		h.store = &breakOnSet{SecretStore: mem, t: t, path: h.cfgPath}
 		h.in.WriteString(theSecret)
 		err := addRun(addOpts(h, "acme", "https://acme.example", "k"))
-		if err == nil || exitCode(err) != 1 {
+		if err == nil || exitCode(err) != 1 || !strings.HasPrefix(err.Error(), "save config: ") {
 			t.Fatalf("got %v", err)
 		}
-		if _, err := h.store.Get("acme"); !errors.Is(err, tenant.ErrNoSecret) {
+		if !h.store.(*breakOnSet).broke {
+			t.Fatal("the secret was not stored, so nothing was rolled back")
+		}
+		if _, err := mem.Get("acme"); !errors.Is(err, tenant.ErrNoSecret) {
 			t.Errorf("secret left in the store: %v", err)
 		}
 		if cfg, _ := h.config(); len(cfg.Tenants) != 0 || cfg.Default != "" {
@@ -264,17 +267,30 @@ func TestAddRunRollsBackTheSecret(t *testing.T) {
 	t.Run("existing tenant", func(t *testing.T) {
 		h := newHarness(t)
 		h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "old"})
-		breakConfig(t, h)
+		mem := h.store
+		h.store = &breakOnSet{SecretStore: mem, t: t, path: h.cfgPath}
 		h.in.WriteString(theSecret + "-new")
 		err := addRun(addOpts(h, "acme", "", "new"))
-		if err == nil || exitCode(err) != 1 {
+		if err == nil || exitCode(err) != 1 || !strings.HasPrefix(err.Error(), "save config: ") {
 			t.Fatalf("got %v", err)
 		}
-		if secret, _ := h.store.Get("acme"); string(secret) != theSecret+"-acme" {
+		if secret, _ := mem.Get("acme"); string(secret) != theSecret+"-acme" {
 			t.Errorf("old secret not restored: %q", secret)
 		}
 		if cfg, _ := h.config(); cfg.Tenants[0].AppKey != "old" {
 			t.Errorf("config in memory not restored: %+v", cfg)
+		}
+	})
+	t.Run("unreadable config", func(t *testing.T) {
+		h := newHarness(t)
+		h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "old"})
+		breakConfig(t, h)
+		h.in.WriteString(theSecret + "-new")
+		if err := addRun(addOpts(h, "acme", "", "new")); err == nil || exitCode(err) != 1 {
+			t.Fatalf("got %v", err)
+		}
+		if secret, _ := h.store.Get("acme"); string(secret) != theSecret+"-acme" {
+			t.Errorf("the secret was changed: %q", secret)
 		}
 	})
 }

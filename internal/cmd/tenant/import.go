@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/url"
@@ -84,6 +85,13 @@ func importRun(opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
+	// Everything from here on is one change of the config and the keyring,
+	// made under the config's lock against the config as it is now.
+	unlock, err := cfg.Lock(context.Background())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	name := opts.Name
 	same, sameFound := cfg.ByClientKey(in.ClientKey)
 	if name == "" {

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -55,6 +56,13 @@ func removeRun(opts *RemoveOptions) error {
 	if err != nil {
 		return err
 	}
+	// The config and the keyring change under the config's lock, so that
+	// no other jwh sees the one change without the other.
+	unlock, err := cfg.Lock(context.Background())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	wasDefault := cfg.Default == opts.Name
 	if err := cfg.Remove(opts.Name); err != nil {
 		return err

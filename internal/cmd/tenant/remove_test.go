@@ -94,3 +94,38 @@ func TestRemoveRunSaveFailsKeepsTheSecret(t *testing.T) {
 		t.Errorf("secret deleted although the config still names the tenant: %v", err)
 	}
 }
+
+// configCheckingStore checks, when a secret is deleted, that the config
+// file no longer names its tenant: remove changes the config first, so
+// that a failure in between never leaves a tenant without its secret.
+type configCheckingStore struct {
+	tenant.SecretStore
+	t       *testing.T
+	path    string
+	deleted []string
+}
+
+func (s *configCheckingStore) Delete(name string) error {
+	cfg, err := tenant.LoadConfig(s.path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := cfg.Get(name); err == nil {
+		s.t.Errorf("the secret of %s was deleted while the config file still names the tenant", name)
+	}
+	s.deleted = append(s.deleted, name)
+	return s.SecretStore.Delete(name)
+}
+
+func TestRemoveRunConfigBeforeSecret(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "k"})
+	store := &configCheckingStore{SecretStore: h.store, t: t, path: h.cfgPath}
+	h.store = store
+	if err := removeRun(removeOpts(h, "acme")); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.deleted) != 1 {
+		t.Errorf("secrets deleted: %v", store.deleted)
+	}
+}

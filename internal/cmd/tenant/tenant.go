@@ -111,7 +111,9 @@ type saveInput struct {
 
 // saveTenant stores the secret (unless it is nil), then saves the config.
 // If the config cannot be saved, the keyring is put back as it was: the
-// old secret of an updated tenant, or no secret for a new one.
+// old secret of an updated tenant, or no secret for a new one. The caller
+// holds the config's lock (tenant.Config.Lock), so that no other jwh
+// changes the tenant's config entry or secret in between.
 func saveTenant(cfg *tenant.Config, store tenant.SecretStore, in saveInput) (madeDefault bool, err error) {
 	name := in.tenant.Name
 	var old []byte

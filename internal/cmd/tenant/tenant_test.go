@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -79,13 +80,18 @@ func (h *harness) seed(t *testing.T, def string, ts ...tenant.Tenant) {
 		t.Fatal(err)
 	}
 	for _, tn := range ts {
-		cfg.Put(tn)
 		if err := h.store.Set(tn.Name, []byte(theSecret+"-"+tn.Name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg.Default = def
-	if err := cfg.Save(); err != nil {
+	err = cfg.Update(context.Background(), func(cfg *tenant.Config) error {
+		for _, tn := range ts {
+			cfg.Put(tn)
+		}
+		cfg.Default = def
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	h.config = cmdutil.LoadConfigOnce(h.env.get)
@@ -156,5 +162,91 @@ func TestSecretFlagsDoNotExist(t *testing.T) {
 				t.Errorf("%s has a --%s flag: secrets must not be passed in argv", cmd.Name(), name)
 			}
 		}
+	}
+}
+
+// putElsewhere adds a tenant to the config file as another jwh process
+// would, after this command has loaded the config.
+func (h *harness) putElsewhere(t *testing.T, tn tenant.Tenant) {
+	t.Helper()
+	if _, err := h.config(); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := tenant.LoadConfig(h.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.Update(context.Background(), func(cfg *tenant.Config) error { cfg.Put(tn); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunsKeepChangesOfOtherProcesses: every command that changes the
+// config starts from the file as it is when it takes the lock, not as it
+// was when the command loaded it, so a tenant another jwh added meanwhile
+// stays.
+func TestRunsKeepChangesOfOtherProcesses(t *testing.T) {
+	other := tenant.Tenant{Name: "other", BaseURL: "https://other.example", AppKey: "k"}
+	for _, tc := range []struct {
+		name string
+		run  func(h *harness) error
+		want string // the tenants afterwards
+	}{
+		{"add", func(h *harness) error {
+			h.in.WriteString(theSecret)
+			return addRun(addOpts(h, "acme", "https://acme.example", "k"))
+		}, "acme,beta,other"},
+		{"import", func(h *harness) error {
+			h.in.WriteString(payload("https://acme.atlassian.net", "ck"))
+			return importRun(importOpts(h, "acme", "-"))
+		}, "acme,beta,other"},
+		{"remove", func(h *harness) error { return removeRun(removeOpts(h, "beta")) }, "other"},
+		{"use", func(h *harness) error { return useRun(&UseOptions{IO: h.ios, Config: h.config, Name: "beta"}) }, "beta,other"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.seed(t, "", tenant.Tenant{Name: "beta", BaseURL: "https://beta.example", AppKey: "k"})
+			h.putElsewhere(t, other)
+			if err := tc.run(h); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(h.saved(t).Names(), ","); got != tc.want {
+				t.Errorf("tenants %s, want %s", got, tc.want)
+			}
+			if cfg, _ := h.config(); strings.Join(cfg.Names(), ",") != tc.want {
+				t.Errorf("the config in memory holds %v, want %s", cfg.Names(), tc.want)
+			}
+		})
+	}
+}
+
+// breakOnSet is a secret store that makes the config file impossible to
+// save when the command stores a secret, that is after the command has
+// read the config under its lock: the save that follows fails.
+type breakOnSet struct {
+	tenant.SecretStore
+	t     *testing.T
+	path  string
+	broke bool
+}
+
+func (s *breakOnSet) Set(name string, secret []byte) error {
+	if !s.broke {
+		s.broke = true
+		breakConfigFile(s.t, s.path)
+	}
+	return s.SecretStore.Set(name, secret)
+}
+
+// breakConfigFile makes path a directory, so that renaming a saved config
+// over it fails.
+func breakConfigFile(t *testing.T, path string) {
+	t.Helper()
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		t.Fatal(err)
 	}
 }

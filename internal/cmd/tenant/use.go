@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -46,10 +47,8 @@ func useRun(opts *UseOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.SetDefault(opts.Name); err != nil {
-		return err
-	}
-	if err := cfg.Save(); err != nil {
+	err = cfg.Update(context.Background(), func(cfg *tenant.Config) error { return cfg.SetDefault(opts.Name) })
+	if err != nil {
 		return err
 	}
 	cs := stderrScheme(opts.IO)

@@ -1,6 +1,7 @@
 package token_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -55,6 +56,11 @@ func (h *harness) seed(t *testing.T, tn tenant.Tenant) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock, err := cfg.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
 	cfg.Put(tn)
 	if err := cfg.Save(); err != nil {
 		t.Fatal(err)

@@ -310,6 +310,11 @@ func TestTriggerNotASandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unlock, err := cfg.Lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
 	cfg.Put(tenant.Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "k", ClientKey: "c"})
 	// A loopback server that is not a sandbox.
 	other := httptest.NewServer(http.NotFoundHandler())
