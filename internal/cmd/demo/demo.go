@@ -22,7 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	listencmd "github.com/jwh-cli/jwh/internal/cmd/listen"
+	"github.com/jwh-cli/jwh/internal/cmd/listencmd"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/listen"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	sandboxcmd "github.com/jwh-cli/jwh/internal/cmd/sandbox"
+	"github.com/jwh-cli/jwh/internal/cmd/sandboxcmd"
 	"github.com/jwh-cli/jwh/internal/sandbox"
 )
 

@@ -11,15 +11,15 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jwh-cli/jwh/internal/cmd/api"
-	deletecmd "github.com/jwh-cli/jwh/internal/cmd/delete"
+	"github.com/jwh-cli/jwh/internal/cmd/deletecmd"
 	"github.com/jwh-cli/jwh/internal/cmd/demo"
 	"github.com/jwh-cli/jwh/internal/cmd/extend"
 	"github.com/jwh-cli/jwh/internal/cmd/failed"
 	"github.com/jwh-cli/jwh/internal/cmd/list"
-	"github.com/jwh-cli/jwh/internal/cmd/listen"
+	"github.com/jwh-cli/jwh/internal/cmd/listencmd"
 	"github.com/jwh-cli/jwh/internal/cmd/register"
-	"github.com/jwh-cli/jwh/internal/cmd/sandbox"
-	"github.com/jwh-cli/jwh/internal/cmd/tenant"
+	"github.com/jwh-cli/jwh/internal/cmd/sandboxcmd"
+	"github.com/jwh-cli/jwh/internal/cmd/tenantcmd"
 	"github.com/jwh-cli/jwh/internal/cmd/token"
 	"github.com/jwh-cli/jwh/internal/cmd/trigger"
 	"github.com/jwh-cli/jwh/internal/cmd/validate"
@@ -87,7 +87,7 @@ NO_COLOR (no colour).`,
 	cmd.AddCommand(
 		newCmdVersion(f),
 		newCmdCompletion(f),
-		tenant.NewCmdTenant(f),
+		tenantcmd.NewCmdTenant(f),
 		validate.NewCmdValidate(f, nil),
 		register.NewCmdRegister(f, nil),
 		list.NewCmdList(f, nil),
@@ -96,8 +96,8 @@ NO_COLOR (no colour).`,
 		failed.NewCmdFailed(f, nil),
 		api.NewCmdAPI(f, nil),
 		token.NewCmdToken(f),
-		listen.NewCmdListen(f),
-		sandbox.NewCmdSandbox(f),
+		listencmd.NewCmdListen(f),
+		sandboxcmd.NewCmdSandbox(f),
 		trigger.NewCmdTrigger(f, nil),
 		demo.NewCmdDemo(f, NewCmdRoot),
 	)

@@ -1,9 +1,9 @@
-// Package listen implements jwh listen: it runs the delivery listener of
+// Package listencmd implements jwh listen: it runs the delivery listener of
 // internal/listen on a local address, verifying each delivery with the
 // shared secret of the configured tenant it comes from, and prints what
 // arrives. The Renderer that prints the listener's events is exported for
 // jwh demo, which runs a listener in-process.
-package listen
+package listencmd
 
 import (
 	"context"

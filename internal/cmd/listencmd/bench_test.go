@@ -1,4 +1,4 @@
-package listen
+package listencmd
 
 import (
 	"bufio"
@@ -30,7 +30,7 @@ const benchConcurrency = 32
 // body and answers 200, in the same run. The senders share the machine
 // with the server, as a tunnel would.
 //
-//	go test -run '^$' -bench BenchmarkListen -benchtime 20000x ./internal/cmd/listen
+//	go test -run '^$' -bench BenchmarkListen -benchtime 20000x ./internal/cmd/listencmd
 func BenchmarkListen(b *testing.B) {
 	b.Run("bare", func(b *testing.B) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

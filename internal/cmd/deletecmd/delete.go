@@ -1,6 +1,6 @@
-// Package delete implements jwh delete: the deletion of some or all of the
+// Package deletecmd implements jwh delete: the deletion of some or all of the
 // app's webhooks on a tenant, saying which ids were not registered.
-package delete
+package deletecmd
 
 import (
 	"context"

@@ -1,8 +1,8 @@
-// Package tenant implements jwh tenant: adding, importing, listing,
+// Package tenantcmd implements jwh tenant: adding, importing, listing,
 // selecting, showing and removing the Jira sites jwh works on. Names, base
 // URLs and keys go to the config file; shared secrets go to the OS keyring
 // and are never printed.
-package tenant
+package tenantcmd
 
 import (
 	"errors"

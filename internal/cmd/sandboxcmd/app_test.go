@@ -1,4 +1,4 @@
-package sandbox_test
+package sandboxcmd_test
 
 import (
 	"os"

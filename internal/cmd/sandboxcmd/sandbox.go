@@ -1,8 +1,8 @@
-// Package sandbox implements jwh sandbox: it runs the Jira stand-in of
+// Package sandboxcmd implements jwh sandbox: it runs the Jira stand-in of
 // internal/sandbox on a local address with one tenant, prints that
 // tenant's installed payload for jwh tenant import, and logs every request
 // and delivery attempt until it is interrupted.
-package sandbox
+package sandboxcmd
 
 import (
 	"context"
