@@ -1,6 +1,7 @@
 // Package output prints command results: a table on a terminal, tab-separated
-// plain text on a pipe, and JSON for -o json. It is the only importer of
-// tablewriter.
+// plain text on a pipe, and JSON for -o json, with times and counts written
+// for people or for scripts as the form calls for. It is the only importer
+// of tablewriter.
 package output
 
 import (

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -66,7 +65,7 @@ problems.`,
 			case opts.All && !opts.Yes && !opts.IO.CanPrompt():
 				return cmdutil.UsageErrorf("--all needs --yes when not run from a terminal: nothing was deleted")
 			}
-			ids, err := webhook.ParseIDs(args)
+			ids, err := cmdutil.ParseIDs(args)
 			if err != nil {
 				return err
 			}
@@ -98,12 +97,12 @@ func deleteRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
-	ids, missing := webhook.IDs(hooks), []int64(nil)
+	ids, missing := jira.WebhookIDs(hooks), []int64(nil)
 	if !opts.All {
-		ids, missing = webhook.Split(opts.IDs, hooks)
+		ids, missing = jira.SplitIDs(opts.IDs, hooks)
 	}
 	if opts.All && len(ids) > 0 && !opts.Yes {
-		ok, err := opts.IO.Confirm(fmt.Sprintf("Delete all %s of tenant %s?", webhook.Plural(len(ids), "webhook"), t.Name))
+		ok, err := opts.IO.Confirm(fmt.Sprintf("Delete all %s of tenant %s?", output.Plural(len(ids), "webhook"), t.Name))
 		if err != nil {
 			return err
 		}
@@ -116,13 +115,13 @@ func deleteRun(ctx context.Context, opts *Options) error {
 	}
 
 	if opts.JSON {
-		if err := output.JSON(opts.IO.Out, resultJSON{Tenant: t.Name, Deleted: webhook.NonNil(ids), NotRegistered: webhook.NonNil(missing)}); err != nil {
+		if err := output.JSON(opts.IO.Out, resultJSON{Tenant: t.Name, Deleted: output.NonNil(ids), NotRegistered: output.NonNil(missing)}); err != nil {
 			return err
 		}
 	} else {
 		switch {
 		case len(ids) > 0:
-			fmt.Fprintf(opts.IO.Out, "Deleted %s of tenant %s: %s\n", webhook.Plural(len(ids), "webhook"), t.Name, webhook.JoinIDs(ids))
+			fmt.Fprintf(opts.IO.Out, "Deleted %s of tenant %s: %s\n", output.Plural(len(ids), "webhook"), t.Name, output.JoinIDs(ids))
 		case opts.All:
 			fmt.Fprintf(opts.IO.Out, "Deleted 0 webhooks: tenant %s has none\n", t.Name)
 		default:
@@ -130,7 +129,7 @@ func deleteRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("not registered on tenant %s, so not deleted: %s", t.Name, webhook.JoinIDs(missing))
+		return fmt.Errorf("not registered on tenant %s, so not deleted: %s", t.Name, output.JoinIDs(missing))
 	}
 	return nil
 }

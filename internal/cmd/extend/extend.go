@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -110,7 +109,7 @@ input, 3 for credentials problems of the selected tenant.`,
 			case opts.Concurrency < 1 || opts.Concurrency > maxConcurrency:
 				return cmdutil.UsageErrorf("--concurrency must be between 1 and %d", maxConcurrency)
 			}
-			ids, err := webhook.ParseIDs(args)
+			ids, err := cmdutil.ParseIDs(args)
 			if err != nil {
 				return err
 			}
@@ -150,7 +149,7 @@ func (r *result) problem() error {
 	case r.Err != nil:
 		return fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
 	case len(r.NotRegistered) > 0:
-		return fmt.Errorf("not registered on tenant %s, so not extended: %s", r.Tenant, webhook.JoinIDs(r.NotRegistered))
+		return fmt.Errorf("not registered on tenant %s, so not extended: %s", r.Tenant, output.JoinIDs(r.NotRegistered))
 	}
 	return nil
 }
@@ -167,8 +166,8 @@ type resultJSON struct {
 }
 
 func (r *result) json() resultJSON {
-	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: webhook.NonNil(r.Extended), NotRegistered: webhook.NonNil(r.NotRegistered)}
-	j.Expiration, j.ExpirationMillis = webhook.JSONTime(r.Expiration)
+	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: output.NonNil(r.Extended), NotRegistered: output.NonNil(r.NotRegistered)}
+	j.Expiration, j.ExpirationMillis = output.JSONTime(r.Expiration)
 	if err := r.problem(); err != nil {
 		msg := err.Error()
 		j.Error = &msg
@@ -186,9 +185,9 @@ func extend(ctx context.Context, client *jira.Client, name string, ids []int64, 
 		r.Err = err
 		return r
 	}
-	found, missing := webhook.IDs(hooks), []int64(nil)
+	found, missing := jira.WebhookIDs(hooks), []int64(nil)
 	if !all {
-		found, missing = webhook.Split(ids, hooks)
+		found, missing = jira.SplitIDs(ids, hooks)
 	}
 	r.NotRegistered = missing
 	if len(found) == 0 {
@@ -220,7 +219,7 @@ func extendRun(ctx context.Context, opts *Options) error {
 	case opts.Quiet:
 	case len(r.Extended) > 0:
 		fmt.Fprintf(opts.IO.Out, "Extended %s of tenant %s until %s\n",
-			webhook.Plural(len(r.Extended), "webhook"), t.Name, until(r.Expiration, opts.Now()))
+			output.Plural(len(r.Extended), "webhook"), t.Name, until(r.Expiration, opts.Now()))
 	case opts.All:
 		fmt.Fprintf(opts.IO.Out, "No webhooks to extend: tenant %s has none\n", t.Name)
 	}
@@ -229,7 +228,7 @@ func extendRun(ctx context.Context, opts *Options) error {
 
 // until shows a new expiration: RFC 3339 and how far away it is.
 func until(exp, now time.Time) string {
-	return exp.UTC().Format(webhook.TimeLayout) + " (" + webhook.Relative(exp, now) + ")"
+	return exp.UTC().Format(output.TimeLayout) + " (" + output.Relative(exp, now) + ")"
 }
 
 // allTenantsRun extends every webhook of every configured tenant, at most
@@ -299,7 +298,7 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("extend failed on %d of %s: %s", len(failed), webhook.Plural(len(results), "tenant"), strings.Join(failed, ", "))
+		return fmt.Errorf("extend failed on %d of %s: %s", len(failed), output.Plural(len(results), "tenant"), strings.Join(failed, ", "))
 	}
 	return nil
 }
@@ -328,7 +327,7 @@ func renderTable(ios *iostreams.IOStreams, results []*result, now time.Time) err
 		case len(r.Extended) == 0:
 			tbl.AddRow(r.Tenant, "none", "0", "no webhooks")
 		default:
-			tbl.AddRow(r.Tenant, "extended", strconv.Itoa(len(r.Extended)), webhook.ExpiresText(r.Expiration, now, tty))
+			tbl.AddRow(r.Tenant, "extended", strconv.Itoa(len(r.Extended)), output.ExpiresText(r.Expiration, now, tty))
 		}
 	}
 	return tbl.Render()

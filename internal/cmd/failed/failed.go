@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -91,7 +90,7 @@ func failedRun(ctx context.Context, opts *Options) error {
 		for i, d := range list {
 			event, key := summary(d.Body)
 			out[i] = deliveryJSON{ID: d.ID, URL: d.URL, Event: event, IssueKey: key, Body: d.Body}
-			out[i].FailureTime, out[i].FailureTimeMillis = webhook.JSONTime(d.FailureTime)
+			out[i].FailureTime, out[i].FailureTimeMillis = output.JSONTime(d.FailureTime)
 		}
 		return output.JSON(opts.IO.Out, out)
 	}
@@ -106,7 +105,7 @@ func failedRun(ctx context.Context, opts *Options) error {
 	tbl := output.NewTable(opts.IO, "ID", "FAILED", "EVENT", "URL")
 	for _, d := range list {
 		event, key := summary(d.Body)
-		tbl.AddRow(d.ID, webhook.AgoText(d.FailureTime, now, tty), strings.TrimSpace(event+" "+key), d.URL)
+		tbl.AddRow(d.ID, output.AgoText(d.FailureTime, now, tty), strings.TrimSpace(event+" "+key), d.URL)
 	}
 	return tbl.Render()
 }

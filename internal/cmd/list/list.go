@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -142,11 +141,11 @@ func listRun(ctx context.Context, opts *Options) error {
 	if opts.JSON {
 		list := make([]webhookJSON, 0, len(hooks))
 		for _, w := range hooks {
-			exp, ms := webhook.JSONTime(w.Expiration)
+			exp, ms := output.JSONTime(w.Expiration)
 			list = append(list, webhookJSON{
-				ID: w.ID, Events: webhook.NonNil(w.Events), JQLFilter: w.JQLFilter,
-				FieldIDsFilter: webhook.NonNil(w.FieldIDsFilter), IssuePropertyKeysFilter: webhook.NonNil(w.IssuePropertyKeysFilter),
-				URL: w.URL, Expiration: exp, ExpirationMillis: ms, Expired: webhook.Expired(w.Expiration, now),
+				ID: w.ID, Events: output.NonNil(w.Events), JQLFilter: w.JQLFilter,
+				FieldIDsFilter: output.NonNil(w.FieldIDsFilter), IssuePropertyKeysFilter: output.NonNil(w.IssuePropertyKeysFilter),
+				URL: w.URL, Expiration: exp, ExpirationMillis: ms, Expired: output.Expired(w.Expiration, now),
 			})
 		}
 		return output.JSON(opts.IO.Out, list)
@@ -161,7 +160,7 @@ func listRun(ctx context.Context, opts *Options) error {
 	tbl := output.NewTable(opts.IO, "ID", "EVENTS", "JQL", "EXPIRES")
 	for _, w := range hooks {
 		tbl.AddRow(strconv.FormatInt(w.ID, 10), strings.Join(w.Events, ","), w.JQLFilter,
-			webhook.ExpiresText(w.Expiration, now, tty))
+			output.ExpiresText(w.Expiration, now, tty))
 	}
 	return tbl.Render()
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/events"
 	"github.com/jwh-cli/jwh/internal/iostreams"
@@ -161,7 +160,7 @@ func registerRun(ctx context.Context, opts *Options) error {
 		list := make([]resultJSON, len(results))
 		for i, r := range results {
 			w := req.Webhooks[i]
-			list[i] = resultJSON{JQLFilter: w.JQLFilter, Events: w.Events, Registered: r.ID != 0, Errors: webhook.NonNil(r.Errors)}
+			list[i] = resultJSON{JQLFilter: w.JQLFilter, Events: w.Events, Registered: r.ID != 0, Errors: output.NonNil(r.Errors)}
 			if r.ID != 0 {
 				list[i].ID = &r.ID
 			}
@@ -188,7 +187,7 @@ func registerRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	if refused > 0 {
-		return fmt.Errorf("jira refused %d of %s on tenant %s", refused, webhook.Plural(len(results), "webhook"), t.Name)
+		return fmt.Errorf("jira refused %d of %s on tenant %s", refused, output.Plural(len(results), "webhook"), t.Name)
 	}
 	return nil
 }

@@ -1,11 +1,8 @@
-package webhook
+package output
 
 import (
-	"slices"
 	"testing"
 	"time"
-
-	"github.com/jwh-cli/jwh/internal/jira"
 )
 
 func TestSpan(t *testing.T) {
@@ -25,8 +22,8 @@ func TestSpan(t *testing.T) {
 		{30*24*time.Hour - time.Second, "30d"},
 		{29*24*time.Hour + 11*time.Hour, "29d"},
 	} {
-		if got := Span(tc.d); got != tc.want {
-			t.Errorf("Span(%v) = %q, want %q", tc.d, got, tc.want)
+		if got := span(tc.d); got != tc.want {
+			t.Errorf("span(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
 }
@@ -85,24 +82,7 @@ func TestJSONTime(t *testing.T) {
 	}
 }
 
-func TestParseIDs(t *testing.T) {
-	ids, err := ParseIDs([]string{"1000", "1001,1002", " 1000 ", "1003,"})
-	if err != nil || !slices.Equal(ids, []int64{1000, 1001, 1002, 1003}) {
-		t.Errorf("got %v, %v", ids, err)
-	}
-	for _, bad := range []string{"abc", "0", "-5", "1e3", "99999999999999999999"} {
-		if _, err := ParseIDs([]string{bad}); err == nil || err.Error() != `invalid webhook id "`+bad+`": ids are positive numbers, as 'jwh list' shows them` {
-			t.Errorf("ParseIDs(%q): %v", bad, err)
-		}
-	}
-}
-
-func TestSplit(t *testing.T) {
-	hooks := []jira.Webhook{{ID: 1}, {ID: 2}, {ID: 3}}
-	found, missing := Split([]int64{3, 9, 1, 8}, hooks)
-	if !slices.Equal(found, []int64{3, 1}) || !slices.Equal(missing, []int64{9, 8}) {
-		t.Errorf("found %v, missing %v", found, missing)
-	}
+func TestJoinIDs(t *testing.T) {
 	if got := JoinIDs([]int64{9, 8}); got != "9, 8" {
 		t.Errorf("JoinIDs: %q", got)
 	}

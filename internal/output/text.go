@@ -1,9 +1,4 @@
-// Package webhook holds what the webhook commands (register, list, delete,
-// extend, failed) share: webhook ids given on the command line, the split
-// of ids into registered and unknown ones, and how times are shown to
-// people (a date and how far away it is) and to scripts (RFC 3339 and epoch
-// milliseconds).
-package webhook
+package output
 
 import (
 	"fmt"
@@ -11,57 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/jira"
 )
 
-// ParseIDs reads webhook ids from arguments, each one id or a comma list,
-// and returns them in order without duplicates. An id is a positive
-// number, as jwh list shows it.
-func ParseIDs(args []string) ([]int64, error) {
-	var ids []int64
-	seen := make(map[int64]bool)
-	for _, s := range cmdutil.SplitList(args) {
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || id <= 0 {
-			return nil, cmdutil.UsageErrorf("invalid webhook id %q: ids are positive numbers, as 'jwh list' shows them", s)
-		}
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
-}
-
-// Split returns the ids that are among the registered webhooks and those
-// that are not, each in the order of ids. Jira ignores unknown ids on
-// delete and refresh, so the commands list first and say which ids were
-// not registered.
-func Split(ids []int64, registered []jira.Webhook) (found, missing []int64) {
-	known := make(map[int64]bool, len(registered))
-	for _, w := range registered {
-		known[w.ID] = true
-	}
-	for _, id := range ids {
-		if known[id] {
-			found = append(found, id)
-		} else {
-			missing = append(missing, id)
-		}
-	}
-	return found, missing
-}
-
-// IDs returns the ids of webhooks, in order.
-func IDs(hooks []jira.Webhook) []int64 {
-	ids := make([]int64, len(hooks))
-	for i, w := range hooks {
-		ids[i] = w.ID
-	}
-	return ids
-}
+// This file holds how times and counts are written: for people, a date and
+// how far away it is ("2026-12-23 (in 29d)"); for scripts, RFC 3339 in UTC
+// and epoch milliseconds.
 
 // JoinIDs formats ids as "1000, 1001".
 func JoinIDs(ids []int64) string {
@@ -101,7 +50,7 @@ func ExpiresText(exp, now time.Time, tty bool) string {
 // "2026-11-23 05:00 (5h ago)"; for a pipe and a zero time, as ExpiresText.
 func AgoText(at, now time.Time, tty bool) string {
 	return timeText(at, tty, func() string {
-		return at.In(now.Location()).Format("2006-01-02 15:04") + " (" + Span(now.Sub(at)) + " ago)"
+		return at.In(now.Location()).Format("2006-01-02 15:04") + " (" + span(now.Sub(at)) + " ago)"
 	})
 }
 
@@ -123,15 +72,15 @@ func timeText(t time.Time, tty bool, human func() string) string {
 // "in <1m", or "expired 3d ago" once now has reached it.
 func Relative(exp, now time.Time) string {
 	if Expired(exp, now) {
-		return "expired " + Span(now.Sub(exp)) + " ago"
+		return "expired " + span(now.Sub(exp)) + " ago"
 	}
-	return "in " + Span(exp.Sub(now))
+	return "in " + span(exp.Sub(now))
 }
 
-// Span writes a non-negative duration the short way: whole minutes under
+// span writes a non-negative duration the short way: whole minutes under
 // an hour, whole hours under two days, else days rounded to the nearest,
 // so that an expiration set 30 days ahead a moment ago shows as 30d.
-func Span(d time.Duration) string {
+func span(d time.Duration) string {
 	d = max(d, 0)
 	switch {
 	case d < time.Minute:
