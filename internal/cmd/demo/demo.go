@@ -159,7 +159,9 @@ func demoRun(ctx context.Context, opts *Options) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	out := &lockedWriter{w: opts.IO.Out}
+	// The commands, the listener and the sandbox write to it from
+	// different goroutines.
+	out := iostreams.NewLockedWriter(opts.IO.Out)
 	cs := opts.IO.ColorScheme()
 	t := &tour{opts: opts, out: out, cs: cs, secrets: tenant.NewMemoryStore(),
 		sandboxLog: &prefixWriter{w: out, prefix: cs.Gray("sandbox │ ")}}

@@ -137,7 +137,7 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 	if now == nil {
 		now = time.Now
 	}
-	w := &lockedWriter{w: opts.IO.ErrOut}
+	w := iostreams.NewLockedWriter(opts.IO.ErrOut)
 	log := &logger{w: w, now: now, quiet: opts.Quiet}
 	sopts := sandbox.Options{
 		PageCap:    opts.PageCap,
@@ -290,18 +290,6 @@ func AttemptLine(a sandbox.AttemptReport) string {
 		line += "; given up, listed by 'jwh failed'"
 	}
 	return line
-}
-
-// lockedWriter serialises the writes of the log and of the command.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // redactJWT hides the value of a jwt query parameter.
