@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -33,9 +31,9 @@ type RenderOptions struct {
 // A Renderer prints the events of a listen.Server for a person (a summary
 // line per event and the body of each delivery) or, with JSON, for a
 // program (the raw payloads). Its Event method is a listen.Config.OnEvent:
-// it is safe for concurrent use, and the output of one event is written
-// with one Write to each stream under a lock, so the output of concurrent
-// deliveries never interleaves.
+// it is safe for concurrent use, and writes through a listen.GroupWriter,
+// so the output of concurrent deliveries never interleaves and a delivery
+// is answered only once it is printed.
 //
 // Summary lines go to standard output. With JSON, an accepted delivery
 // prints only its payload line there, and the summary lines of the other
@@ -46,39 +44,22 @@ type RenderOptions struct {
 // with control characters replaced, so a delivery cannot drive the
 // terminal.
 type Renderer struct {
-	out, errOut io.Writer
-	cs          iostreams.ColorScheme // for summary lines
-	errCS       iostreams.ColorScheme // for standard error
-	errTTY      bool
-	opts        RenderOptions
-
-	// Output is written by group commit: each event appends its bytes to
-	// the pending buffers, and one of the goroutines waiting for their
-	// bytes to be written writes everything pending, with one Write to
-	// each stream, while the others wait. Under load one Write carries
-	// many events; alone, an event is written at once. Either way Event
-	// returns only once its bytes are written, so Jira is answered after
-	// its delivery is printed.
-	mu                     sync.Mutex
-	written                *sync.Cond // signalled when a flush ends
-	pendingOut, pendingErr []byte
-	spareOut, spareErr     []byte // the buffers of the last flush, for reuse
-	queued, flushed        uint64 // events appended, events written
-	flushing               bool
-	stopped                bool
+	w      *listen.GroupWriter
+	cs     iostreams.ColorScheme // for summary lines
+	errCS  iostreams.ColorScheme // for standard error
+	errTTY bool
+	opts   RenderOptions
 }
 
 // NewRenderer returns a Renderer that writes to ios.Out and ios.ErrOut.
 func NewRenderer(ios *iostreams.IOStreams, opts RenderOptions) *Renderer {
 	r := &Renderer{
-		out:    ios.Out,
-		errOut: ios.ErrOut,
+		w:      listen.NewGroupWriter(ios.Out, ios.ErrOut),
 		cs:     ios.ColorScheme(),
 		errCS:  iostreams.ColorSchemeFor(ios.IsStderrTTY() && ios.ColorEnabled()),
 		errTTY: ios.IsStderrTTY(),
 		opts:   opts,
 	}
-	r.written = sync.NewCond(&r.mu)
 	if opts.JSON {
 		r.cs = r.errCS // the summary lines go to standard error
 	}
@@ -120,54 +101,7 @@ func (r *Renderer) Event(e listen.Event) {
 	default:
 		return
 	}
-	r.emit(out, diag, false)
-}
-
-// emit queues out for standard output and diag for standard error and
-// returns once they are written. With stop, nothing is printed after them.
-func (r *Renderer) emit(out, diag []byte, stop bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		return
-	}
-	r.stopped = stop
-	r.pendingOut = append(r.pendingOut, out...)
-	r.pendingErr = append(r.pendingErr, diag...)
-	r.queued++
-	mine := r.queued
-	for r.flushed < mine {
-		if r.flushing {
-			r.written.Wait()
-			continue
-		}
-		r.flushing = true
-		o, e, upto := r.pendingOut, r.pendingErr, r.queued
-		r.pendingOut, r.pendingErr = r.spareOut[:0], r.spareErr[:0]
-		r.mu.Unlock()
-		if len(o) > 0 {
-			r.out.Write(o)
-		}
-		if len(e) > 0 {
-			r.errOut.Write(e)
-		}
-		r.mu.Lock()
-		// Keep the buffers for the next flush (the two pairs
-		// alternate), unless a huge body made them worth giving back.
-		r.spareOut, r.spareErr = reusable(o), reusable(e)
-		r.flushed, r.flushing = upto, false
-		r.written.Broadcast()
-	}
-}
-
-// maxSpare bounds the buffers a Renderer keeps between flushes.
-const maxSpare = 1 << 20
-
-func reusable(b []byte) []byte {
-	if cap(b) > maxSpare {
-		return nil
-	}
-	return b
+	r.w.Write(out, diag)
 }
 
 // Summary prints, on standard error, what the listener handled in the
@@ -185,7 +119,7 @@ func (r *Renderer) Summary(st listen.Stats, elapsed time.Duration) {
 		fmt.Fprintf(&b, ", %d forwarded (%d failed)", st.Forwarded, st.ForwardFailed)
 	}
 	fmt.Fprintf(&b, ", %s\n", count(st.Errors, "error", "errors"))
-	r.emit(nil, []byte(b.String()), true)
+	r.w.WriteLast(nil, []byte(b.String()))
 }
 
 func (r *Renderer) ready(e *listen.Ready) []byte {

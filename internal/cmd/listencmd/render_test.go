@@ -122,8 +122,9 @@ func BenchmarkRender(b *testing.B) {
 		RenderOptions
 	}{{"pretty", RenderOptions{}}, {"json", RenderOptions{JSON: true}}} {
 		b.Run(opts.name, func(b *testing.B) {
-			r, _, _ := newTestRenderer(opts.RenderOptions)
-			r.out, r.errOut = discard{}, discard{}
+			ios, _, _, _ := iostreams.Test()
+			ios.Out, ios.ErrOut = discard{}, discard{}
+			r := NewRenderer(ios, opts.RenderOptions)
 			b.ReportAllocs()
 			for b.Loop() {
 				r.Event(d)
