@@ -56,3 +56,10 @@ func TestCheckAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagValueErrorKeepsOtherErrors(t *testing.T) {
+	err := errors.New("unknown flag: --bogus")
+	if got := flagValueError(err); got != err {
+		t.Errorf("flagValueError(%v) = %v, want it unchanged", err, got)
+	}
+}

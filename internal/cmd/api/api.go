@@ -3,6 +3,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,7 +77,13 @@ retried with back-off, honouring Retry-After.`,
 			if err != nil {
 				return err
 			}
-			opts := &Options{IO: f.IOStreams, Client: f.JiraClient, Method: method, Include: include}
+			g := cmdutil.GlobalsOf(cmd)
+			opts := &Options{
+				IO:      f.IOStreams,
+				Client:  func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) },
+				Method:  method,
+				Include: include,
+			}
 			if cmd.Flags().Changed("data") {
 				body, err := readData(data, f.IOStreams.In)
 				if err != nil {
@@ -104,7 +111,7 @@ retried with back-off, honouring Retry-After.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return run(cmd, opts)
+			return apiRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -229,7 +236,7 @@ func position(b []byte, off int64) string {
 	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
-func run(cmd *cobra.Command, opts *Options) error {
+func apiRun(ctx context.Context, opts *Options) error {
 	c, _, err := opts.Client()
 	if err != nil {
 		return err
@@ -237,7 +244,7 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if _, err := cmdutil.RequestURL(c.BaseURL(), opts.Ref); err != nil {
 		return err
 	}
-	resp, err := c.Do(cmd.Context(), opts.Method, opts.Ref, opts.Body)
+	resp, err := c.Do(ctx, opts.Method, opts.Ref, opts.Body)
 	if resp == nil {
 		return err
 	}

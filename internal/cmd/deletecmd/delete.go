@@ -55,8 +55,9 @@ problems.`,
   jwh delete --all --yes      # from a script`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
-			opts.JSON = f.JSON()
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
+			opts.JSON = g.JSON
 			switch {
 			case opts.All && len(args) > 0:
 				return cmdutil.UsageErrorf("specify either webhook ids or --all, not both")

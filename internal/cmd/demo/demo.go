@@ -67,8 +67,10 @@ type Options struct {
 }
 
 // NewCmdDemo returns jwh demo. newRoot builds the command tree whose
-// commands the tour runs (root.NewCmdRoot).
-func NewCmdDemo(f *cmdutil.Factory, newRoot func(*cmdutil.Factory) *cobra.Command) *cobra.Command {
+// commands the tour runs (root.NewCmdRoot, which cannot be imported here
+// because the root imports this package). Tests pass runF to see the
+// parsed Options.
+func NewCmdDemo(f *cmdutil.Factory, newRoot func(*cmdutil.Factory) *cobra.Command, runF func(*Options) error) *cobra.Command {
 	opts := &Options{Timeout: DefaultTimeout}
 	return &cobra.Command{
 		Use:   "demo",
@@ -93,16 +95,20 @@ Exit status: 0 when every step went as expected, 1 when one did not.`,
   go run ./cmd/jwh demo`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.JSON() {
+			g := cmdutil.GlobalsOf(cmd)
+			if g.JSON {
 				return cmdutil.UsageErrorf("jwh demo prints a tour for a person and has no JSON output: run it without -o json")
 			}
-			if f.Global != nil && f.Global.Tenant != "" {
+			if g.Tenant != "" {
 				return cmdutil.UsageErrorf("jwh demo works on its own sandbox tenant and never on yours: run it without --tenant")
 			}
-			opts.Debug = f.Global != nil && f.Global.Debug
+			opts.Debug = g.Debug
 			opts.IO = f.IOStreams
 			opts.Version = f.Version
 			opts.NewRoot = newRoot
+			if runF != nil {
+				return runF(opts)
+			}
 			return demoRun(cmd.Context(), opts)
 		},
 	}

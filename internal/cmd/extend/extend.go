@@ -33,10 +33,9 @@ type Options struct {
 	Now func() time.Time
 	// Client returns a client for the selected tenant.
 	Client func() (*jira.Client, *tenant.Tenant, error)
-	// Config, Secret and ClientFor serve --all-tenants.
+	// Config and ClientFor serve --all-tenants.
 	Config    func() (*tenant.Config, error)
-	Secret    func(name string) ([]byte, error)
-	ClientFor func(t *tenant.Tenant, secret []byte) (*jira.Client, error)
+	ClientFor func(*tenant.Tenant) (*jira.Client, error)
 	JSON      bool // -o json
 
 	IDs         []int64
@@ -87,18 +86,15 @@ input, 3 for credentials problems of the selected tenant.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Now = f.Now
-			opts.Client = f.JiraClient
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.Config = f.Config
-			opts.Secret = func(name string) ([]byte, error) {
-				secret, _, err := tenant.LookupSecret(f.Secrets(), f.Getenv, name)
-				return secret, err
-			}
-			opts.ClientFor = f.ClientFor
-			opts.JSON = f.JSON()
+			opts.ClientFor = func(t *tenant.Tenant) (*jira.Client, error) { return f.ClientFor(t, g.Debug) }
+			opts.JSON = g.JSON
 			switch {
 			case opts.AllTenants && len(args) > 0:
 				return cmdutil.UsageErrorf("--all-tenants extends every webhook of every tenant: give no ids")
-			case opts.AllTenants && f.Global != nil && f.Global.Tenant != "":
+			case opts.AllTenants && g.Tenant != "":
 				return cmdutil.UsageErrorf("specify either --tenant or --all-tenants, not both")
 			case opts.All && len(args) > 0:
 				return cmdutil.UsageErrorf("specify either webhook ids or --all, not both")
@@ -305,11 +301,7 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 
 // extendTenant extends every webhook of one tenant of --all-tenants.
 func extendTenant(ctx context.Context, opts *Options, t *tenant.Tenant) *result {
-	secret, err := opts.Secret(t.Name)
-	if err != nil {
-		return &result{Tenant: t.Name, Err: err}
-	}
-	client, err := opts.ClientFor(t, secret)
+	client, err := opts.ClientFor(t)
 	if err != nil {
 		return &result{Tenant: t.Name, Err: err}
 	}

@@ -53,9 +53,10 @@ credentials problems.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.Now = f.Now
-			opts.JSON = f.JSON()
+			opts.JSON = g.JSON
 			if runF != nil {
 				return runF(opts)
 			}

@@ -68,9 +68,10 @@ answered with an error, 3 for credentials problems.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.Now = f.Now
-			opts.JSON = f.JSON()
+			opts.JSON = g.JSON
 			opts.OnePage = cmd.Flags().Changed("start-at") || cmd.Flags().Changed("max-results")
 			if opts.StartAt < 0 {
 				return cmdutil.UsageErrorf("--start-at must be 0 or more")

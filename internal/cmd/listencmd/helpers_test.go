@@ -14,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/iostreams"
@@ -108,7 +107,6 @@ func newHarness(t testing.TB) *harness {
 		Now:       h.clock,
 		Config:    cmdutil.LoadConfigOnce(h.env.get),
 		Secrets:   func() tenant.SecretStore { return h.store },
-		Global:    &cmdutil.GlobalFlags{Output: "table"},
 	}
 	t.Cleanup(func() {
 		for where, s := range map[string]string{"stdout": h.out.String(), "stderr": h.errOut.String()} {
@@ -138,25 +136,11 @@ func (h *harness) advance(d time.Duration) {
 func (h *harness) options(t testing.TB, argv ...string) *Options {
 	t.Helper()
 	var got *Options
-	cmd := newCmdListen(h.f, func(_ context.Context, o *Options) error { got = o; return nil })
-	if err := runCmd(cmd, argv...); err != nil {
+	cmd := NewCmdListen(h.f, func(o *Options) error { got = o; return nil })
+	if err := cmdtest.Run(cmd, argv...); err != nil {
 		t.Fatalf("jwh listen %s: %v", strings.Join(argv, " "), err)
 	}
 	return got
-}
-
-// runCmd runs cmd with argv as the root command would.
-func runCmd(cmd *cobra.Command, argv ...string) error {
-	if argv == nil {
-		argv = []string{} // nil would make cobra read os.Args
-	}
-	cmd.SetArgs(argv)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	cmd.SilenceErrors = true
-	cmd.SilenceUsage = true
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
-	return cmd.Execute()
 }
 
 // exitCode is the exit status a user would see for err.

@@ -53,13 +53,9 @@ type Options struct {
 	Listener net.Listener
 }
 
-// NewCmdListen returns jwh listen.
-func NewCmdListen(f *cmdutil.Factory) *cobra.Command {
-	return newCmdListen(f, nil)
-}
-
-// newCmdListen is NewCmdListen; tests pass runF to see the parsed Options.
-func newCmdListen(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+// NewCmdListen returns jwh listen. Tests pass runF to see the parsed
+// Options.
+func NewCmdListen(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{}
 	var maxBody string
 	cmd := &cobra.Command{
@@ -109,15 +105,14 @@ on standard error; the exit status is then 130.`,
   jwh listen --forward-to http://localhost:3000/webhook`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			g := cmdutil.GlobalsOf(cmd)
 			opts.IO = f.IOStreams
 			opts.Config = f.Config
 			opts.Secrets = f.Secrets
 			opts.Getenv = f.Getenv
 			opts.Now = f.Now
-			if f.Global != nil {
-				opts.TenantFlag = f.Global.Tenant
-			}
-			opts.JSON = opts.JSON || f.JSON()
+			opts.TenantFlag = g.Tenant
+			opts.JSON = opts.JSON || g.JSON
 			if err := cmdutil.MutuallyExclusive("--json and --quiet cannot be used together: with --json, standard output carries only the payloads", opts.JSON, opts.Quiet); err != nil {
 				return err
 			}
@@ -130,7 +125,7 @@ on standard error; the exit status is then 130.`,
 			}
 			opts.MaxBody = n
 			if runF != nil {
-				return runF(cmd.Context(), opts)
+				return runF(opts)
 			}
 			return listenRun(cmd.Context(), opts)
 		},

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/listen"
@@ -25,45 +26,27 @@ import (
 )
 
 func TestNewCmdListen(t *testing.T) {
-	h := newHarness(t)
-	o := h.options(t)
-	if o.Addr != "127.0.0.1:8080" || o.Path != "/" || o.BasePath != "/" || o.NoVerify || o.ForwardTo != "" ||
-		o.JSON || o.Quiet || o.Leeway != 30*time.Second || o.MaxBody != 10<<20 || o.TenantFlag != "" {
-		t.Errorf("defaults: %+v", o)
+	defaults := Options{Addr: "127.0.0.1:8080", Path: "/", BasePath: "/", Leeway: 30 * time.Second, MaxBody: 10 << 20}
+	with := func(change func(o *Options)) Options {
+		o := defaults
+		change(&o)
+		return o
 	}
-	h.f.Global.Tenant = "globex"
-	o = h.options(t, "--addr", "127.0.0.1:9000", "--path", "/hook", "--base-path", "/app", "--no-verify",
-		"--forward-to", "http://localhost:3000/webhook", "--json", "--leeway", "5s", "--max-body", "512KiB")
-	if o.Addr != "127.0.0.1:9000" || o.Path != "/hook" || o.BasePath != "/app" || !o.NoVerify ||
-		o.ForwardTo != "http://localhost:3000/webhook" || !o.JSON || o.Leeway != 5*time.Second || o.MaxBody != 512<<10 ||
-		o.TenantFlag != "globex" {
-		t.Errorf("flags: %+v", o)
-	}
-	h.f.Global.Output = "json"
-	if o := h.options(t); !o.JSON {
-		t.Error("-o json does not imply --json")
-	}
-	h.f.Global.Output = "table"
-	if o := h.options(t, "-q"); !o.Quiet {
-		t.Error("-q is not --quiet")
-	}
-
-	for _, tt := range []struct {
-		argv []string
-		want string
-	}{
-		{[]string{"--json", "--quiet"}, "--json and --quiet cannot be used together: with --json, standard output carries only the payloads"},
-		{[]string{"--max-body", "lots"}, `invalid --max-body "lots": want a positive number of bytes, e.g. 10MiB`},
-		{[]string{"--max-body", "0"}, `invalid --max-body "0": want a positive number of bytes, e.g. 10MiB`},
-		{[]string{"extra"}, `unexpected argument "extra" for "listen"`},
-		{[]string{"--leeway", "soon"}, `invalid argument "soon" for "--leeway" flag: time: invalid duration "soon"`},
-		{[]string{"--addr", "8080"}, `invalid --addr "8080": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
-	} {
-		err := runCmd(newCmdListen(h.f, nil), tt.argv...)
-		if err == nil || err.Error() != tt.want || exitCode(err) != 2 {
-			t.Errorf("%v: %v (exit %d), want %q (exit 2)", tt.argv, err, exitCode(err), tt.want)
-		}
-	}
+	cmdtest.Flags(t, NewCmdListen, []cmdtest.Case[Options]{
+		{Args: "", Want: defaults},
+		{Args: "-t globex --addr 127.0.0.1:9000 --path /hook --base-path /app --no-verify --forward-to http://localhost:3000/webhook --json --leeway 5s --max-body 512KiB",
+			Want: Options{TenantFlag: "globex", Addr: "127.0.0.1:9000", Path: "/hook", BasePath: "/app", NoVerify: true,
+				ForwardTo: "http://localhost:3000/webhook", JSON: true, Leeway: 5 * time.Second, MaxBody: 512 << 10}},
+		{Args: "-o json", Want: with(func(o *Options) { o.JSON = true })}, // -o json implies --json
+		{Args: "-q", Want: with(func(o *Options) { o.Quiet = true })},
+		{Args: "--json --quiet", WantErr: "--json and --quiet cannot be used together: with --json, standard output carries only the payloads"},
+		{Args: "-o json --quiet", WantErr: "--json and --quiet cannot be used together: with --json, standard output carries only the payloads"},
+		{Args: "--max-body lots", WantErr: `invalid --max-body "lots": want a positive number of bytes, e.g. 10MiB`},
+		{Args: "--max-body 0", WantErr: `invalid --max-body "0": want a positive number of bytes, e.g. 10MiB`},
+		{Args: "extra", WantErr: `unexpected argument "extra" for "jwh listen"`},
+		{Args: "--leeway soon", WantErr: `invalid value "soon" for --leeway: use a duration such as 30s, 5m or 1h`},
+		{Args: "--addr 8080", WantErr: `invalid --addr "8080": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
+	})
 }
 
 func TestParseSize(t *testing.T) {
@@ -398,8 +381,7 @@ func TestListenBasePath(t *testing.T) {
 
 func TestListenTenantFlag(t *testing.T) {
 	h := newHarness(t)
-	h.f.Global.Tenant = "globex"
-	r := h.start(t, "--quiet")
+	r := h.start(t, "--quiet", "-t", "globex")
 	if status, _ := r.send(t, delivery{body: payload("PRJ-1"), identifier: "g", signer: h.jira(globexKey, "globex", "/")}); status != 200 {
 		t.Errorf("globex: status %d", status)
 	}

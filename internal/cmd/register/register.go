@@ -75,8 +75,9 @@ credentials problems.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
-			opts.JSON = f.JSON()
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
+			opts.JSON = g.JSON
 			opts.Events = cmdutil.SplitList(eventFlags)
 			opts.FieldIDs = cmdutil.SplitList(fieldFlags)
 			opts.PropertyKeys = cmdutil.SplitList(propFlags)

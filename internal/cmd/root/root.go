@@ -2,13 +2,10 @@
 package root
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/jwh-cli/jwh/internal/cmd/api"
 	"github.com/jwh-cli/jwh/internal/cmd/deletecmd"
@@ -24,14 +21,10 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmd/trigger"
 	"github.com/jwh-cli/jwh/internal/cmd/validate"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/output"
 )
 
 // NewCmdRoot returns the root command with every subcommand attached.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
-	if f.Global == nil {
-		f.Global = &cmdutil.GlobalFlags{}
-	}
 	cmd := &cobra.Command{
 		Use:   "jwh <command> [flags]",
 		Short: "Manage Jira dynamic webhooks for Atlassian Connect apps",
@@ -63,30 +56,20 @@ NO_COLOR (no colour).`,
 		SilenceUsage:  true,
 		Version:       f.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			switch f.Global.Output {
-			case "table", "json":
-				return nil
-			}
-			return cmdutil.UsageErrorf("invalid value %q for --output: use table or json", f.Global.Output)
+			return cmdutil.CheckGlobalFlags(cmd)
 		},
 	}
 	cmd.SetVersionTemplate(versionLine(f.Version) + "\n")
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cmdutil.FlagError{Err: flagValueError(err)}
-	})
+	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	cmd.SetIn(f.IOStreams.In)
 
-	pf := cmd.PersistentFlags()
-	pf.StringVarP(&f.Global.Tenant, "tenant", "t", "", "tenant `name` (default: $JWH_TENANT, the default tenant, or the only one)")
-	pf.StringVarP(&f.Global.Output, "output", "o", "table", "output `format`: table or json")
-	pf.BoolVar(&f.Global.Debug, "debug", false, "print every HTTP exchange on stderr (Authorization redacted)")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	cmdutil.AddGlobalFlags(cmd)
 
 	cmd.AddCommand(
-		newCmdVersion(f),
-		newCmdCompletion(f),
+		NewCmdVersion(f, nil),
+		NewCmdCompletion(f, nil),
 		tenantcmd.NewCmdTenant(f),
 		validate.NewCmdValidate(f, nil),
 		register.NewCmdRegister(f, nil),
@@ -95,11 +78,11 @@ NO_COLOR (no colour).`,
 		extend.NewCmdExtend(f, nil),
 		failed.NewCmdFailed(f, nil),
 		api.NewCmdAPI(f, nil),
-		token.NewCmdToken(f),
-		listencmd.NewCmdListen(f),
-		sandboxcmd.NewCmdSandbox(f),
+		token.NewCmdToken(f, nil),
+		listencmd.NewCmdListen(f, nil),
+		sandboxcmd.NewCmdSandbox(f, nil),
 		trigger.NewCmdTrigger(f, nil),
-		demo.NewCmdDemo(f, NewCmdRoot),
+		demo.NewCmdDemo(f, NewCmdRoot, nil),
 	)
 	return cmd
 }
@@ -115,49 +98,4 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 		msg += ": did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return cmdutil.UsageErrorf("%s", msg)
-}
-
-// flagValueError rewords pflag's error for a flag value that does not
-// parse as its type, which carries Go's parser message (strconv.ParseInt:
-// parsing "x": invalid syntax), into what to give instead.
-func flagValueError(err error) error {
-	var ive *pflag.InvalidValueError
-	if !errors.As(err, &ive) || ive.GetFlag() == nil {
-		return err
-	}
-	var want string
-	var numErr *strconv.NumError
-	switch typ := ive.GetFlag().Value.Type(); {
-	case typ == "duration":
-		want = "a duration such as 30s, 5m or 1h"
-	case errors.As(ive, &numErr) && strings.HasPrefix(typ, "float"):
-		want = "a number"
-	case errors.As(ive, &numErr) && numErr.Err == strconv.ErrRange:
-		want = "a smaller number"
-	case errors.As(ive, &numErr):
-		want = "a whole number"
-	default:
-		return err
-	}
-	return fmt.Errorf("invalid value %q for --%s: use %s", ive.GetValue(), ive.GetFlag().Name, want)
-}
-
-func newCmdVersion(f *cmdutil.Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of jwh",
-		Long: `Print the version of jwh, with the commit, build date, Go version and
-platform when they are known.
-
-With -o json, prints {"version", "commit", "date", "go", "os", "arch"}
-("commit" and "date" are empty when unknown).`,
-		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.JSON() {
-				return output.JSON(f.IOStreams.Out, versionInfo(f.Version))
-			}
-			_, err := fmt.Fprintln(f.IOStreams.Out, versionLine(f.Version))
-			return err
-		},
-	}
 }

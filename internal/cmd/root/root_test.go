@@ -21,10 +21,3 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }
-
-func TestFlagValueErrorKeepsOtherErrors(t *testing.T) {
-	err := errors.New("unknown flag: --bogus")
-	if got := flagValueError(err); got != err {
-		t.Errorf("flagValueError(%v) = %v, want it unchanged", err, got)
-	}
-}

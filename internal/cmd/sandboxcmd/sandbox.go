@@ -49,13 +49,9 @@ type Options struct {
 	ready func(*sandbox.Server, *sandbox.Running)
 }
 
-// NewCmdSandbox returns jwh sandbox.
-func NewCmdSandbox(f *cmdutil.Factory) *cobra.Command {
-	return newCmdSandbox(f, nil)
-}
-
-// newCmdSandbox is NewCmdSandbox; tests pass runF to see the parsed Options.
-func newCmdSandbox(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+// NewCmdSandbox returns jwh sandbox. Tests pass runF to see the parsed
+// Options.
+func NewCmdSandbox(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:   "sandbox [--addr 127.0.0.1:0] [--state <file>] [--installed <file>]",
@@ -116,7 +112,7 @@ details.`,
 				}
 			}
 			if runF != nil {
-				return runF(cmd.Context(), opts)
+				return runF(opts)
 			}
 			return sandboxRun(cmd.Context(), opts)
 		},

@@ -3,7 +3,6 @@ package sandboxcmd
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/iostreams"
@@ -19,44 +19,18 @@ import (
 )
 
 func TestNewCmdSandbox(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want Options
-		err  string
-	}{
-		{args: nil, want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: 100}},
-		{args: []string{"--addr", "127.0.0.1:8095", "--state", "s.json", "--retry-scale", "0.5", "--page-cap", "7", "--installed", "i.json", "-q"},
-			want: Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true}},
-		{args: []string{"--retry-scale", "-1"}, err: "invalid --retry-scale -1: it must be positive (1 is Jira's own timing)"},
-		{args: []string{"--retry-scale", "0"}, err: "invalid --retry-scale 0: it must be positive (1 is Jira's own timing)"},
-		{args: []string{"--page-cap", "-3"}, err: "invalid --page-cap -3: it must be 1 or more"},
-		{args: []string{"--page-cap", "0"}, err: "invalid --page-cap 0: it must be 1 or more"},
-		{args: []string{"--addr", "bogus"}, err: `invalid --addr "bogus": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
-		{args: []string{"extra"}, err: `unexpected argument "extra" for "sandbox"`},
-	} {
-		ios, _, _, _ := iostreams.Test()
-		f := &cmdutil.Factory{IOStreams: ios}
-		var got *Options
-		cmd := newCmdSandbox(f, func(_ context.Context, o *Options) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(ios.Out)
-		cmd.SetErr(ios.ErrOut)
-		err := cmd.Execute()
-		if tc.err != "" {
-			if err == nil || err.Error() != tc.err {
-				t.Errorf("%q: error %v, want %q", tc.args, err, tc.err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("%q: %v", tc.args, err)
-		}
-		g := *got
-		g.IO, g.Now = nil, nil
-		if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", tc.want) {
-			t.Errorf("%q: options %+v, want %+v", tc.args, *got, tc.want)
-		}
-	}
+	cmdtest.Flags(t, NewCmdSandbox, []cmdtest.Case[Options]{
+		{Args: "", Want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: 100}},
+		{Args: "--addr 127.0.0.1:8095 --state s.json --retry-scale 0.5 --page-cap 7 --installed i.json -q",
+			Want: Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true}},
+		{Args: "--retry-scale -1", WantErr: "invalid --retry-scale -1: it must be positive (1 is Jira's own timing)"},
+		{Args: "--retry-scale 0", WantErr: "invalid --retry-scale 0: it must be positive (1 is Jira's own timing)"},
+		{Args: "--page-cap -3", WantErr: "invalid --page-cap -3: it must be 1 or more"},
+		{Args: "--page-cap 0", WantErr: "invalid --page-cap 0: it must be 1 or more"},
+		{Args: "--addr bogus", WantErr: `invalid --addr "bogus": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
+		{Args: "--state /nonexistent/dir/s.json", WantErr: `invalid --state "/nonexistent/dir/s.json": the folder /nonexistent/dir does not exist; create it or choose another file`},
+		{Args: "extra", WantErr: `unexpected argument "extra" for "jwh sandbox"`},
+	})
 }
 
 // runSandbox runs sandboxRun with opts; check, when set, is called while
@@ -151,6 +125,27 @@ func TestSandboxRun(t *testing.T) {
 	in2, err := tenant.ParseInstalled(strings.NewReader(stdout2))
 	if err != nil || in2.SharedSecret == in.SharedSecret || in2.ClientKey == in.ClientKey {
 		t.Errorf("a second sandbox reuses the secret or client key (%v)", err)
+	}
+}
+
+// TestCorruptStateFile: a state file that cannot be read back is bad
+// input, and is left as it is.
+func TestCorruptStateFile(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	const content = `{"version":1,"nextWebhookId":`
+	if err := os.WriteFile(state, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runSandbox(t, Options{State: state}, nil)
+	want := "sandbox: corrupt sandbox state file " + state + ": unexpected EOF: fix it, or move it away to start with an empty sandbox"
+	if err == nil || err.Error() != want || exitCode(err) != cmdutil.ExitInput {
+		t.Errorf("error %v (exit %d), want %q (exit 2)", err, exitCode(err), want)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q", stdout)
+	}
+	if b, _ := os.ReadFile(state); string(b) != content {
+		t.Errorf("the corrupt file was rewritten: %q", b)
 	}
 }
 

@@ -55,7 +55,7 @@ With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
 			opts.IO = f.IOStreams
 			opts.Config = f.Config
 			opts.Secrets = f.Secrets
-			opts.JSON = f.JSON()
+			opts.JSON = cmdutil.GlobalsOf(cmd).JSON
 			opts.Name = args[0]
 			if err := tenant.ValidateName(opts.Name); err != nil {
 				return cmdutil.InputError(err)

@@ -3,68 +3,28 @@ package tenantcmd
 import (
 	"errors"
 	"os"
-	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
 func TestNewCmdAdd(t *testing.T) {
-	tests := []struct {
-		name    string
-		argv    []string
-		want    AddOptions
-		wantErr string
-		code    int
-	}{
-		{
-			name: "all flags",
-			argv: []string{"acme", "--base-url", "https://acme.atlassian.net/", "--app-key", " com.example.app ", "--client-key", "ck"},
-			want: AddOptions{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck"},
-		},
-		{
-			name: "update with no flags",
-			argv: []string{"acme"},
-			want: AddOptions{Name: "acme"},
-		},
-		{
-			name: "no keyring",
-			argv: []string{"acme", "--base-url", "https://acme.atlassian.net", "--app-key", "k", "--no-keyring"},
-			want: AddOptions{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "k", NoKeyring: true},
-		},
-		{name: "no name", argv: []string{}, wantErr: "missing tenant name", code: 2},
-		{name: "two names", argv: []string{"a", "b"}, wantErr: `unexpected argument "b"`, code: 2},
-		{name: "bad name", argv: []string{"a b"}, code: 2,
-			wantErr: `invalid tenant name "a b": use letters, digits, '.', '-' and '_', starting with a letter or digit`},
-		{name: "http", argv: []string{"acme", "--base-url", "http://acme.example", "--app-key", "k"}, code: 2,
-			wantErr: `base URL "http://acme.example" uses plain http: use https (http is allowed only for loopback hosts)`},
-		{name: "empty app key", argv: []string{"acme", "--app-key", " "}, wantErr: "--app-key is empty", code: 2},
-		{name: "secret flag", argv: []string{"acme", "--secret", "x"}, wantErr: "unknown flag: --secret", code: 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			var got *AddOptions
-			err := runCmd(NewCmdAdd(h.f, func(o *AddOptions) error { got = o; return nil }), tt.argv...)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr || exitCode(err) != tt.code {
-					t.Fatalf("error %v (exit %d), want %q (exit %d)", err, exitCode(err), tt.wantErr, tt.code)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.IO != h.ios || got.Config == nil || got.Secrets == nil {
-				t.Error("dependencies not set")
-			}
-			got.IO, got.Config, got.Secrets = nil, nil, nil
-			if !reflect.DeepEqual(*got, tt.want) {
-				t.Errorf("got  %+v\nwant %+v", *got, tt.want)
-			}
-		})
-	}
+	cmdtest.Flags(t, cmdtest.InGroup("tenant", NewCmdAdd), []cmdtest.Case[AddOptions]{
+		{Args: "acme --base-url https://acme.atlassian.net/ --app-key ' com.example.app ' --client-key ck -o json",
+			Want: AddOptions{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck", JSON: true}},
+		{Args: "acme", Want: AddOptions{Name: "acme"}}, // an update with no flags
+		{Args: "acme --base-url https://acme.atlassian.net --app-key k --no-keyring",
+			Want: AddOptions{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "k", NoKeyring: true}},
+		{Args: "", WantErr: "missing tenant name"},
+		{Args: "a b", WantErr: `unexpected argument "b"`},
+		{Args: "'a b'", WantErr: `invalid tenant name "a b": use letters, digits, '.', '-' and '_', starting with a letter or digit`},
+		{Args: "acme --base-url http://acme.example --app-key k",
+			WantErr: `base URL "http://acme.example" uses plain http: use https (http is allowed only for loopback hosts)`},
+		{Args: "acme --app-key ' '", WantErr: "--app-key is empty"},
+		{Args: "acme --secret x", WantErr: "unknown flag: --secret"},
+	})
 }
 
 func addOpts(h *harness, name, baseURL, appKey string) *AddOptions {

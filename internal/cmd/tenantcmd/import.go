@@ -54,7 +54,7 @@ With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
 			opts.IO = f.IOStreams
 			opts.Config = f.Config
 			opts.Secrets = f.Secrets
-			opts.JSON = f.JSON()
+			opts.JSON = cmdutil.GlobalsOf(cmd).JSON
 			if len(args) == 1 {
 				opts.Name = args[0]
 				if err := tenant.ValidateName(opts.Name); err != nil {

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
@@ -17,40 +17,14 @@ func payload(baseURL, clientKey string) string {
 }
 
 func TestNewCmdImport(t *testing.T) {
-	tests := []struct {
-		name    string
-		argv    []string
-		want    ImportOptions
-		wantErr string
-	}{
-		{name: "name and file", argv: []string{"acme", "--file", "installed.json"}, want: ImportOptions{Name: "acme", File: "installed.json"}},
-		{name: "stdin", argv: []string{"-f", "-"}, want: ImportOptions{File: "-"}},
-		{name: "no keyring", argv: []string{"--file", "-", "--no-keyring"}, want: ImportOptions{File: "-", NoKeyring: true}},
-		{name: "no file", argv: []string{"acme"}, wantErr: "missing --file: the path of the installed payload, or - for standard input"},
-		{name: "two names", argv: []string{"a", "b", "--file", "-"}, wantErr: `unexpected argument "b"`},
-		{name: "bad name", argv: []string{"a/b", "--file", "-"},
-			wantErr: `invalid tenant name "a/b": use letters, digits, '.', '-' and '_', starting with a letter or digit`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			var got *ImportOptions
-			err := runCmd(NewCmdImport(h.f, func(o *ImportOptions) error { got = o; return nil }), tt.argv...)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr || exitCode(err) != 2 {
-					t.Fatalf("error %v (exit %d), want %q (exit 2)", err, exitCode(err), tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.IO, got.Config, got.Secrets = nil, nil, nil
-			if !reflect.DeepEqual(*got, tt.want) {
-				t.Errorf("got  %+v\nwant %+v", *got, tt.want)
-			}
-		})
-	}
+	cmdtest.Flags(t, cmdtest.InGroup("tenant", NewCmdImport), []cmdtest.Case[ImportOptions]{
+		{Args: "acme --file installed.json", Want: ImportOptions{Name: "acme", File: "installed.json"}},
+		{Args: "-f - -o json", Want: ImportOptions{File: "-", JSON: true}},
+		{Args: "--file - --no-keyring", Want: ImportOptions{File: "-", NoKeyring: true}},
+		{Args: "acme", WantErr: "missing --file: the path of the installed payload, or - for standard input"},
+		{Args: "a b --file -", WantErr: `unexpected argument "b"`},
+		{Args: "a/b --file -", WantErr: `invalid tenant name "a/b": use letters, digits, '.', '-' and '_', starting with a letter or digit`},
+	})
 }
 
 func importOpts(h *harness, name, file string) *ImportOptions {

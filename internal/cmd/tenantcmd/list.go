@@ -36,7 +36,7 @@ With -o json, prints an array of {"name", "baseUrl", "appKey", "clientKey",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Config = f.Config
-			opts.JSON = f.JSON()
+			opts.JSON = cmdutil.GlobalsOf(cmd).JSON
 			if runF != nil {
 				return runF(opts)
 			}

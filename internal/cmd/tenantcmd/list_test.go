@@ -3,23 +3,16 @@ package tenantcmd
 import (
 	"testing"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
 func TestNewCmdList(t *testing.T) {
-	h := newHarness(t)
-	h.f.Global.Output = "json"
-	var got *ListOptions
-	if err := runCmd(NewCmdList(h.f, func(o *ListOptions) error { got = o; return nil })); err != nil {
-		t.Fatal(err)
-	}
-	if !got.JSON || got.IO != h.ios || got.Config == nil {
-		t.Errorf("options: %+v", got)
-	}
-	err := runCmd(NewCmdList(h.f, func(o *ListOptions) error { return nil }), "extra")
-	if err == nil || err.Error() != `unexpected argument "extra" for "list"` || exitCode(err) != 2 {
-		t.Errorf("got %v", err)
-	}
+	cmdtest.Flags(t, cmdtest.InGroup("tenant", NewCmdList), []cmdtest.Case[ListOptions]{
+		{Args: "", Want: ListOptions{}},
+		{Args: "-o json", Want: ListOptions{JSON: true}},
+		{Args: "extra", WantErr: `unexpected argument "extra" for "jwh tenant list"`},
+	})
 }
 
 func seedTwo(t *testing.T, h *harness) {

@@ -4,22 +4,15 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
 func TestNewCmdRemove(t *testing.T) {
-	h := newHarness(t)
-	var got *RemoveOptions
-	if err := runCmd(NewCmdRemove(h.f, func(o *RemoveOptions) error { got = o; return nil }), "acme"); err != nil {
-		t.Fatal(err)
-	}
-	if got.Name != "acme" || got.Secrets == nil || got.Config == nil {
-		t.Errorf("options: %+v", got)
-	}
-	err := runCmd(NewCmdRemove(h.f, func(o *RemoveOptions) error { return nil }), "a", "b")
-	if err == nil || err.Error() != `unexpected argument "b"` || exitCode(err) != 2 {
-		t.Errorf("got %v", err)
-	}
+	cmdtest.Flags(t, cmdtest.InGroup("tenant", NewCmdRemove), []cmdtest.Case[RemoveOptions]{
+		{Args: "acme", Want: RemoveOptions{Name: "acme"}},
+		{Args: "a b", WantErr: `unexpected argument "b"`},
+	})
 }
 
 func removeOpts(h *harness, name string) *RemoveOptions {

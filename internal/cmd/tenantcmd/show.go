@@ -53,10 +53,9 @@ With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
 			opts.Config = f.Config
 			opts.Secrets = f.Secrets
 			opts.Getenv = f.Getenv
-			opts.JSON = f.JSON()
-			if f.Global != nil {
-				opts.TenantFlag = f.Global.Tenant
-			}
+			g := cmdutil.GlobalsOf(cmd)
+			opts.JSON = g.JSON
+			opts.TenantFlag = g.Tenant
 			if len(args) == 1 {
 				opts.Name = args[0]
 			}

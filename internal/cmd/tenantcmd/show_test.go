@@ -5,27 +5,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
 func TestNewCmdShow(t *testing.T) {
-	h := newHarness(t)
-	h.f.Global.Tenant = "beta"
-	h.f.Global.Output = "json"
-	var got *ShowOptions
-	if err := runCmd(NewCmdShow(h.f, func(o *ShowOptions) error { got = o; return nil })); err != nil {
-		t.Fatal(err)
-	}
-	if got.Name != "" || got.TenantFlag != "beta" || !got.JSON || got.Getenv == nil {
-		t.Errorf("options: %+v", got)
-	}
-	if err := runCmd(NewCmdShow(h.f, func(o *ShowOptions) error { got = o; return nil }), "acme"); err != nil || got.Name != "acme" {
-		t.Errorf("got %+v, %v", got, err)
-	}
-	err := runCmd(NewCmdShow(h.f, func(o *ShowOptions) error { return nil }), "a", "b")
-	if err == nil || exitCode(err) != 2 {
-		t.Errorf("got %v", err)
-	}
+	cmdtest.Flags(t, cmdtest.InGroup("tenant", NewCmdShow), []cmdtest.Case[ShowOptions]{
+		{Args: "", Want: ShowOptions{}},
+		{Args: "-t beta -o json", Want: ShowOptions{TenantFlag: "beta", JSON: true}},
+		{Args: "acme", Want: ShowOptions{Name: "acme"}},
+		{Args: "a b", WantErr: `unexpected argument "b"`},
+	})
 }
 
 func showOpts(h *harness, name string) *ShowOptions {

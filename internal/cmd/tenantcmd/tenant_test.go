@@ -3,7 +3,6 @@ package tenantcmd
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/tenant"
@@ -52,7 +52,6 @@ func newHarness(t *testing.T) *harness {
 		Getenv:    h.env.get,
 		Config:    h.config,
 		Secrets:   func() tenant.SecretStore { return h.store },
-		Global:    &cmdutil.GlobalFlags{Output: "table"},
 	}
 	t.Cleanup(func() { h.checkNoSecret(t) })
 	return h
@@ -102,18 +101,6 @@ func (h *harness) saved(t *testing.T) *tenant.Config {
 	return cfg
 }
 
-// runCmd runs cmd with argv the way the root command would: output and
-// errors silenced, usage errors as *cmdutil.FlagError.
-func runCmd(cmd *cobra.Command, argv ...string) error {
-	cmd.SetArgs(argv)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	cmd.SilenceErrors = true
-	cmd.SilenceUsage = true
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
-	return cmd.Execute()
-}
-
 // exitCode is the exit status a user would see for err.
 func exitCode(err error) int { return cmdutil.ExitCode(err) }
 
@@ -142,7 +129,7 @@ func TestNewCmdTenant(t *testing.T) {
 	if got := strings.Join(names, " "); got != "add import list remove show use" {
 		t.Errorf("subcommands: %s", got)
 	}
-	err := runCmd(cmd, "bogus")
+	err := cmdtest.Run(cmd, "bogus")
 	if exitCode(err) != 2 {
 		t.Errorf("unknown subcommand: %v", err)
 	}

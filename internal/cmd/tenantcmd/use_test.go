@@ -4,22 +4,15 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
 func TestNewCmdUse(t *testing.T) {
-	h := newHarness(t)
-	var got *UseOptions
-	if err := runCmd(NewCmdUse(h.f, func(o *UseOptions) error { got = o; return nil }), "acme"); err != nil {
-		t.Fatal(err)
-	}
-	if got.Name != "acme" || got.IO != h.ios || got.Config == nil {
-		t.Errorf("options: %+v", got)
-	}
-	err := runCmd(NewCmdUse(h.f, func(o *UseOptions) error { return nil }))
-	if err == nil || err.Error() != "missing tenant name" || exitCode(err) != 2 {
-		t.Errorf("got %v", err)
-	}
+	cmdtest.Flags(t, cmdtest.InGroup("tenant", NewCmdUse), []cmdtest.Case[UseOptions]{
+		{Args: "acme", Want: UseOptions{Name: "acme"}},
+		{Args: "", WantErr: "missing tenant name"},
+	})
 }
 
 func TestUseRun(t *testing.T) {

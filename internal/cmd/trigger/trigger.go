@@ -98,8 +98,9 @@ credentials problems.`,
 		Args: cmdutil.ExactArgs(1, "the event, such as jira:issue_updated"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
-			opts.JSON = f.JSON()
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
+			opts.JSON = g.JSON
 			opts.Event = args[0]
 			opts.Changed = cmdutil.SplitList(opts.Changed)
 			if err := checkOptions(opts); err != nil {

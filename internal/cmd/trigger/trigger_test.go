@@ -123,7 +123,7 @@ func (e *env) run(args ...string) result {
 func (e *env) register(specs ...jira.WebhookSpec) {
 	e.t.Helper()
 	f, _, _ := e.factory()
-	c, _, err := f.JiraClient()
+	c, _, err := f.JiraClient("", false)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestTriggerFailedDelivery(t *testing.T) {
 	}
 	// It is listed as failed, with the identifier the receiver saw.
 	f, _, _ := e.factory()
-	c, _, err := f.JiraClient()
+	c, _, err := f.JiraClient("", false)
 	if err != nil {
 		t.Fatal(err)
 	}

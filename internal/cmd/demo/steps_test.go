@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -12,6 +11,9 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 )
+
+// The tests of this file run the tour on a fake command tree: how it
+// runs its steps, not what the steps do (demo_test.go runs the real ones).
 
 // fakeRoot returns a command tree in which every command succeeds at once,
 // except those that run: they call it with the command's context.
@@ -87,26 +89,5 @@ func TestDemoColour(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the output lacks %q:\n%q", want, out.String())
 		}
-	}
-}
-
-func TestShellJoin(t *testing.T) {
-	got := shellJoin([]string{"register", "--url", "http://127.0.0.1:80/", "--jql", "project = DEMO", "", "it's", "a,b=c"})
-	want := `register --url http://127.0.0.1:80/ --jql 'project = DEMO' '' 'it'\''s' a,b=c`
-	if got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
-	}
-}
-
-func TestPrefixWriter(t *testing.T) {
-	var b bytes.Buffer
-	w := &prefixWriter{w: &b, prefix: "> "}
-	for _, s := range []string{"one\ntw", "o\n", "", "\nthree\n\nfour\n", "\n"} {
-		if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
-			t.Fatalf("Write(%q) = %d, %v", s, n, err)
-		}
-	}
-	if want := "> one\n> two\n> three\n> four\n"; b.String() != want {
-		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }

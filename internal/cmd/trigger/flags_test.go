@@ -2,33 +2,54 @@ package trigger
 
 import (
 	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/sandbox"
 )
 
 func TestNewCmdTrigger(t *testing.T) {
-	ios, _, _, _ := iostreams.Test()
-	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalFlags{Output: "table"}}
-	var got *Options
-	cmd := NewCmdTrigger(f, func(o *Options) error { got = o; return nil })
-	cmd.SetArgs([]string{"jira:issue_updated", "--issue-key", "PRJ-1", "--project", "PRJ", "--issuetype", "Bug",
-		"--status", "Done", "--assignee", "a", "--reporter", "r", "--summary", "S",
-		"--field", "customfield_10014=PRJ-7", "--field", `labels=["x","y"]`, "--field", "story=3",
-		"--changed", "status,assignee", "--changed", "customfield_10014", "--user", "u", "--wait", "5s"})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	if got.Event != "jira:issue_updated" || got.Spec.Key != "PRJ-1" || got.Spec.Project != "PRJ" || got.Spec.IssueType != "Bug" ||
-		got.Spec.Status != "Done" || got.Spec.Assignee != "a" || got.Spec.Reporter != "r" || got.Spec.Summary != "S" ||
-		fmt.Sprint(got.Changed) != "[status assignee customfield_10014]" || got.Wait.String() != "5s" {
-		t.Errorf("options %+v", got)
-	}
-	ev, err := buildEvent(got)
+	const wait = sandbox.DefaultTriggerWait
+	cmdtest.Flags(t, NewCmdTrigger, []cmdtest.Case[Options]{
+		{Args: "jira:issue_created", Want: Options{Event: "jira:issue_created", Wait: wait}},
+		{Args: "jira:issue_created -o json -t sandbox", Want: Options{Event: "jira:issue_created", Wait: wait, JSON: true}},
+		{Args: "jira:issue_updated --issue-key PRJ-1 --project PRJ --issuetype Bug --status Done --assignee a --reporter r --summary S " +
+			`--field customfield_10014=PRJ-7 --field 'labels=["x","y"]' --field story=3 ` +
+			"--changed status,assignee --changed customfield_10014 --user u --wait 5s",
+			Want: Options{
+				Event:   "jira:issue_updated",
+				Spec:    sandbox.IssueSpec{Key: "PRJ-1", Project: "PRJ", IssueType: "Bug", Status: "Done", Assignee: "a", Reporter: "r", Summary: "S"},
+				Fields:  []string{"customfield_10014=PRJ-7", `labels=["x","y"]`, "story=3"},
+				Changed: []string{"status", "assignee", "customfield_10014"},
+				User:    "u",
+				Wait:    5 * time.Second,
+			}},
+		{Args: "jira:issue_created --issue -", Want: Options{Event: "jira:issue_created", IssueFile: "-", Wait: wait}},
+		{Args: "comment_created --issue-key prj_2-10 --comment 'Looks good'",
+			Want: Options{Event: "comment_created", Spec: sandbox.IssueSpec{Key: "prj_2-10"}, Comment: "Looks good", Wait: wait}},
+		{Args: "issue_updated", WantErr: `unknown event "issue_updated": did you mean "jira:issue_updated"?`},
+		{Args: "", WantErr: "missing the event, such as jira:issue_updated"},
+		{Args: "jira:issue_created --changed status", WantErr: "--changed applies to jira:issue_updated only"},
+		{Args: "jira:issue_created --comment x", WantErr: "--comment applies to comment_created, comment_updated and comment_deleted only"},
+		{Args: "comment_created --property k=1", WantErr: "--property applies to issue_property_set and issue_property_deleted only"},
+		{Args: "jira:issue_created --field novalue", WantErr: `invalid --field "novalue": use NAME=VALUE, e.g. --field customfield_10014=PRJ-7`},
+		{Args: "issue_property_set --property =1", WantErr: `invalid --property "=1": use KEY or KEY=VALUE`},
+		{Args: "jira:issue_created --wait 1m", WantErr: "invalid --wait 1m0s: give a duration up to 25s"},
+	})
+}
+
+// TestBuildEvent: the issue flags and --field values make the issue of
+// the event, values that are JSON sent as such.
+func TestBuildEvent(t *testing.T) {
+	ev, err := buildEvent(&Options{
+		Event:   "jira:issue_updated",
+		Spec:    sandbox.IssueSpec{Key: "PRJ-1", Project: "PRJ", IssueType: "Bug", Status: "Done", Assignee: "a", Reporter: "r", Summary: "S"},
+		Fields:  []string{"customfield_10014=PRJ-7", `labels=["x","y"]`, "story=3"},
+		Changed: []string{"status", "assignee", "customfield_10014"},
+		User:    "u",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
