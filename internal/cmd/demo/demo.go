@@ -521,8 +521,10 @@ func (t *tour) triggerFailing(ctx context.Context, args []string) error {
 		return fmt.Errorf("jwh trigger failed, but not because the delivery failed: %w", describe(err))
 	}
 	if !cmdutil.IsSilent(err) {
-		// What a user sees on standard error.
-		fmt.Fprintf(t.out, "jwh: %v\n", err)
+		// What a user sees on standard error (app.Run prints it).
+		for _, msg := range cmdutil.Messages(err) {
+			fmt.Fprintln(t.out, "jwh: "+msg)
+		}
 	}
 	return nil
 }

@@ -164,7 +164,11 @@ type resultJSON struct {
 func (r *result) json() resultJSON {
 	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: output.NonNil(r.Extended), NotRegistered: output.NonNil(r.NotRegistered)}
 	j.Expiration, j.ExpirationMillis = output.JSONTime(r.Expiration)
-	if err := r.problem(); err != nil {
+	err := r.problem()
+	if r.Err != nil {
+		err = r.Err // the tenant field names the tenant
+	}
+	if err != nil {
 		msg := err.Error()
 		j.Error = &msg
 	}
@@ -204,15 +208,12 @@ func extendRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	r := extend(ctx, client, t.Name, opts.IDs, opts.All)
-	if r.Err != nil {
-		return r.problem()
-	}
 	switch {
 	case opts.JSON:
 		if err := output.JSON(opts.IO.Out, r.json()); err != nil {
 			return err
 		}
-	case opts.Quiet:
+	case opts.Quiet, r.Err != nil:
 	case len(r.Extended) > 0:
 		fmt.Fprintf(opts.IO.Out, "Extended %s of tenant %s until %s\n",
 			output.Plural(len(r.Extended), "webhook"), t.Name, until(r.Expiration, opts.Now()))
@@ -279,13 +280,16 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 			return err
 		}
 	case opts.Quiet:
+		// One line per failing tenant, and exit status 1 whatever
+		// the tenants' errors would call for alone.
+		var problems []error
 		for _, r := range results {
 			if err := r.problem(); err != nil {
-				fmt.Fprintln(opts.IO.ErrOut, "jwh: "+err.Error())
+				problems = append(problems, err)
 			}
 		}
-		if len(failed) > 0 {
-			return cmdutil.ErrSilent
+		if len(problems) > 0 {
+			return &cmdutil.MultiError{Errs: problems}
 		}
 		return nil
 	default:

@@ -201,8 +201,8 @@ func refusal(errs []string) string {
 }
 
 // request builds the register request from flags or the file and checks it
-// locally; problems are printed on standard error and end the command with
-// exit status 2.
+// locally; problems end the command with exit status 2, each printed on
+// standard error.
 func request(opts *Options) (*jira.RegisterRequest, error) {
 	var req *jira.RegisterRequest
 	var problems string
@@ -227,8 +227,7 @@ func request(opts *Options) (*jira.RegisterRequest, error) {
 		problems = checkFlags(req)
 	}
 	if problems != "" {
-		fmt.Fprint(opts.IO.ErrOut, problems)
-		return nil, cmdutil.SilentExit(cmdutil.ExitInput)
+		return nil, problemsError(problems)
 	}
 	return req, nil
 }
