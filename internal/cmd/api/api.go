@@ -61,10 +61,11 @@ pass the value with --query.
 @-) to read standard input.
 
 The body is printed as received, or indented when it is JSON and standard
-output is a terminal. For a status of 400 or more the body is still printed
-on standard output (like gh api), Jira's messages go to standard error as one
-line, and the exit status is 1, or 3 for 401 and 403. 429 and 503 answers are
-retried with back-off, honouring Retry-After.`,
+output is a terminal, followed by a new line when it does not end with one.
+For a status of 400 or more the body is still printed on standard output
+(like gh api), Jira's messages go to standard error as one line, and the
+exit status is 1, or 3 for 401 and 403. 429 and 503 answers are retried
+with back-off, honouring Retry-After.`,
 		Example: `  jwh api /rest/api/2/myself
   jwh api GET '/rest/api/2/search?jql=project = "A B"&fields=summary,key'
   jwh api /rest/api/2/search --query 'jql=project = PRJ' --query maxResults=5
@@ -255,7 +256,10 @@ func apiRun(ctx context.Context, opts *Options) error {
 }
 
 // printResponse writes the status line and headers (with --include) and
-// the body to standard output.
+// the body to standard output: indented on a terminal when it is JSON,
+// else as received, followed by a new line when it does not end with one
+// (so that a shell prompt or the next line of a script starts on a line of
+// its own).
 func printResponse(opts *Options, resp *jira.Response) error {
 	out := opts.IO.Out
 	tty := opts.IO.IsStdoutTTY()
@@ -282,12 +286,10 @@ func printResponse(opts *Options, resp *jira.Response) error {
 		if json.Indent(&pretty, body, "", "  ") == nil {
 			body = pretty.Bytes()
 		}
-		b.Write(body)
-		if !bytes.HasSuffix(body, []byte("\n")) {
-			b.WriteByte('\n')
-		}
-	} else {
-		b.Write(body)
+	}
+	b.Write(body)
+	if len(body) > 0 && !bytes.HasSuffix(body, []byte("\n")) {
+		b.WriteByte('\n')
 	}
 	_, err := out.Write(b.Bytes())
 	return err

@@ -3,6 +3,9 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -147,12 +150,13 @@ func TestGetPrintsBody(t *testing.T) {
 	if r.code != 0 || r.errOut != "" {
 		t.Fatalf("exit %d, stderr %s", r.code, r.errOut)
 	}
-	// On a pipe: the body exactly as received.
+	// On a pipe: the body exactly as received, and a newline, which
+	// Jira's compact JSON lacks.
 	var me struct {
 		AccountType string `json:"accountType"`
 	}
-	if err := json.Unmarshal([]byte(r.out), &me); err != nil || me.AccountType != "app" || strings.Contains(r.out, "\n") {
-		t.Errorf("stdout %q (%v), want the raw JSON body", r.out, err)
+	if err := json.Unmarshal([]byte(r.out), &me); err != nil || me.AccountType != "app" || strings.Index(r.out, "\n") != len(r.out)-1 {
+		t.Errorf("stdout %q (%v), want the raw JSON body and a newline", r.out, err)
 	}
 
 	// On a terminal: indented, with a final newline.
@@ -161,6 +165,29 @@ func TestGetPrintsBody(t *testing.T) {
 	h.onlyVerified(t)
 	if r.code != 0 || !strings.HasPrefix(r.out, "{\n  \"self\": ") || !strings.HasSuffix(r.out, "}\n") {
 		t.Errorf("exit %d, stdout\n%s", r.code, r.out)
+	}
+}
+
+// TestBodyEndsWithNewline: the output ends with a newline, added only when
+// the body lacks one; an empty body prints nothing (TestPostPutDeleteVerify).
+func TestBodyEndsWithNewline(t *testing.T) {
+	h := newHarness(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.TrimPrefix(r.URL.Path, "/"))
+	}))
+	defer srv.Close()
+	h.seed(t, tenant.Tenant{Name: "plain", BaseURL: srv.URL, AppKey: appKey})
+	if err := h.store.Set("plain", []byte(theSecret)); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/text%0A":   "text\n",
+		"/no-end":    "no-end\n",
+		"/two%0A%0A": "two\n\n",
+	} {
+		if r := h.run(t, nil, "api", "-t", "plain", path); r.code != 0 || r.out != want {
+			t.Errorf("%s: exit %d, stdout %q, want %q; stderr %s", path, r.code, r.out, want, r.errOut)
+		}
 	}
 }
 
