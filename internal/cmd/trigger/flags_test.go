@@ -34,9 +34,14 @@ func TestNewCmdTrigger(t *testing.T) {
 		{Args: "jira:issue_created --changed status", WantErr: "--changed applies to jira:issue_updated only"},
 		{Args: "jira:issue_created --comment x", WantErr: "--comment applies to comment_created, comment_updated and comment_deleted only"},
 		{Args: "comment_created --property k=1", WantErr: "--property applies to issue_property_set and issue_property_deleted only"},
+		{Args: "sprint_started --issue-key A-1", WantErr: "sprint_started is not about an issue: the issue flags apply to issue, comment and issue property events"},
 		{Args: "jira:issue_created --field novalue", WantErr: `invalid --field "novalue": use NAME=VALUE, e.g. --field customfield_10014=PRJ-7`},
 		{Args: "issue_property_set --property =1", WantErr: `invalid --property "=1": use KEY or KEY=VALUE`},
 		{Args: "jira:issue_created --wait 1m", WantErr: "invalid --wait 1m0s: give a duration up to 25s"},
+		{Args: "jira:issue_created --issue-key 'bad key'", WantErr: `invalid --issue-key "bad key": an issue key is a project key, a hyphen and a number, such as PRJ-1`},
+		{Args: "jira:issue_created --issue-key PRJ", WantErr: `invalid --issue-key "PRJ": an issue key is a project key, a hyphen and a number, such as PRJ-1`},
+		{Args: "jira:issue_created --issue-key 1-1", WantErr: `invalid --issue-key "1-1": an issue key is a project key, a hyphen and a number, such as PRJ-1`},
+		{Args: "jira:issue_created --issue-key PRJ-0", WantErr: `invalid --issue-key "PRJ-0": an issue key is a project key, a hyphen and a number, such as PRJ-1`},
 	})
 }
 

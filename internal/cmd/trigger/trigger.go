@@ -24,6 +24,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/events"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/jql"
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/sandbox"
 	"github.com/jwh-cli/jwh/internal/tenant"
@@ -150,6 +151,9 @@ func checkOptions(opts *Options) error {
 		return cmdutil.UsageErrorf("--property applies to issue_property_set and issue_property_deleted only")
 	case opts.Wait <= 0 || opts.Wait > sandbox.MaxTriggerWait:
 		return cmdutil.UsageErrorf("invalid --wait %s: give a duration up to %s", opts.Wait, sandbox.MaxTriggerWait)
+	}
+	if sp.Key != "" && !jql.IsIssueKey(sp.Key) {
+		return cmdutil.InputErrorf("invalid --issue-key %q: an issue key is a project key, a hyphen and a number, such as PRJ-1", sp.Key)
 	}
 	for _, fv := range opts.Fields {
 		if name, _, ok := strings.Cut(fv, "="); !ok || strings.TrimSpace(name) == "" {
