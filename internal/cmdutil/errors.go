@@ -73,10 +73,6 @@ func CredentialsErrorf(format string, args ...any) error {
 	return CredentialsError(fmt.Errorf(format, args...))
 }
 
-// ErrSilent fails the command with exit status 1 after the command has
-// printed its own account of the failure.
-var ErrSilent = &ExitError{Code: ExitFailure}
-
 // SilentExit fails the command with the given status and prints nothing.
 func SilentExit(code int) error { return &ExitError{Code: code} }
 

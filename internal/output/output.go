@@ -39,9 +39,6 @@ func (t *Table) AddRow(cells ...string) {
 	t.rows = append(t.rows, row)
 }
 
-// Len returns the number of rows.
-func (t *Table) Len() int { return len(t.rows) }
-
 // Render prints the table.
 func (t *Table) Render() error {
 	if !t.tty {
