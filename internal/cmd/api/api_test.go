@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/app"
+	"github.com/jwh-cli/jwh/internal/cmd/api"
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/sandbox"
@@ -399,4 +401,19 @@ func TestDebugRedactsAuthorization(t *testing.T) {
 	if strings.Contains(r.errOut, "eyJ") {
 		t.Errorf("--debug output holds a token:\n%s", r.errOut)
 	}
+}
+
+func TestNewCmdAPI(t *testing.T) {
+	cmdtest.Flags(t, api.NewCmdAPI, []cmdtest.Case[api.Options]{
+		{Args: "/rest/api/2/myself", Want: api.Options{Method: "GET", Ref: "/rest/api/2/myself"}},
+		{Args: "-i put /rest/api/2/webhook/refresh -d '{\"webhookIds\":[1]}'",
+			Want: api.Options{Method: "PUT", Ref: "/rest/api/2/webhook/refresh", Body: []byte(`{"webhookIds":[1]}`), Include: true}},
+		{Args: "/rest/api/2/webhook --data '{}'", Want: api.Options{Method: "POST", Ref: "/rest/api/2/webhook", Body: []byte(`{}`)}},
+		{Args: "'/rest/api/2/search?a=1#frag' --query 'jql=project = A' --query x=&",
+			Want: api.Options{Method: "GET", Ref: "/rest/api/2/search?a=1&jql=project%20%3D%20A&x=%26"}},
+		{Args: "", WantErr: "missing PATH: e.g. jwh api /rest/api/2/myself"},
+		{Args: "GET /x --data '{}'", WantErr: "--data cannot be sent with GET: use POST, PUT, PATCH or DELETE, or pass parameters with --query"},
+		{Args: "/x --data '{'", WantErr: "--data is not valid JSON: unexpected end of JSON input; nothing was sent"},
+		{Args: "/x --query novalue", WantErr: `invalid --query "novalue": use key=value`},
+	})
 }
