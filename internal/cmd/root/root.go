@@ -36,7 +36,9 @@ and ships a local Jira stand-in (jwh sandbox, jwh demo).
 Exit status: 0 success; 1 the operation failed (Jira answered with an error,
 some webhooks were refused, the network failed after retries); 2 bad input
 (usage, JQL, event, URL or file), nothing was sent; 3 credentials (no such
-tenant, no secret, or Jira answered 401/403); 130 interrupted.
+tenant, no secret, or Jira answered 401/403); 130 interrupted. Errors go to
+standard error, each on a line starting with "jwh: ", or with -o json as
+one JSON object, {"error": {"message", "exitCode", "kind"}}.
 
 Environment: JWH_SHARED_SECRET (the selected tenant's shared secret, instead of
 the keyring), JWH_TENANT (the tenant to use), JWH_CONFIG (the config file),

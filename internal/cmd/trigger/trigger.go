@@ -64,15 +64,17 @@ Jira's identifier and retry headers, retrying failures as Jira does (faster:
 see 'jwh sandbox --retry-scale'). A delivery that fails for good shows up
 in 'jwh failed'.
 
-EVENT is checked first (exit 2 for an unknown one). Every flag is optional:
-the issue defaults to SBX-1, a Task in To Do, unassigned, reported by the
-sandbox's user. --project, --issuetype and --status take a name or key
-(digits: an id); --assignee and --reporter an account id. --field NAME=VALUE
-sets any field ("customfield_10014=PRJ-7" for cf[10014]); a VALUE that is
-JSON (a number, true, ["a"], {"value":"x"}) is sent as such, anything else
-as a string. --issue reads an issue as Jira's REST API shows it,
-{"key": ..., "fields": {...}, "properties": {...}} (properties are what
-issue.property[KEY] filters see); the flags are applied over it.
+EVENT and --issue-key are checked first (exit 2 for an unknown event, or a
+key that is not a project key, a hyphen and a number, such as PRJ-1). Every
+flag is optional: the issue defaults to SBX-1, a Task in To Do, unassigned,
+reported by the sandbox's user. --project, --issuetype and --status take a
+name or key (digits: an id); --assignee and --reporter an account id.
+--field NAME=VALUE sets any field ("customfield_10014=PRJ-7" for
+cf[10014]); a VALUE that is JSON (a number, true, ["a"], {"value":"x"}) is
+sent as such, anything else as a string. --issue reads an issue as Jira's
+REST API shows it, {"key": ..., "fields": {...}, "properties": {...}}
+(properties are what issue.property[KEY] filters see); the flags are
+applied over it.
 
 The tenant must be a jwh sandbox: the event is posted, signed, to its
 endpoint POST /rest/jwh-sandbox/1/trigger, and jwh waits for the delivery
