@@ -74,7 +74,8 @@ per failing tenant on standard error and exits non-zero. See docs/cron.md.
 With -o json, prints {"tenant", "ok", "extended": [ids], "notRegistered":
 [ids], "expiration" (RFC 3339, UTC, null when nothing was extended),
 "expirationMillis", "error" (null on success)}; with --all-tenants, an
-array of them.
+array of them. It is printed when a tenant failed too, then the command
+fails.
 
 Exit status: 0 on success, 1 when Jira answered with an error, some ids were
 not registered, or (with --all-tenants) any tenant failed, 2 for invalid
@@ -214,6 +215,7 @@ func extendRun(ctx context.Context, opts *Options) error {
 			return err
 		}
 	case opts.Quiet, r.Err != nil:
+		// Nothing on success; the error says what failed.
 	case len(r.Extended) > 0:
 		fmt.Fprintf(opts.IO.Out, "Extended %s of tenant %s until %s\n",
 			output.Plural(len(r.Extended), "webhook"), t.Name, until(r.Expiration, opts.Now()))
