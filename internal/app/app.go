@@ -54,9 +54,9 @@ func Run(f *cmdutil.Factory, args []string) int {
 
 // run is Run with a context that an interruption cancels.
 func run(ctx context.Context, f *cmdutil.Factory, args []string) int {
-	root := root.NewCmdRoot(f)
-	root.SetArgs(args)
-	cmd, err := root.ExecuteContextC(ctx)
+	rootCmd := root.NewCmdRoot(f)
+	rootCmd.SetArgs(args)
+	cmd, err := rootCmd.ExecuteContextC(ctx)
 	if err == nil {
 		return cmdutil.ExitOK
 	}
