@@ -6,10 +6,12 @@ package app
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,34 +38,64 @@ func Main() int {
 	return Run(f, os.Args[1:])
 }
 
-// Run runs the command line args with the dependencies in f.
+// Run runs the command line args with the dependencies in f, and returns
+// the exit status. An error is printed on standard error as one line
+// starting with "jwh: " (a line each for the problems of a
+// cmdutil.MultiError), followed for a usage error by a pointer to the
+// command's help; with -o json, as one JSON object on one line,
+// {"error": {"message", "exitCode", "kind"}}. Whatever the command has
+// printed on standard output (such as the results it has despite the
+// error) stays there.
 func Run(f *cmdutil.Factory, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return run(ctx, f, args)
+}
 
-	cmd := root.NewCmdRoot(f)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+// run is Run with a context that an interruption cancels.
+func run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	rootCmd := root.NewCmdRoot(f)
+	rootCmd.SetArgs(args)
+	cmd, err := rootCmd.ExecuteContextC(ctx)
 	if err == nil {
 		return cmdutil.ExitOK
 	}
+	code, kind := cmdutil.ExitCode(err), cmdutil.Kind(err)
+	msgs := cmdutil.Messages(err)
 	if ctx.Err() != nil {
-		if !cmdutil.IsSilent(err) {
-			fmt.Fprintln(f.IOStreams.ErrOut, "interrupted")
-		}
-		return cmdutil.ExitInterrupted
+		code, kind, msgs = cmdutil.ExitInterrupted, cmdutil.KindInterrupted, []string{"interrupted"}
 	}
-	code := cmdutil.ExitCode(err)
-	if !cmdutil.IsSilent(err) {
-		fmt.Fprintln(f.IOStreams.ErrOut, "jwh: "+err.Error())
-		var fe *cmdutil.FlagError
-		if errors.As(err, &fe) {
-			c, _, ferr := cmd.Find(args)
-			if ferr != nil || c == nil {
-				c = cmd
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "Run '%s --help' for usage.\n", c.CommandPath())
-		}
+	if cmdutil.IsSilent(err) {
+		return code
+	}
+	w := f.IOStreams.ErrOut
+	if cmdutil.GlobalsOf(cmd).JSON {
+		printJSONError(w, strings.Join(msgs, "\n"), code, kind)
+		return code
+	}
+	for _, msg := range msgs {
+		fmt.Fprintln(w, "jwh: "+msg)
+	}
+	if kind == cmdutil.KindUsage {
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
+}
+
+// errorJSON is the error object of -o json.
+type errorJSON struct {
+	Error struct {
+		Message  string `json:"message"`
+		ExitCode int    `json:"exitCode"`
+		Kind     string `json:"kind"`
+	} `json:"error"`
+}
+
+// printJSONError writes the error object on one line.
+func printJSONError(w io.Writer, msg string, code int, kind string) {
+	var e errorJSON
+	e.Error.Message, e.Error.ExitCode, e.Error.Kind = msg, code, kind
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(e)
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -168,6 +169,83 @@ func TestOfflineCommandsTouchNoConfigNorKeyring(t *testing.T) {
 		}
 		if code := Run(f, tc.args); code != tc.code {
 			t.Errorf("%q: exit %d, want %d; stderr %q", tc.args, code, tc.code, errOut.String())
+		}
+	}
+}
+
+// TestRunErrorJSON: with -o json, an error is one JSON object on one line
+// of stderr, whatever its kind, with nothing else.
+func TestRunErrorJSON(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		message string // a prefix of it
+		code    int
+		kind    string
+	}{
+		{[]string{"list", "-o", "json", "--bogus"}, "unknown flag: --bogus", 2, "usage"},
+		{[]string{"-o", "json", "lis"}, `unknown command "lis" for "jwh": did you mean list or listen?`, 2, "usage"},
+		{[]string{"list", "-o", "json"}, "no tenants configured: ", 3, "credentials"},
+		{[]string{"validate", "--file", "/nonexistent/x.json", "-o", "json"}, "cannot read /nonexistent/x.json: no such file or directory", 2, "input"},
+		{[]string{"register", "--file", "-", "-o", "json"}, `standard input: empty: want a JSON object {"url": ..., "webhooks": [...]}`, 2, "input"},
+	} {
+		f, output := testFactory(t)
+		code := Run(f, tc.args)
+		out, errOut := output()
+		if code != tc.code || out != "" {
+			t.Errorf("%q: exit %d, stdout %q; want %d and nothing", tc.args, code, out, tc.code)
+		}
+		var obj struct {
+			Error struct {
+				Message  string `json:"message"`
+				ExitCode int    `json:"exitCode"`
+				Kind     string `json:"kind"`
+			} `json:"error"`
+		}
+		dec := json.NewDecoder(strings.NewReader(errOut))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&obj); err != nil || strings.Count(errOut, "\n") != 1 || !strings.HasSuffix(errOut, "}\n") {
+			t.Errorf("%q: stderr %q is not one error object on one line (%v)", tc.args, errOut, err)
+			continue
+		}
+		if e := obj.Error; !strings.HasPrefix(e.Message, tc.message) || e.ExitCode != tc.code || e.Kind != tc.kind {
+			t.Errorf("%q: %+v, want %q..., %d, %s", tc.args, e, tc.message, tc.code, tc.kind)
+		}
+	}
+
+	// Flags are parsed in order: a usage error before -o is told as text.
+	f, output := testFactory(t)
+	if code := Run(f, []string{"list", "--bogus", "-o", "json"}); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if _, errOut := output(); !strings.HasPrefix(errOut, "jwh: unknown flag: --bogus\n") {
+		t.Errorf("stderr %q", errOut)
+	}
+}
+
+// TestRunInterrupted: a command that fails once Ctrl-C or SIGTERM has
+// canceled its context exits 130 with "jwh: interrupted", whatever its own
+// error says.
+func TestRunInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		json bool
+		want string
+	}{
+		{false, "jwh: interrupted\n"},
+		{true, `{"error":{"message":"interrupted","exitCode":130,"kind":"interrupted"}}` + "\n"},
+	} {
+		f, output := testFactory(t)
+		// Once the context is canceled, the command's own error (here:
+		// no tenants) is not what the user needs to hear.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		args := []string{"list"}
+		if tc.json {
+			args = append(args, "-o", "json")
+		}
+		code := run(ctx, f, args)
+		out, errOut := output()
+		if code != 130 || out != "" || errOut != tc.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 130, nothing and %q", args, code, out, errOut, tc.want)
 		}
 	}
 }

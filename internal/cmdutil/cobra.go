@@ -8,7 +8,38 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
+
+// FlagErrorFunc is the root command's cobra.FlagErrorFunc: a flag that
+// cannot be parsed is a usage error, and a value that does not parse as the
+// flag's type is reworded from Go's parser message (strconv.ParseInt:
+// parsing "x": invalid syntax) into what to give instead.
+func FlagErrorFunc(cmd *cobra.Command, err error) error {
+	return &FlagError{Err: flagValueError(err)}
+}
+
+func flagValueError(err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) || ive.GetFlag() == nil {
+		return err
+	}
+	var want string
+	var numErr *strconv.NumError
+	switch typ := ive.GetFlag().Value.Type(); {
+	case typ == "duration":
+		want = "a duration such as 30s, 5m or 1h"
+	case errors.As(ive, &numErr) && strings.HasPrefix(typ, "float"):
+		want = "a number"
+	case errors.As(ive, &numErr) && numErr.Err == strconv.ErrRange:
+		want = "a smaller number"
+	case errors.As(ive, &numErr):
+		want = "a whole number"
+	default:
+		return err
+	}
+	return fmt.Errorf("invalid value %q for --%s: use %s", ive.GetValue(), ive.GetFlag().Name, want)
+}
 
 // ExactArgs is cobra.ExactArgs with a usage error that names what is missing.
 func ExactArgs(n int, what string) cobra.PositionalArgs { return RangeArgs(n, n, what) }

@@ -5,6 +5,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Exit statuses of the command-line contract.
@@ -72,10 +73,6 @@ func CredentialsErrorf(format string, args ...any) error {
 	return CredentialsError(fmt.Errorf(format, args...))
 }
 
-// ErrSilent fails the command with exit status 1 after the command has
-// printed its own account of the failure.
-var ErrSilent = &ExitError{Code: ExitFailure}
-
 // SilentExit fails the command with the given status and prints nothing.
 func SilentExit(code int) error { return &ExitError{Code: code} }
 
@@ -83,4 +80,64 @@ func SilentExit(code int) error { return &ExitError{Code: code} }
 func IsSilent(err error) bool {
 	var e *ExitError
 	return errors.As(err, &e) && e.Err == nil
+}
+
+// MultiError is the failure of a command that found several problems at
+// once, such as the local checks of jwh register or the tenants that
+// extend --all-tenants --quiet could not extend. app.Run prints each
+// problem on its own line starting with "jwh: " (the further lines of a
+// problem, such as a filter with a caret under it, follow as they are);
+// with -o json they make one message, a line each. Its exit status is 1
+// unless it is wrapped, as by InputError; the problems' own statuses do not
+// count.
+type MultiError struct {
+	Errs []error
+}
+
+func (e *MultiError) Error() string {
+	msgs := make([]string, len(e.Errs))
+	for i, err := range e.Errs {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Messages returns the problems of err, each a message to print after
+// "jwh: ": those of a MultiError, or err's own message.
+func Messages(err error) []string {
+	var me *MultiError
+	if errors.As(err, &me) && err.Error() == me.Error() {
+		msgs := make([]string, len(me.Errs))
+		for i, e := range me.Errs {
+			msgs[i] = e.Error()
+		}
+		return msgs
+	}
+	return []string{err.Error()}
+}
+
+// The kinds of error, as the -o json error object names them.
+const (
+	KindUsage       = "usage"       // exit status 2: the command line is wrong
+	KindInput       = "input"       // exit status 2: a filter, event, URL or file is wrong
+	KindCredentials = "credentials" // exit status 3
+	KindFailure     = "failure"     // exit status 1
+	KindInterrupted = "interrupted" // exit status 130
+)
+
+// Kind returns the kind of err, following its exit status (ExitCode).
+func Kind(err error) string {
+	switch ExitCode(err) {
+	case ExitInput:
+		var fe *FlagError
+		if errors.As(err, &fe) {
+			return KindUsage
+		}
+		return KindInput
+	case ExitCredentials:
+		return KindCredentials
+	case ExitInterrupted:
+		return KindInterrupted
+	}
+	return KindFailure
 }

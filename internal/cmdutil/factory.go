@@ -10,7 +10,9 @@ import (
 
 // Factory holds the dependencies of the commands. Every field that costs
 // something to build (config, keyring, HTTP client) is a func, called only
-// by the commands that need it, so flag parsing and --help stay cheap.
+// by the commands that need it, so flag parsing and --help stay cheap. It
+// holds nothing that depends on the command line: a command reads the
+// global flags with GlobalsOf and passes what it needs on explicitly.
 type Factory struct {
 	IOStreams *iostreams.IOStreams
 	Version   string
@@ -28,17 +30,4 @@ type Factory struct {
 	// Transport, when not nil, is the innermost http.RoundTripper of the
 	// Jira client (tests); nil means a clone of http.DefaultTransport.
 	Transport http.RoundTripper
-
-	// Global holds the global flags, set when the root command parses them.
-	Global *GlobalFlags
 }
-
-// GlobalFlags are the flags every command accepts.
-type GlobalFlags struct {
-	Tenant string // --tenant/-t
-	Output string // -o/--output: "table" or "json"
-	Debug  bool   // --debug
-}
-
-// JSON reports whether -o json was asked for.
-func (f *Factory) JSON() bool { return f.Global != nil && f.Global.Output == "json" }

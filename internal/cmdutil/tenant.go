@@ -28,27 +28,23 @@ func LoadConfigOnce(getenv func(string) string) func() (*tenant.Config, error) {
 	}
 }
 
-// SelectTenant returns the tenant a command works on: --tenant, else
-// JWH_TENANT, else the default tenant, else the only one (see
+// SelectTenant returns the tenant a command works on: name (--tenant),
+// else JWH_TENANT, else the default tenant, else the only one (see
 // tenant.Config.Select). Errors wrap the tenant package's sentinels.
-func (f *Factory) SelectTenant() (*tenant.Tenant, error) {
+func (f *Factory) SelectTenant(name string) (*tenant.Tenant, error) {
 	cfg, err := f.Config()
 	if err != nil {
 		return nil, err
 	}
-	var flagName string
-	if f.Global != nil {
-		flagName = f.Global.Tenant
-	}
-	return cfg.Select(flagName, f.Getenv(tenant.EnvTenant))
+	return cfg.Select(name, f.Getenv(tenant.EnvTenant))
 }
 
-// Credentials returns the selected tenant and its shared secret
-// (JWH_SHARED_SECRET, else the keyring). Errors wrap the tenant package's
-// sentinels (ErrNotFound, ErrNoTenants, ErrAmbiguous, ErrNoSecret,
-// ErrKeyringDown), which ExitCode maps to exit status 3.
-func (f *Factory) Credentials() (*tenant.Tenant, []byte, error) {
-	t, err := f.SelectTenant()
+// Credentials returns the tenant that name (--tenant) selects and its
+// shared secret (JWH_SHARED_SECRET, else the keyring). Errors wrap the
+// tenant package's sentinels (ErrNotFound, ErrNoTenants, ErrAmbiguous,
+// ErrNoSecret, ErrKeyringDown), which ExitCode maps to exit status 3.
+func (f *Factory) Credentials(name string) (*tenant.Tenant, []byte, error) {
+	t, err := f.SelectTenant(name)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,9 +18,6 @@ func (c ColorScheme) paint(code, s string) string {
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
-// Enabled reports whether the scheme paints.
-func (c ColorScheme) Enabled() bool { return c.enabled }
-
 // Bold returns s in bold.
 func (c ColorScheme) Bold(s string) string { return c.paint("1", s) }
 

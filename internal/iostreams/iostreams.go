@@ -95,9 +95,6 @@ func (s *IOStreams) ReadSecret(prompt string) (string, error) {
 	return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
 }
 
-// ErrNotConfirmed is returned by Confirm when the answer is no.
-var ErrNotConfirmed = errors.New("not confirmed")
-
 // Confirm asks a yes/no question on ErrOut and reads the answer from In.
 // Only "y" and "yes" (any case) confirm.
 func (s *IOStreams) Confirm(question string) (bool, error) {

@@ -245,15 +245,17 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// isIssueKeyOrID reports whether s is a numeric issue id or an issue key: a
-// project key (a letter, then letters, digits or underscores), a hyphen and
-// a number. Jira compares keys without regard to case.
-func isIssueKeyOrID(s string) bool {
-	if isDigits(s) {
-		return true
-	}
+// isIssueKeyOrID reports whether s is a numeric issue id or an issue key
+// (IsIssueKey).
+func isIssueKeyOrID(s string) bool { return isDigits(s) || IsIssueKey(s) }
+
+// IsIssueKey reports whether s has the form of an issue key, as Jira
+// accepts it: a project key (a letter, then letters, digits or
+// underscores), a hyphen and a positive number, such as PRJ-1. Jira
+// compares keys without regard to case.
+func IsIssueKey(s string) bool {
 	dash := strings.LastIndexByte(s, '-')
-	if dash < 1 || !isDigits(s[dash+1:]) || !isLetter(s[0]) {
+	if dash < 1 || !isDigits(s[dash+1:]) || strings.Trim(s[dash+1:], "0") == "" || !isLetter(s[0]) {
 		return false
 	}
 	for i := 1; i < dash; i++ {

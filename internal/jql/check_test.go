@@ -449,3 +449,15 @@ func TestSnippetWidths(t *testing.T) {
 		t.Errorf("Snippet\n got:\n%s want:\n%s", got, want)
 	}
 }
+
+func TestIsIssueKey(t *testing.T) {
+	for s, want := range map[string]bool{
+		"PRJ-1": true, "prj-12": true, "A_2B-300": true, "P-10": true,
+		"PRJ-0": false, "PRJ-00": false, "PRJ-": false, "-1": false, "1PRJ-1": false, "_A-1": false,
+		"bad key": false, "PRJ 1": false, "PRJ-1a": false, "PRJ-+1": false, "PRJ--1": false, "10001": false, "": false,
+	} {
+		if got := IsIssueKey(s); got != want {
+			t.Errorf("IsIssueKey(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

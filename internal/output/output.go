@@ -1,6 +1,7 @@
 // Package output prints command results: a table on a terminal, tab-separated
-// plain text on a pipe, and JSON for -o json. It is the only importer of
-// tablewriter.
+// plain text on a pipe, and JSON for -o json, with times and counts written
+// for people or for scripts as the form calls for. It is the only importer
+// of tablewriter.
 package output
 
 import (
@@ -37,9 +38,6 @@ func (t *Table) AddRow(cells ...string) {
 	copy(row, cells)
 	t.rows = append(t.rows, row)
 }
-
-// Len returns the number of rows.
-func (t *Table) Len() int { return len(t.rows) }
 
 // Render prints the table.
 func (t *Table) Render() error {

@@ -3,6 +3,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,10 +61,11 @@ pass the value with --query.
 @-) to read standard input.
 
 The body is printed as received, or indented when it is JSON and standard
-output is a terminal. For a status of 400 or more the body is still printed
-on standard output (like gh api), Jira's messages go to standard error as one
-line, and the exit status is 1, or 3 for 401 and 403. 429 and 503 answers are
-retried with back-off, honouring Retry-After.`,
+output is a terminal, followed by a new line when it does not end with one.
+For a status of 400 or more the body is still printed on standard output
+(like gh api), Jira's messages go to standard error as one line, and the
+exit status is 1, or 3 for 401 and 403. 429 and 503 answers are retried
+with back-off, honouring Retry-After.`,
 		Example: `  jwh api /rest/api/2/myself
   jwh api GET '/rest/api/2/search?jql=project = "A B"&fields=summary,key'
   jwh api /rest/api/2/search --query 'jql=project = PRJ' --query maxResults=5
@@ -76,7 +78,13 @@ retried with back-off, honouring Retry-After.`,
 			if err != nil {
 				return err
 			}
-			opts := &Options{IO: f.IOStreams, Client: f.JiraClient, Method: method, Include: include}
+			g := cmdutil.GlobalsOf(cmd)
+			opts := &Options{
+				IO:      f.IOStreams,
+				Client:  func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) },
+				Method:  method,
+				Include: include,
+			}
 			if cmd.Flags().Changed("data") {
 				body, err := readData(data, f.IOStreams.In)
 				if err != nil {
@@ -104,7 +112,7 @@ retried with back-off, honouring Retry-After.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return run(cmd, opts)
+			return apiRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -229,7 +237,7 @@ func position(b []byte, off int64) string {
 	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
-func run(cmd *cobra.Command, opts *Options) error {
+func apiRun(ctx context.Context, opts *Options) error {
 	c, _, err := opts.Client()
 	if err != nil {
 		return err
@@ -237,7 +245,7 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if _, err := cmdutil.RequestURL(c.BaseURL(), opts.Ref); err != nil {
 		return err
 	}
-	resp, err := c.Do(cmd.Context(), opts.Method, opts.Ref, opts.Body)
+	resp, err := c.Do(ctx, opts.Method, opts.Ref, opts.Body)
 	if resp == nil {
 		return err
 	}
@@ -248,7 +256,10 @@ func run(cmd *cobra.Command, opts *Options) error {
 }
 
 // printResponse writes the status line and headers (with --include) and
-// the body to standard output.
+// the body to standard output: indented on a terminal when it is JSON,
+// else as received, followed by a new line when it does not end with one
+// (so that a shell prompt or the next line of a script starts on a line of
+// its own).
 func printResponse(opts *Options, resp *jira.Response) error {
 	out := opts.IO.Out
 	tty := opts.IO.IsStdoutTTY()
@@ -275,12 +286,10 @@ func printResponse(opts *Options, resp *jira.Response) error {
 		if json.Indent(&pretty, body, "", "  ") == nil {
 			body = pretty.Bytes()
 		}
-		b.Write(body)
-		if !bytes.HasSuffix(body, []byte("\n")) {
-			b.WriteByte('\n')
-		}
-	} else {
-		b.Write(body)
+	}
+	b.Write(body)
+	if len(body) > 0 && !bytes.HasSuffix(body, []byte("\n")) {
+		b.WriteByte('\n')
 	}
 	_, err := out.Write(b.Bytes())
 	return err

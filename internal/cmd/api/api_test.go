@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/app"
+	"github.com/jwh-cli/jwh/internal/cmd/api"
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/sandbox"
@@ -153,12 +158,13 @@ func TestGetPrintsBody(t *testing.T) {
 	if r.code != 0 || r.errOut != "" {
 		t.Fatalf("exit %d, stderr %s", r.code, r.errOut)
 	}
-	// On a pipe: the body exactly as received.
+	// On a pipe: the body exactly as received, and a newline, which
+	// Jira's compact JSON lacks.
 	var me struct {
 		AccountType string `json:"accountType"`
 	}
-	if err := json.Unmarshal([]byte(r.out), &me); err != nil || me.AccountType != "app" || strings.Contains(r.out, "\n") {
-		t.Errorf("stdout %q (%v), want the raw JSON body", r.out, err)
+	if err := json.Unmarshal([]byte(r.out), &me); err != nil || me.AccountType != "app" || strings.Index(r.out, "\n") != len(r.out)-1 {
+		t.Errorf("stdout %q (%v), want the raw JSON body and a newline", r.out, err)
 	}
 
 	// On a terminal: indented, with a final newline.
@@ -167,6 +173,29 @@ func TestGetPrintsBody(t *testing.T) {
 	h.onlyVerified(t)
 	if r.code != 0 || !strings.HasPrefix(r.out, "{\n  \"self\": ") || !strings.HasSuffix(r.out, "}\n") {
 		t.Errorf("exit %d, stdout\n%s", r.code, r.out)
+	}
+}
+
+// TestBodyEndsWithNewline: the output ends with a newline, added only when
+// the body lacks one; an empty body prints nothing (TestPostPutDeleteVerify).
+func TestBodyEndsWithNewline(t *testing.T) {
+	h := newHarness(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.TrimPrefix(r.URL.Path, "/"))
+	}))
+	defer srv.Close()
+	h.seed(t, tenant.Tenant{Name: "plain", BaseURL: srv.URL, AppKey: appKey})
+	if err := h.store.Set("plain", []byte(theSecret)); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/text%0A":   "text\n",
+		"/no-end":    "no-end\n",
+		"/two%0A%0A": "two\n\n",
+	} {
+		if r := h.run(t, nil, "api", "-t", "plain", path); r.code != 0 || r.out != want {
+			t.Errorf("%s: exit %d, stdout %q, want %q; stderr %s", path, r.code, r.out, want, r.errOut)
+		}
 	}
 }
 
@@ -378,4 +407,19 @@ func TestDebugRedactsAuthorization(t *testing.T) {
 	if strings.Contains(r.errOut, "eyJ") {
 		t.Errorf("--debug output holds a token:\n%s", r.errOut)
 	}
+}
+
+func TestNewCmdAPI(t *testing.T) {
+	cmdtest.Flags(t, api.NewCmdAPI, []cmdtest.Case[api.Options]{
+		{Args: "/rest/api/2/myself", Want: api.Options{Method: "GET", Ref: "/rest/api/2/myself"}},
+		{Args: "-i put /rest/api/2/webhook/refresh -d '{\"webhookIds\":[1]}'",
+			Want: api.Options{Method: "PUT", Ref: "/rest/api/2/webhook/refresh", Body: []byte(`{"webhookIds":[1]}`), Include: true}},
+		{Args: "/rest/api/2/webhook --data '{}'", Want: api.Options{Method: "POST", Ref: "/rest/api/2/webhook", Body: []byte(`{}`)}},
+		{Args: "'/rest/api/2/search?a=1#frag' --query 'jql=project = A' --query x=&",
+			Want: api.Options{Method: "GET", Ref: "/rest/api/2/search?a=1&jql=project%20%3D%20A&x=%26"}},
+		{Args: "", WantErr: "missing PATH: e.g. jwh api /rest/api/2/myself"},
+		{Args: "GET /x --data '{}'", WantErr: "--data cannot be sent with GET: use POST, PUT, PATCH or DELETE, or pass parameters with --query"},
+		{Args: "/x --data '{'", WantErr: "--data is not valid JSON: unexpected end of JSON input; nothing was sent"},
+		{Args: "/x --query novalue", WantErr: `invalid --query "novalue": use key=value`},
+	})
 }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	listencmd "github.com/jwh-cli/jwh/internal/cmd/listen"
+	"github.com/jwh-cli/jwh/internal/cmd/listencmd"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/listen"
@@ -67,8 +67,10 @@ type Options struct {
 }
 
 // NewCmdDemo returns jwh demo. newRoot builds the command tree whose
-// commands the tour runs (root.NewCmdRoot).
-func NewCmdDemo(f *cmdutil.Factory, newRoot func(*cmdutil.Factory) *cobra.Command) *cobra.Command {
+// commands the tour runs (root.NewCmdRoot, which cannot be imported here
+// because the root imports this package). Tests pass runF to see the
+// parsed Options.
+func NewCmdDemo(f *cmdutil.Factory, newRoot func(*cmdutil.Factory) *cobra.Command, runF func(*Options) error) *cobra.Command {
 	opts := &Options{Timeout: DefaultTimeout}
 	return &cobra.Command{
 		Use:   "demo",
@@ -93,16 +95,20 @@ Exit status: 0 when every step went as expected, 1 when one did not.`,
   go run ./cmd/jwh demo`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.JSON() {
+			g := cmdutil.GlobalsOf(cmd)
+			if g.JSON {
 				return cmdutil.UsageErrorf("jwh demo prints a tour for a person and has no JSON output: run it without -o json")
 			}
-			if f.Global != nil && f.Global.Tenant != "" {
+			if g.Tenant != "" {
 				return cmdutil.UsageErrorf("jwh demo works on its own sandbox tenant and never on yours: run it without --tenant")
 			}
-			opts.Debug = f.Global != nil && f.Global.Debug
+			opts.Debug = g.Debug
 			opts.IO = f.IOStreams
 			opts.Version = f.Version
 			opts.NewRoot = newRoot
+			if runF != nil {
+				return runF(opts)
+			}
 			return demoRun(cmd.Context(), opts)
 		},
 	}
@@ -159,7 +165,9 @@ func demoRun(ctx context.Context, opts *Options) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	out := &lockedWriter{w: opts.IO.Out}
+	// The commands, the listener and the sandbox write to it from
+	// different goroutines.
+	out := iostreams.NewLockedWriter(opts.IO.Out)
 	cs := opts.IO.ColorScheme()
 	t := &tour{opts: opts, out: out, cs: cs, secrets: tenant.NewMemoryStore(),
 		sandboxLog: &prefixWriter{w: out, prefix: cs.Gray("sandbox │ ")}}
@@ -513,8 +521,10 @@ func (t *tour) triggerFailing(ctx context.Context, args []string) error {
 		return fmt.Errorf("jwh trigger failed, but not because the delivery failed: %w", describe(err))
 	}
 	if !cmdutil.IsSilent(err) {
-		// What a user sees on standard error.
-		fmt.Fprintf(t.out, "jwh: %v\n", err)
+		// What a user sees on standard error (app.Run prints it).
+		for _, msg := range cmdutil.Messages(err) {
+			fmt.Fprintln(t.out, "jwh: "+msg)
+		}
 	}
 	return nil
 }

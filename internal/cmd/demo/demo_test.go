@@ -16,6 +16,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/app"
 	"github.com/jwh-cli/jwh/internal/cmd/demo"
 	"github.com/jwh-cli/jwh/internal/cmd/root"
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/tenant"
@@ -206,7 +207,7 @@ func TestDemoStepFails(t *testing.T) {
 		}
 		return cmd
 	}
-	cmd := demo.NewCmdDemo(f, newRoot)
+	cmd := demo.NewCmdDemo(f, newRoot, nil)
 	cmd.SetArgs([]string{})
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
@@ -224,24 +225,18 @@ func TestDemoStepFails(t *testing.T) {
 	checkNoTrace(t, userConfig, tmp)
 }
 
-// TestDemoRefusesGlobalFlags checks that the global flags that would
-// mislead are refused: the demo has no JSON output and never works on the
-// user's tenants.
-func TestDemoRefusesGlobalFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"demo", "-o", "json"}, "jwh: jwh demo prints a tour for a person and has no JSON output: run it without -o json\n"},
-		{[]string{"demo", "--tenant", "acme"}, "jwh: jwh demo works on its own sandbox tenant and never on yours: run it without --tenant\n"},
-	} {
-		f, stdout, stderr, userConfig, tmp := userFactory(t)
-		if code := app.Run(f, tc.args); code != 2 {
-			t.Errorf("%v: exit %d, want 2", tc.args, code)
-		}
-		if got := stderr.String(); !strings.HasPrefix(got, tc.want) || stdout.String() != "" {
-			t.Errorf("%v: stderr %q, want %q; stdout %q", tc.args, got, tc.want, stdout)
-		}
-		checkNoTrace(t, userConfig, tmp)
+// TestNewCmdDemo checks that the global flags that would mislead are
+// refused: the demo has no JSON output and never works on the user's
+// tenants.
+func TestNewCmdDemo(t *testing.T) {
+	newCmd := func(f *cmdutil.Factory, runF func(*demo.Options) error) *cobra.Command {
+		return demo.NewCmdDemo(f, root.NewCmdRoot, runF)
 	}
+	cmdtest.Flags(t, newCmd, []cmdtest.Case[demo.Options]{
+		{Args: "", Want: demo.Options{Version: "test", Timeout: demo.DefaultTimeout}},
+		{Args: "--debug", Want: demo.Options{Version: "test", Timeout: demo.DefaultTimeout, Debug: true}},
+		{Args: "-o json", WantErr: "jwh demo prints a tour for a person and has no JSON output: run it without -o json"},
+		{Args: "--tenant acme", WantErr: "jwh demo works on its own sandbox tenant and never on yours: run it without --tenant"},
+		{Args: "extra", WantErr: `unexpected argument "extra" for "jwh demo"`},
+	})
 }

@@ -7,22 +7,9 @@ import (
 	"strings"
 	"sync"
 
-	sandboxcmd "github.com/jwh-cli/jwh/internal/cmd/sandbox"
+	"github.com/jwh-cli/jwh/internal/cmd/sandboxcmd"
 	"github.com/jwh-cli/jwh/internal/sandbox"
 )
-
-// lockedWriter serialises the writes of the commands, the listener and the
-// sandbox, which run on different goroutines, to the demo's output.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
 
 // prefixWriter writes prefix at the start of every line, so that the
 // output of the in-process listener and sandbox stands apart from that of

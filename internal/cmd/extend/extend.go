@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -34,10 +33,9 @@ type Options struct {
 	Now func() time.Time
 	// Client returns a client for the selected tenant.
 	Client func() (*jira.Client, *tenant.Tenant, error)
-	// Config, Secret and ClientFor serve --all-tenants.
+	// Config and ClientFor serve --all-tenants.
 	Config    func() (*tenant.Config, error)
-	Secret    func(name string) ([]byte, error)
-	ClientFor func(t *tenant.Tenant, secret []byte) (*jira.Client, error)
+	ClientFor func(*tenant.Tenant) (*jira.Client, error)
 	JSON      bool // -o json
 
 	IDs         []int64
@@ -76,7 +74,8 @@ per failing tenant on standard error and exits non-zero. See docs/cron.md.
 With -o json, prints {"tenant", "ok", "extended": [ids], "notRegistered":
 [ids], "expiration" (RFC 3339, UTC, null when nothing was extended),
 "expirationMillis", "error" (null on success)}; with --all-tenants, an
-array of them.
+array of them. It is printed when a tenant failed too, then the command
+fails.
 
 Exit status: 0 on success, 1 when Jira answered with an error, some ids were
 not registered, or (with --all-tenants) any tenant failed, 2 for invalid
@@ -88,18 +87,15 @@ input, 3 for credentials problems of the selected tenant.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Now = f.Now
-			opts.Client = f.JiraClient
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.Config = f.Config
-			opts.Secret = func(name string) ([]byte, error) {
-				secret, _, err := tenant.LookupSecret(f.Secrets(), f.Getenv, name)
-				return secret, err
-			}
-			opts.ClientFor = f.ClientFor
-			opts.JSON = f.JSON()
+			opts.ClientFor = func(t *tenant.Tenant) (*jira.Client, error) { return f.ClientFor(t, g.Debug) }
+			opts.JSON = g.JSON
 			switch {
 			case opts.AllTenants && len(args) > 0:
 				return cmdutil.UsageErrorf("--all-tenants extends every webhook of every tenant: give no ids")
-			case opts.AllTenants && f.Global != nil && f.Global.Tenant != "":
+			case opts.AllTenants && g.Tenant != "":
 				return cmdutil.UsageErrorf("specify either --tenant or --all-tenants, not both")
 			case opts.All && len(args) > 0:
 				return cmdutil.UsageErrorf("specify either webhook ids or --all, not both")
@@ -110,7 +106,7 @@ input, 3 for credentials problems of the selected tenant.`,
 			case opts.Concurrency < 1 || opts.Concurrency > maxConcurrency:
 				return cmdutil.UsageErrorf("--concurrency must be between 1 and %d", maxConcurrency)
 			}
-			ids, err := webhook.ParseIDs(args)
+			ids, err := cmdutil.ParseIDs(args)
 			if err != nil {
 				return err
 			}
@@ -150,7 +146,7 @@ func (r *result) problem() error {
 	case r.Err != nil:
 		return fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
 	case len(r.NotRegistered) > 0:
-		return fmt.Errorf("not registered on tenant %s, so not extended: %s", r.Tenant, webhook.JoinIDs(r.NotRegistered))
+		return fmt.Errorf("not registered on tenant %s, so not extended: %s", r.Tenant, output.JoinIDs(r.NotRegistered))
 	}
 	return nil
 }
@@ -167,9 +163,13 @@ type resultJSON struct {
 }
 
 func (r *result) json() resultJSON {
-	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: webhook.NonNil(r.Extended), NotRegistered: webhook.NonNil(r.NotRegistered)}
-	j.Expiration, j.ExpirationMillis = webhook.JSONTime(r.Expiration)
-	if err := r.problem(); err != nil {
+	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: output.NonNil(r.Extended), NotRegistered: output.NonNil(r.NotRegistered)}
+	j.Expiration, j.ExpirationMillis = output.JSONTime(r.Expiration)
+	err := r.problem()
+	if r.Err != nil {
+		err = r.Err // the tenant field names the tenant
+	}
+	if err != nil {
 		msg := err.Error()
 		j.Error = &msg
 	}
@@ -186,9 +186,9 @@ func extend(ctx context.Context, client *jira.Client, name string, ids []int64, 
 		r.Err = err
 		return r
 	}
-	found, missing := webhook.IDs(hooks), []int64(nil)
+	found, missing := jira.WebhookIDs(hooks), []int64(nil)
 	if !all {
-		found, missing = webhook.Split(ids, hooks)
+		found, missing = jira.SplitIDs(ids, hooks)
 	}
 	r.NotRegistered = missing
 	if len(found) == 0 {
@@ -209,18 +209,16 @@ func extendRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	r := extend(ctx, client, t.Name, opts.IDs, opts.All)
-	if r.Err != nil {
-		return r.problem()
-	}
 	switch {
 	case opts.JSON:
 		if err := output.JSON(opts.IO.Out, r.json()); err != nil {
 			return err
 		}
-	case opts.Quiet:
+	case opts.Quiet, r.Err != nil:
+		// Nothing on success; the error says what failed.
 	case len(r.Extended) > 0:
 		fmt.Fprintf(opts.IO.Out, "Extended %s of tenant %s until %s\n",
-			webhook.Plural(len(r.Extended), "webhook"), t.Name, until(r.Expiration, opts.Now()))
+			output.Plural(len(r.Extended), "webhook"), t.Name, until(r.Expiration, opts.Now()))
 	case opts.All:
 		fmt.Fprintf(opts.IO.Out, "No webhooks to extend: tenant %s has none\n", t.Name)
 	}
@@ -229,7 +227,7 @@ func extendRun(ctx context.Context, opts *Options) error {
 
 // until shows a new expiration: RFC 3339 and how far away it is.
 func until(exp, now time.Time) string {
-	return exp.UTC().Format(webhook.TimeLayout) + " (" + webhook.Relative(exp, now) + ")"
+	return exp.UTC().Format(output.TimeLayout) + " (" + output.Relative(exp, now) + ")"
 }
 
 // allTenantsRun extends every webhook of every configured tenant, at most
@@ -284,13 +282,16 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 			return err
 		}
 	case opts.Quiet:
+		// One line per failing tenant, and exit status 1 whatever
+		// the tenants' errors would call for alone.
+		var problems []error
 		for _, r := range results {
 			if err := r.problem(); err != nil {
-				fmt.Fprintln(opts.IO.ErrOut, "jwh: "+err.Error())
+				problems = append(problems, err)
 			}
 		}
-		if len(failed) > 0 {
-			return cmdutil.ErrSilent
+		if len(problems) > 0 {
+			return &cmdutil.MultiError{Errs: problems}
 		}
 		return nil
 	default:
@@ -299,18 +300,14 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("extend failed on %d of %s: %s", len(failed), webhook.Plural(len(results), "tenant"), strings.Join(failed, ", "))
+		return fmt.Errorf("extend failed on %d of %s: %s", len(failed), output.Plural(len(results), "tenant"), strings.Join(failed, ", "))
 	}
 	return nil
 }
 
 // extendTenant extends every webhook of one tenant of --all-tenants.
 func extendTenant(ctx context.Context, opts *Options, t *tenant.Tenant) *result {
-	secret, err := opts.Secret(t.Name)
-	if err != nil {
-		return &result{Tenant: t.Name, Err: err}
-	}
-	client, err := opts.ClientFor(t, secret)
+	client, err := opts.ClientFor(t)
 	if err != nil {
 		return &result{Tenant: t.Name, Err: err}
 	}
@@ -328,7 +325,7 @@ func renderTable(ios *iostreams.IOStreams, results []*result, now time.Time) err
 		case len(r.Extended) == 0:
 			tbl.AddRow(r.Tenant, "none", "0", "no webhooks")
 		default:
-			tbl.AddRow(r.Tenant, "extended", strconv.Itoa(len(r.Extended)), webhook.ExpiresText(r.Expiration, now, tty))
+			tbl.AddRow(r.Tenant, "extended", strconv.Itoa(len(r.Extended)), output.ExpiresText(r.Expiration, now, tty))
 		}
 	}
 	return tbl.Render()

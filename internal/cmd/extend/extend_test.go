@@ -1,50 +1,27 @@
 package extend
 
 import (
-	"bytes"
-	"slices"
 	"testing"
 
-	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 )
 
 func TestNewCmdExtend(t *testing.T) {
-	for _, tc := range []struct {
-		args    []string
-		tenant  string // --tenant, as the root command would set it
-		wantErr string
-		check   func(*Options) bool
-	}{
-		{args: []string{"1000", "1001"}, check: func(o *Options) bool { return slices.Equal(o.IDs, []int64{1000, 1001}) && !o.All && !o.Quiet }},
-		{args: []string{"--all", "-q"}, check: func(o *Options) bool { return o.All && o.Quiet && o.Concurrency == DefaultConcurrency }},
-		{args: []string{"--all-tenants", "--concurrency", "3"}, check: func(o *Options) bool { return o.AllTenants && o.Concurrency == 3 }},
-		{args: []string{"--all", "--all-tenants"}, check: func(o *Options) bool { return o.AllTenants }},
-		{args: nil, wantErr: "specify the webhook ids to extend, --all or --all-tenants"},
-		{args: []string{"--all", "1"}, wantErr: "specify either webhook ids or --all, not both"},
-		{args: []string{"--all-tenants", "1"}, wantErr: "--all-tenants extends every webhook of every tenant: give no ids"},
-		{args: []string{"--all-tenants"}, tenant: "acme", wantErr: "specify either --tenant or --all-tenants, not both"},
-		{args: []string{"--all", "--concurrency", "2"}, wantErr: "--concurrency goes with --all-tenants"},
-		{args: []string{"--all-tenants", "--concurrency", "0"}, wantErr: "--concurrency must be between 1 and 64"},
-		{args: []string{"--all-tenants", "--concurrency", "65"}, wantErr: "--concurrency must be between 1 and 64"},
-		{args: []string{"0"}, wantErr: `invalid webhook id "0": ids are positive numbers, as 'jwh list' shows them`},
-	} {
-		ios, _, _, _ := iostreams.Test()
-		f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalFlags{Output: "table", Tenant: tc.tenant}}
-		var got *Options
-		cmd := NewCmdExtend(f, func(o *Options) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
-		if tc.wantErr != "" {
-			if err == nil || err.Error() != tc.wantErr {
-				t.Errorf("%q: error %v, want %q", tc.args, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil || !tc.check(got) {
-			t.Errorf("%q: err %v, options %+v", tc.args, err, got)
-		}
-	}
+	const c = DefaultConcurrency
+	cmdtest.Flags(t, NewCmdExtend, []cmdtest.Case[Options]{
+		{Args: "1000 1001", Want: Options{IDs: []int64{1000, 1001}, Concurrency: c}},
+		{Args: "--all -q", Want: Options{All: true, Quiet: true, Concurrency: c}},
+		{Args: "--all -t acme -o json", Want: Options{All: true, JSON: true, Concurrency: c}},
+		{Args: "--all-tenants --concurrency 3", Want: Options{AllTenants: true, Concurrency: 3}},
+		{Args: "--all --all-tenants", Want: Options{All: true, AllTenants: true, Concurrency: c}},
+		{Args: "", WantErr: "specify the webhook ids to extend, --all or --all-tenants"},
+		{Args: "--all 1", WantErr: "specify either webhook ids or --all, not both"},
+		{Args: "--all-tenants 1", WantErr: "--all-tenants extends every webhook of every tenant: give no ids"},
+		{Args: "--all-tenants -t acme", WantErr: "specify either --tenant or --all-tenants, not both"},
+		{Args: "--all --concurrency 2", WantErr: "--concurrency goes with --all-tenants"},
+		{Args: "--all-tenants --concurrency 0", WantErr: "--concurrency must be between 1 and 64"},
+		{Args: "--all-tenants --concurrency 65", WantErr: "--concurrency must be between 1 and 64"},
+		{Args: "--all-tenants --concurrency x", WantErr: `invalid value "x" for --concurrency: use a whole number`},
+		{Args: "0", WantErr: `invalid webhook id "0": ids are positive numbers, as 'jwh list' shows them`},
+	})
 }

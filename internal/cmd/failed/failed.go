@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -54,9 +53,10 @@ credentials problems.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.Now = f.Now
-			opts.JSON = f.JSON()
+			opts.JSON = g.JSON
 			if runF != nil {
 				return runF(opts)
 			}
@@ -91,7 +91,7 @@ func failedRun(ctx context.Context, opts *Options) error {
 		for i, d := range list {
 			event, key := summary(d.Body)
 			out[i] = deliveryJSON{ID: d.ID, URL: d.URL, Event: event, IssueKey: key, Body: d.Body}
-			out[i].FailureTime, out[i].FailureTimeMillis = webhook.JSONTime(d.FailureTime)
+			out[i].FailureTime, out[i].FailureTimeMillis = output.JSONTime(d.FailureTime)
 		}
 		return output.JSON(opts.IO.Out, out)
 	}
@@ -106,7 +106,7 @@ func failedRun(ctx context.Context, opts *Options) error {
 	tbl := output.NewTable(opts.IO, "ID", "FAILED", "EVENT", "URL")
 	for _, d := range list {
 		event, key := summary(d.Body)
-		tbl.AddRow(d.ID, webhook.AgoText(d.FailureTime, now, tty), strings.TrimSpace(event+" "+key), d.URL)
+		tbl.AddRow(d.ID, output.AgoText(d.FailureTime, now, tty), strings.TrimSpace(event+" "+key), d.URL)
 	}
 	return tbl.Render()
 }

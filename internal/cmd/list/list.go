@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -69,9 +68,10 @@ answered with an error, 3 for credentials problems.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.Now = f.Now
-			opts.JSON = f.JSON()
+			opts.JSON = g.JSON
 			opts.OnePage = cmd.Flags().Changed("start-at") || cmd.Flags().Changed("max-results")
 			if opts.StartAt < 0 {
 				return cmdutil.UsageErrorf("--start-at must be 0 or more")
@@ -142,11 +142,11 @@ func listRun(ctx context.Context, opts *Options) error {
 	if opts.JSON {
 		list := make([]webhookJSON, 0, len(hooks))
 		for _, w := range hooks {
-			exp, ms := webhook.JSONTime(w.Expiration)
+			exp, ms := output.JSONTime(w.Expiration)
 			list = append(list, webhookJSON{
-				ID: w.ID, Events: webhook.NonNil(w.Events), JQLFilter: w.JQLFilter,
-				FieldIDsFilter: webhook.NonNil(w.FieldIDsFilter), IssuePropertyKeysFilter: webhook.NonNil(w.IssuePropertyKeysFilter),
-				URL: w.URL, Expiration: exp, ExpirationMillis: ms, Expired: webhook.Expired(w.Expiration, now),
+				ID: w.ID, Events: output.NonNil(w.Events), JQLFilter: w.JQLFilter,
+				FieldIDsFilter: output.NonNil(w.FieldIDsFilter), IssuePropertyKeysFilter: output.NonNil(w.IssuePropertyKeysFilter),
+				URL: w.URL, Expiration: exp, ExpirationMillis: ms, Expired: output.Expired(w.Expiration, now),
 			})
 		}
 		return output.JSON(opts.IO.Out, list)
@@ -161,7 +161,7 @@ func listRun(ctx context.Context, opts *Options) error {
 	tbl := output.NewTable(opts.IO, "ID", "EVENTS", "JQL", "EXPIRES")
 	for _, w := range hooks {
 		tbl.AddRow(strconv.FormatInt(w.ID, 10), strings.Join(w.Events, ","), w.JQLFilter,
-			webhook.ExpiresText(w.Expiration, now, tty))
+			output.ExpiresText(w.Expiration, now, tty))
 	}
 	return tbl.Render()
 }

@@ -1,12 +1,10 @@
 package list
 
 import (
-	"bytes"
 	"testing"
 	"time"
 
-	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -38,36 +36,16 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestNewCmdList(t *testing.T) {
-	for _, tc := range []struct {
-		args    []string
-		wantErr string
-		check   func(*Options) bool
-	}{
-		{args: nil, check: func(o *Options) bool { return !o.OnePage && o.ExpiringWithin == nil }},
-		{args: []string{"--start-at", "7"}, check: func(o *Options) bool { return o.OnePage && o.StartAt == 7 && o.MaxResults == 0 }},
-		{args: []string{"--max-results", "5"}, check: func(o *Options) bool { return o.OnePage && o.MaxResults == 5 }},
-		{args: []string{"--expiring-within", "7d"}, check: func(o *Options) bool { return *o.ExpiringWithin == 7*24*time.Hour }},
-		{args: []string{"--start-at", "-1"}, wantErr: "--start-at must be 0 or more"},
-		{args: []string{"--max-results", "0"}, wantErr: "--max-results must be 1 or more"},
-		{args: []string{"--expiring-within", "x"}, wantErr: `invalid --expiring-within "x": use a number of days, hours or minutes, e.g. 72h or 7d`},
-		{args: []string{"extra"}, wantErr: `unexpected argument "extra" for "list"`},
-	} {
-		ios, _, _, _ := iostreams.Test()
-		f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalFlags{Output: "table"}}
-		var got *Options
-		cmd := NewCmdList(f, func(o *Options) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
-		if tc.wantErr != "" {
-			if err == nil || err.Error() != tc.wantErr {
-				t.Errorf("%v: error %v, want %q", tc.args, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil || !tc.check(got) {
-			t.Errorf("%v: err %v, options %+v", tc.args, err, got)
-		}
-	}
+	week := 7 * 24 * time.Hour
+	cmdtest.Flags(t, NewCmdList, []cmdtest.Case[Options]{
+		{Args: "", Want: Options{}},
+		{Args: "-o json", Want: Options{JSON: true}},
+		{Args: "--start-at 7", Want: Options{OnePage: true, StartAt: 7}},
+		{Args: "--max-results 5", Want: Options{OnePage: true, MaxResults: 5}},
+		{Args: "--expiring-within 7d", Want: Options{ExpiringWithin: &week}},
+		{Args: "--start-at -1", WantErr: "--start-at must be 0 or more"},
+		{Args: "--max-results 0", WantErr: "--max-results must be 1 or more"},
+		{Args: "--expiring-within x", WantErr: `invalid --expiring-within "x": use a number of days, hours or minutes, e.g. 72h or 7d`},
+		{Args: "extra", WantErr: `unexpected argument "extra" for "jwh list"`},
+	})
 }

@@ -3,7 +3,9 @@ package register
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
+	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/jql"
 )
@@ -19,6 +21,30 @@ func checkFlags(req *jira.RegisterRequest) string {
 	w := req.Webhooks[0]
 	return problems + jql.CheckWebhook(w.JQLFilter, w.Events).Render("")
 }
+
+// problemsError returns the problems that checkFlags or parseBody found as
+// one error each: a line that does not start with a space starts a
+// problem, and the lines that show a filter with a caret under it belong
+// to the problem above them. app.Run then prints each problem after
+// "jwh: ", in the form validate gives it.
+func problemsError(problems string) error {
+	var errs []error
+	for line := range strings.Lines(problems) {
+		line = strings.TrimSuffix(line, "\n")
+		if strings.HasPrefix(line, " ") && len(errs) > 0 {
+			last := errs[len(errs)-1].(problem)
+			errs[len(errs)-1] = last + problem("\n"+line)
+			continue
+		}
+		errs = append(errs, problem(line))
+	}
+	return cmdutil.InputError(&cmdutil.MultiError{Errs: errs})
+}
+
+// problem is one problem of a local check, in the lines validate prints.
+type problem string
+
+func (p problem) Error() string { return string(p) }
 
 // parseBody checks a register request body as 'jwh validate --file' does
 // and decodes it. problems is what validate prints ("" when the body is

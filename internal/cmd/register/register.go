@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jwh-cli/jwh/internal/cmd/webhook"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/events"
 	"github.com/jwh-cli/jwh/internal/iostreams"
@@ -76,8 +75,9 @@ credentials problems.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
-			opts.JSON = f.JSON()
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
+			opts.JSON = g.JSON
 			opts.Events = cmdutil.SplitList(eventFlags)
 			opts.FieldIDs = cmdutil.SplitList(fieldFlags)
 			opts.PropertyKeys = cmdutil.SplitList(propFlags)
@@ -161,7 +161,7 @@ func registerRun(ctx context.Context, opts *Options) error {
 		list := make([]resultJSON, len(results))
 		for i, r := range results {
 			w := req.Webhooks[i]
-			list[i] = resultJSON{JQLFilter: w.JQLFilter, Events: w.Events, Registered: r.ID != 0, Errors: webhook.NonNil(r.Errors)}
+			list[i] = resultJSON{JQLFilter: w.JQLFilter, Events: w.Events, Registered: r.ID != 0, Errors: output.NonNil(r.Errors)}
 			if r.ID != 0 {
 				list[i].ID = &r.ID
 			}
@@ -188,7 +188,7 @@ func registerRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	if refused > 0 {
-		return fmt.Errorf("jira refused %d of %s on tenant %s", refused, webhook.Plural(len(results), "webhook"), t.Name)
+		return fmt.Errorf("jira refused %d of %s on tenant %s", refused, output.Plural(len(results), "webhook"), t.Name)
 	}
 	return nil
 }
@@ -201,8 +201,8 @@ func refusal(errs []string) string {
 }
 
 // request builds the register request from flags or the file and checks it
-// locally; problems are printed on standard error and end the command with
-// exit status 2.
+// locally; problems end the command with exit status 2, each printed on
+// standard error.
 func request(opts *Options) (*jira.RegisterRequest, error) {
 	var req *jira.RegisterRequest
 	var problems string
@@ -227,8 +227,7 @@ func request(opts *Options) (*jira.RegisterRequest, error) {
 		problems = checkFlags(req)
 	}
 	if problems != "" {
-		fmt.Fprint(opts.IO.ErrOut, problems)
-		return nil, cmdutil.SilentExit(cmdutil.ExitInput)
+		return nil, problemsError(problems)
 	}
 	return req, nil
 }

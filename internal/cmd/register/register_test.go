@@ -1,14 +1,11 @@
 package register
 
 import (
-	"bytes"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/jira"
 )
 
@@ -65,43 +62,29 @@ func TestParseBody(t *testing.T) {
 }
 
 func TestNewCmdRegister(t *testing.T) {
-	base := []string{"--url", "https://app.example.com/hook", "--jql", "project = A"}
-	for _, tc := range []struct {
-		args    []string
-		wantErr string
-		check   func(*Options) bool
-	}{
-		{args: append(base, "--event", "jira:issue_created, comment_created", "--event", "jira:issue_updated", "--field-id", "a,b", "--property-key", "k"),
-			check: func(o *Options) bool {
-				return slices.Equal(o.Events, []string{"jira:issue_created", "comment_created", "jira:issue_updated"}) &&
-					slices.Equal(o.FieldIDs, []string{"a", "b"}) && slices.Equal(o.PropertyKeys, []string{"k"}) && !o.DryRun
-			}},
-		{args: append(base, "--event", "jira:issue_created", "--dry-run"), check: func(o *Options) bool { return o.DryRun }},
-		{args: []string{"--file", "-"}, check: func(o *Options) bool { return o.File == "-" }},
-		{args: base, wantErr: "missing --event: at least one event, such as jira:issue_updated"},
-		{args: append(base, "--event", ","), wantErr: "missing --event: at least one event, such as jira:issue_updated"},
-		{args: []string{"--jql", "a = b", "--event", "x"}, wantErr: "missing --url: the URL that Jira delivers to (or use --file)"},
-		{args: []string{"--url", "https://x.example.com", "--event", "x"}, wantErr: "missing --jql: the filter that selects the issues, such as 'project = PRJ'"},
-		{args: []string{"--file", "x.json", "--event", "x"}, wantErr: "specify either --file or --url, --jql and --event: the file holds the url and the webhooks"},
-		{args: []string{"--file", ""}, wantErr: "--file needs a path, or - for standard input"},
-		{args: []string{"x"}, wantErr: `unexpected argument "x" for "register"`},
-	} {
-		ios, _, _, _ := iostreams.Test()
-		f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalFlags{Output: "table"}}
-		var got *Options
-		cmd := NewCmdRegister(f, func(o *Options) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
-		if tc.wantErr != "" {
-			if err == nil || err.Error() != tc.wantErr {
-				t.Errorf("%q: error %v, want %q", tc.args, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil || !tc.check(got) {
-			t.Errorf("%q: err %v, options %+v", tc.args, err, got)
-		}
+	const base = "--url https://app.example.com/hook --jql 'project = A' "
+	flags := Options{URL: "https://app.example.com/hook", JQL: "project = A"}
+	with := func(change func(o *Options)) Options {
+		o := flags
+		change(&o)
+		return o
 	}
+	cmdtest.Flags(t, NewCmdRegister, []cmdtest.Case[Options]{
+		{Args: base + "--event 'jira:issue_created, comment_created' --event jira:issue_updated --field-id a,b --property-key k",
+			Want: with(func(o *Options) {
+				o.Events = []string{"jira:issue_created", "comment_created", "jira:issue_updated"}
+				o.FieldIDs = []string{"a", "b"}
+				o.PropertyKeys = []string{"k"}
+			})},
+		{Args: base + "--event jira:issue_created --dry-run -o json",
+			Want: with(func(o *Options) { o.Events = []string{"jira:issue_created"}; o.DryRun = true; o.JSON = true })},
+		{Args: "--file -", Want: Options{File: "-"}},
+		{Args: base, WantErr: "missing --event: at least one event, such as jira:issue_updated"},
+		{Args: base + "--event ,", WantErr: "missing --event: at least one event, such as jira:issue_updated"},
+		{Args: "--jql 'a = b' --event x", WantErr: "missing --url: the URL that Jira delivers to (or use --file)"},
+		{Args: "--url https://x.example.com --event x", WantErr: "missing --jql: the filter that selects the issues, such as 'project = PRJ'"},
+		{Args: "--file x.json --event x", WantErr: "specify either --file or --url, --jql and --event: the file holds the url and the webhooks"},
+		{Args: "--file ''", WantErr: "--file needs a path, or - for standard input"},
+		{Args: "x", WantErr: `unexpected argument "x" for "jwh register"`},
+	})
 }

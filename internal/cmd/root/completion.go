@@ -4,9 +4,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/iostreams"
 )
 
-func newCmdCompletion(f *cmdutil.Factory) *cobra.Command {
+// CompletionOptions are the inputs of jwh completion.
+type CompletionOptions struct {
+	IO *iostreams.IOStreams
+	// Root is the command tree to complete.
+	Root *cobra.Command
+
+	Shell string // bash, zsh, fish or powershell
+}
+
+// NewCmdCompletion returns jwh completion. Tests pass runF to see the
+// parsed Options.
+func NewCmdCompletion(f *cmdutil.Factory, runF func(*CompletionOptions) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "completion {bash|zsh|fish|powershell}",
 		Short: "Print a shell completion script",
@@ -24,19 +36,29 @@ func newCmdCompletion(f *cmdutil.Factory) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out := f.IOStreams.Out
-			root := cmd.Root()
 			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(out, true)
-			case "zsh":
-				return root.GenZshCompletion(out)
-			case "fish":
-				return root.GenFishCompletion(out, true)
-			case "powershell":
-				return root.GenPowerShellCompletionWithDesc(out)
+			case "bash", "zsh", "fish", "powershell":
+			default:
+				return cmdutil.UsageErrorf("unsupported shell %q: use bash, zsh, fish or powershell", args[0])
 			}
-			return cmdutil.UsageErrorf("unsupported shell %q: use bash, zsh, fish or powershell", args[0])
+			opts := &CompletionOptions{IO: f.IOStreams, Root: cmd.Root(), Shell: args[0]}
+			if runF != nil {
+				return runF(opts)
+			}
+			return completionRun(opts)
 		},
 	}
+}
+
+func completionRun(opts *CompletionOptions) error {
+	out := opts.IO.Out
+	switch opts.Shell {
+	case "zsh":
+		return opts.Root.GenZshCompletion(out)
+	case "fish":
+		return opts.Root.GenFishCompletion(out, true)
+	case "powershell":
+		return opts.Root.GenPowerShellCompletionWithDesc(out)
+	}
+	return opts.Root.GenBashCompletionV2(out, true)
 }

@@ -2,36 +2,29 @@
 package root
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/jwh-cli/jwh/internal/cmd/api"
-	deletecmd "github.com/jwh-cli/jwh/internal/cmd/delete"
+	"github.com/jwh-cli/jwh/internal/cmd/deletecmd"
 	"github.com/jwh-cli/jwh/internal/cmd/demo"
 	"github.com/jwh-cli/jwh/internal/cmd/extend"
 	"github.com/jwh-cli/jwh/internal/cmd/failed"
 	"github.com/jwh-cli/jwh/internal/cmd/list"
-	"github.com/jwh-cli/jwh/internal/cmd/listen"
+	"github.com/jwh-cli/jwh/internal/cmd/listencmd"
 	"github.com/jwh-cli/jwh/internal/cmd/register"
-	"github.com/jwh-cli/jwh/internal/cmd/sandbox"
-	"github.com/jwh-cli/jwh/internal/cmd/tenant"
+	"github.com/jwh-cli/jwh/internal/cmd/sandboxcmd"
+	"github.com/jwh-cli/jwh/internal/cmd/tenantcmd"
 	"github.com/jwh-cli/jwh/internal/cmd/token"
 	"github.com/jwh-cli/jwh/internal/cmd/trigger"
 	"github.com/jwh-cli/jwh/internal/cmd/validate"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/output"
 )
 
 // NewCmdRoot returns the root command with every subcommand attached.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
-	if f.Global == nil {
-		f.Global = &cmdutil.GlobalFlags{}
-	}
 	cmd := &cobra.Command{
 		Use:   "jwh <command> [flags]",
 		Short: "Manage Jira dynamic webhooks for Atlassian Connect apps",
@@ -44,7 +37,9 @@ Exit status: 0 success; 1 the operation failed (Jira answered with an error,
 some webhooks were refused, the network failed after retries); 2 bad input
 (usage, JQL, event, URL or file, a damaged config file), nothing was sent;
 3 credentials (no such tenant, no secret, or Jira answered 401/403); 130
-interrupted.
+interrupted. Errors go to standard error, each on a line starting with
+"jwh: ", or with -o json as one JSON object, {"error": {"message",
+"exitCode", "kind"}}.
 
 Environment: JWH_SHARED_SECRET (the selected tenant's shared secret, instead of
 the keyring), JWH_TENANT (the tenant to use), JWH_CONFIG (the config file),
@@ -64,31 +59,21 @@ NO_COLOR (no colour).`,
 		SilenceUsage:  true,
 		Version:       f.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			switch f.Global.Output {
-			case "table", "json":
-				return nil
-			}
-			return cmdutil.UsageErrorf("invalid value %q for --output: use table or json", f.Global.Output)
+			return cmdutil.CheckGlobalFlags(cmd)
 		},
 	}
 	cmd.SetVersionTemplate(versionLine(f.Version) + "\n")
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cmdutil.FlagError{Err: flagValueError(err)}
-	})
+	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	cmd.SetIn(f.IOStreams.In)
 
-	pf := cmd.PersistentFlags()
-	pf.StringVarP(&f.Global.Tenant, "tenant", "t", "", "tenant `name` (default: $JWH_TENANT, the default tenant, or the only one)")
-	pf.StringVarP(&f.Global.Output, "output", "o", "table", "output `format`: table or json")
-	pf.BoolVar(&f.Global.Debug, "debug", false, "print every HTTP exchange on stderr (Authorization redacted)")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	cmdutil.AddGlobalFlags(cmd)
 
 	cmd.AddCommand(
-		newCmdVersion(f),
-		newCmdCompletion(f),
-		tenant.NewCmdTenant(f),
+		NewCmdVersion(f, nil),
+		NewCmdCompletion(f, nil),
+		tenantcmd.NewCmdTenant(f),
 		validate.NewCmdValidate(f, nil),
 		register.NewCmdRegister(f, nil),
 		list.NewCmdList(f, nil),
@@ -96,11 +81,11 @@ NO_COLOR (no colour).`,
 		extend.NewCmdExtend(f, nil),
 		failed.NewCmdFailed(f, nil),
 		api.NewCmdAPI(f, nil),
-		token.NewCmdToken(f),
-		listen.NewCmdListen(f),
-		sandbox.NewCmdSandbox(f),
+		token.NewCmdToken(f, nil),
+		listencmd.NewCmdListen(f, nil),
+		sandboxcmd.NewCmdSandbox(f, nil),
 		trigger.NewCmdTrigger(f, nil),
-		demo.NewCmdDemo(f, NewCmdRoot),
+		demo.NewCmdDemo(f, NewCmdRoot, nil),
 	)
 	return cmd
 }
@@ -116,49 +101,4 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 		msg += ": did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return cmdutil.UsageErrorf("%s", msg)
-}
-
-// flagValueError rewords pflag's error for a flag value that does not
-// parse as its type, which carries Go's parser message (strconv.ParseInt:
-// parsing "x": invalid syntax), into what to give instead.
-func flagValueError(err error) error {
-	var ive *pflag.InvalidValueError
-	if !errors.As(err, &ive) || ive.GetFlag() == nil {
-		return err
-	}
-	var want string
-	var numErr *strconv.NumError
-	switch typ := ive.GetFlag().Value.Type(); {
-	case typ == "duration":
-		want = "a duration such as 30s, 5m or 1h"
-	case errors.As(ive, &numErr) && strings.HasPrefix(typ, "float"):
-		want = "a number"
-	case errors.As(ive, &numErr) && numErr.Err == strconv.ErrRange:
-		want = "a smaller number"
-	case errors.As(ive, &numErr):
-		want = "a whole number"
-	default:
-		return err
-	}
-	return fmt.Errorf("invalid value %q for --%s: use %s", ive.GetValue(), ive.GetFlag().Name, want)
-}
-
-func newCmdVersion(f *cmdutil.Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of jwh",
-		Long: `Print the version of jwh, with the commit, build date, Go version and
-platform when they are known.
-
-With -o json, prints {"version", "commit", "date", "go", "os", "arch"}
-("commit" and "date" are empty when unknown).`,
-		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.JSON() {
-				return output.JSON(f.IOStreams.Out, versionInfo(f.Version))
-			}
-			_, err := fmt.Fprintln(f.IOStreams.Out, versionLine(f.Version))
-			return err
-		},
-	}
 }

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 )
@@ -22,9 +25,19 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 	}
 }
 
-func TestFlagValueErrorKeepsOtherErrors(t *testing.T) {
-	err := errors.New("unknown flag: --bogus")
-	if got := flagValueError(err); got != err {
-		t.Errorf("flagValueError(%v) = %v, want it unchanged", err, got)
-	}
+func TestNewCmdVersion(t *testing.T) {
+	cmdtest.Flags(t, NewCmdVersion, []cmdtest.Case[VersionOptions]{
+		{Args: "", Want: VersionOptions{Version: "test"}},
+		{Args: "-o json", Want: VersionOptions{Version: "test", JSON: true}},
+		{Args: "extra", WantErr: `unexpected argument "extra" for "jwh version"`},
+	})
+}
+
+func TestNewCmdCompletion(t *testing.T) {
+	cmdtest.Flags(t, NewCmdCompletion, []cmdtest.Case[CompletionOptions]{
+		{Args: "zsh", Want: CompletionOptions{Shell: "zsh"}},
+		{Args: "powershell", Want: CompletionOptions{Shell: "powershell"}},
+		{Args: "", WantErr: "name a shell: bash, zsh, fish or powershell"},
+		{Args: "tcsh", WantErr: `unsupported shell "tcsh": use bash, zsh, fish or powershell`},
+	}, cmpopts.IgnoreFields(CompletionOptions{}, "Root"))
 }

@@ -11,17 +11,34 @@ import (
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/connectjwt"
+	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/output"
+	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
 )
 
 // MaxTTL bounds --ttl: a token is for one request, now.
 const MaxTTL = 24 * time.Hour
 
-// NewCmdToken returns jwh token.
-func NewCmdToken(f *cmdutil.Factory) *cobra.Command {
-	var ttl time.Duration
+// Options are the inputs of jwh token.
+type Options struct {
+	IO *iostreams.IOStreams
+	// Credentials returns the selected tenant and its shared secret.
+	Credentials func() (*tenant.Tenant, []byte, error)
+	Now         func() time.Time
+	JSON        bool // -o json
+	Debug       bool // --debug: show the canonical request on standard error
+
+	Method string        // upper case
+	Ref    string        // PATH or URL, without the fragment
+	TTL    time.Duration // --ttl
+}
+
+// NewCmdToken returns jwh token. Tests pass runF to see the parsed
+// Options.
+func NewCmdToken(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{}
 	cmd := &cobra.Command{
 		Use:   "token [METHOD] PATH_OR_URL",
 		Short: "Print a Connect JWT for one request, for use with curl",
@@ -44,6 +61,12 @@ shown on standard error.`,
   jwh token --ttl 10m 'https://acme.atlassian.net/rest/api/2/webhook?startAt=0'`,
 		Args: cmdutil.RangeArgs(1, 2, "PATH_OR_URL: e.g. jwh token GET /rest/api/2/myself"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			g := cmdutil.GlobalsOf(cmd)
+			opts.IO = f.IOStreams
+			opts.Credentials = func() (*tenant.Tenant, []byte, error) { return f.Credentials(g.Tenant) }
+			opts.Now = f.Now
+			opts.JSON = g.JSON
+			opts.Debug = g.Debug
 			method, ref, err := cmdutil.MethodAndPath(args, "PATH_OR_URL", "jwh token")
 			if err != nil {
 				return err
@@ -51,64 +74,73 @@ shown on standard error.`,
 			if method == "" {
 				method = http.MethodGet
 			}
-			if ttl <= 0 || ttl > MaxTTL {
-				return cmdutil.UsageErrorf("invalid --ttl %s: use a duration above 0s and at most %s, e.g. 3m", ttl, MaxTTL)
+			if opts.TTL <= 0 || opts.TTL > MaxTTL {
+				return cmdutil.UsageErrorf("invalid --ttl %s: use a duration above 0s and at most %s, e.g. 3m", opts.TTL, MaxTTL)
 			}
 			if sent, frag, found := jira.SplitFragment(ref); found {
 				fmt.Fprintf(f.IOStreams.ErrOut, "warning: ignoring the fragment %q: it is never sent to a server, so it is not signed\n", "#"+frag)
 				ref = sent
 			}
-			t, secret, err := f.Credentials()
-			if err != nil {
-				return err
+			opts.Method, opts.Ref = method, ref
+			if runF != nil {
+				return runF(opts)
 			}
-			base, err := cmdutil.TenantBaseURL(t)
-			if err != nil {
-				return err
-			}
-			u, err := cmdutil.RequestURL(base, ref)
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			if f.Now != nil {
-				now = f.Now()
-			}
-			basePath := base.EscapedPath()
-			signer := connectjwt.NewSigner(t.AppKey, secret, basePath).
-				WithTTL(ttl).
-				WithClock(func() time.Time { return now })
-			tok, err := signer.Sign(method, u)
-			if err != nil {
-				return cmdutil.InputErrorf("cannot sign %s %s: %v", method, transport.RedactURL(u), err)
-			}
-			canonical, err := connectjwt.CanonicalRequest(method, u, basePath)
-			if err != nil {
-				return cmdutil.InputErrorf("cannot sign %s %s: %v", method, transport.RedactURL(u), err)
-			}
-			if f.Global != nil && f.Global.Debug {
-				fmt.Fprintf(f.IOStreams.ErrOut, "* %s %s\n* canonical request: %s\n* qsh: %s\n* iss: %s, expires %s\n",
-					method, transport.RedactURL(u), canonical, connectjwt.QSH(canonical), t.AppKey,
-					now.Add(ttl).UTC().Format(time.RFC3339))
-			}
-			if f.JSON() {
-				return output.JSON(f.IOStreams.Out, tokenJSON{
-					Token:            tok,
-					Method:           method,
-					URL:              transport.RedactURL(u),
-					CanonicalRequest: canonical,
-					QSH:              connectjwt.QSH(canonical),
-					Issuer:           t.AppKey,
-					IssuedAt:         now.Unix(),
-					ExpiresAt:        now.Add(ttl).Unix(),
-				})
-			}
-			_, err = fmt.Fprintln(f.IOStreams.Out, tok)
-			return err
+			return tokenRun(opts)
 		},
 	}
-	cmd.Flags().DurationVar(&ttl, "ttl", connectjwt.DefaultTTL, "how long the token stays valid")
+	cmd.Flags().DurationVar(&opts.TTL, "ttl", connectjwt.DefaultTTL, "how long the token stays valid")
 	return cmd
+}
+
+func tokenRun(opts *Options) error {
+	t, secret, err := opts.Credentials()
+	if err != nil {
+		return err
+	}
+	base, err := cmdutil.TenantBaseURL(t)
+	if err != nil {
+		return err
+	}
+	u, err := cmdutil.RequestURL(base, opts.Ref)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if opts.Now != nil {
+		now = opts.Now()
+	}
+	method, ttl := opts.Method, opts.TTL
+	basePath := base.EscapedPath()
+	signer := connectjwt.NewSigner(t.AppKey, secret, basePath).
+		WithTTL(ttl).
+		WithClock(func() time.Time { return now })
+	tok, err := signer.Sign(method, u)
+	if err != nil {
+		return cmdutil.InputErrorf("cannot sign %s %s: %v", method, transport.RedactURL(u), err)
+	}
+	canonical, err := connectjwt.CanonicalRequest(method, u, basePath)
+	if err != nil {
+		return cmdutil.InputErrorf("cannot sign %s %s: %v", method, transport.RedactURL(u), err)
+	}
+	if opts.Debug {
+		fmt.Fprintf(opts.IO.ErrOut, "* %s %s\n* canonical request: %s\n* qsh: %s\n* iss: %s, expires %s\n",
+			method, transport.RedactURL(u), canonical, connectjwt.QSH(canonical), t.AppKey,
+			now.Add(ttl).UTC().Format(time.RFC3339))
+	}
+	if opts.JSON {
+		return output.JSON(opts.IO.Out, tokenJSON{
+			Token:            tok,
+			Method:           method,
+			URL:              transport.RedactURL(u),
+			CanonicalRequest: canonical,
+			QSH:              connectjwt.QSH(canonical),
+			Issuer:           t.AppKey,
+			IssuedAt:         now.Unix(),
+			ExpiresAt:        now.Add(ttl).Unix(),
+		})
+	}
+	_, err = fmt.Fprintln(opts.IO.Out, tok)
+	return err
 }
 
 // tokenJSON is the -o json form of jwh token.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/app"
+	"github.com/jwh-cli/jwh/internal/cmd/token"
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/iostreams"
@@ -253,4 +255,18 @@ func TestTokenErrors(t *testing.T) {
 	if code != 2 || out != "" || !strings.Contains(errOut, "refusing to send signed requests over plain http") {
 		t.Errorf("plain http: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+}
+
+func TestNewCmdToken(t *testing.T) {
+	const ttl = connectjwt.DefaultTTL
+	cmdtest.Flags(t, token.NewCmdToken, []cmdtest.Case[token.Options]{
+		{Args: "/rest/api/2/myself", Want: token.Options{Method: "GET", Ref: "/rest/api/2/myself", TTL: ttl}},
+		{Args: "post /rest/api/2/webhook -o json --debug --ttl 10m",
+			Want: token.Options{Method: "POST", Ref: "/rest/api/2/webhook", TTL: 10 * time.Minute, JSON: true, Debug: true}},
+		{Args: "'/rest/api/2/search?jql=a#frag'", Want: token.Options{Method: "GET", Ref: "/rest/api/2/search?jql=a", TTL: ttl}},
+		{Args: "", WantErr: "missing PATH_OR_URL: e.g. jwh token GET /rest/api/2/myself"},
+		{Args: "GET", WantErr: "missing PATH_OR_URL after GET: e.g. jwh token GET /rest/api/2/myself"},
+		{Args: "--ttl 0s /x", WantErr: "invalid --ttl 0s: use a duration above 0s and at most 24h0m0s, e.g. 3m"},
+		{Args: "GET /x extra", WantErr: `unexpected argument "extra"`},
+	})
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/events"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/jql"
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/sandbox"
 	"github.com/jwh-cli/jwh/internal/tenant"
@@ -63,15 +64,17 @@ Jira's identifier and retry headers, retrying failures as Jira does (faster:
 see 'jwh sandbox --retry-scale'). A delivery that fails for good shows up
 in 'jwh failed'.
 
-EVENT is checked first (exit 2 for an unknown one). Every flag is optional:
-the issue defaults to SBX-1, a Task in To Do, unassigned, reported by the
-sandbox's user. --project, --issuetype and --status take a name or key
-(digits: an id); --assignee and --reporter an account id. --field NAME=VALUE
-sets any field ("customfield_10014=PRJ-7" for cf[10014]); a VALUE that is
-JSON (a number, true, ["a"], {"value":"x"}) is sent as such, anything else
-as a string. --issue reads an issue as Jira's REST API shows it,
-{"key": ..., "fields": {...}, "properties": {...}} (properties are what
-issue.property[KEY] filters see); the flags are applied over it.
+EVENT and --issue-key are checked first (exit 2 for an unknown event, or a
+key that is not a project key, a hyphen and a number, such as PRJ-1). Every
+flag is optional: the issue defaults to SBX-1, a Task in To Do, unassigned,
+reported by the sandbox's user. --project, --issuetype and --status take a
+name or key (digits: an id); --assignee and --reporter an account id.
+--field NAME=VALUE sets any field ("customfield_10014=PRJ-7" for
+cf[10014]); a VALUE that is JSON (a number, true, ["a"], {"value":"x"}) is
+sent as such, anything else as a string. --issue reads an issue as Jira's
+REST API shows it, {"key": ..., "fields": {...}, "properties": {...}}
+(properties are what issue.property[KEY] filters see); the flags are
+applied over it.
 
 The tenant must be a jwh sandbox: the event is posted, signed, to its
 endpoint POST /rest/jwh-sandbox/1/trigger, and jwh waits for the delivery
@@ -98,8 +101,9 @@ credentials problems.`,
 		Args: cmdutil.ExactArgs(1, "the event, such as jira:issue_updated"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.Client = f.JiraClient
-			opts.JSON = f.JSON()
+			g := cmdutil.GlobalsOf(cmd)
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
+			opts.JSON = g.JSON
 			opts.Event = args[0]
 			opts.Changed = cmdutil.SplitList(opts.Changed)
 			if err := checkOptions(opts); err != nil {
@@ -149,6 +153,9 @@ func checkOptions(opts *Options) error {
 		return cmdutil.UsageErrorf("--property applies to issue_property_set and issue_property_deleted only")
 	case opts.Wait <= 0 || opts.Wait > sandbox.MaxTriggerWait:
 		return cmdutil.UsageErrorf("invalid --wait %s: give a duration up to %s", opts.Wait, sandbox.MaxTriggerWait)
+	}
+	if sp.Key != "" && !jql.IsIssueKey(sp.Key) {
+		return cmdutil.InputErrorf("invalid --issue-key %q: an issue key is a project key, a hyphen and a number, such as PRJ-1", sp.Key)
 	}
 	for _, fv := range opts.Fields {
 		if name, _, ok := strings.Cut(fv, "="); !ok || strings.TrimSpace(name) == "" {

@@ -113,7 +113,14 @@ func (e *env) factory() (*cmdutil.Factory, *bytes.Buffer, *bytes.Buffer) {
 // run runs jwh in-process.
 func (e *env) run(args ...string) result {
 	e.t.Helper()
+	return e.runWithStdin("", args...)
+}
+
+// runWithStdin runs jwh in-process with stdin as its standard input.
+func (e *env) runWithStdin(stdin string, args ...string) result {
+	e.t.Helper()
 	f, out, errOut := e.factory()
+	f.IOStreams.In = strings.NewReader(stdin)
 	code := app.Run(f, args)
 	return result{code, out.String(), errOut.String()}
 }
@@ -123,7 +130,7 @@ func (e *env) run(args ...string) result {
 func (e *env) register(specs ...jira.WebhookSpec) {
 	e.t.Helper()
 	f, _, _ := e.factory()
-	c, _, err := f.JiraClient()
+	c, _, err := f.JiraClient("", false)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -234,6 +241,28 @@ func TestTriggerIssueFile(t *testing.T) {
 	}
 }
 
+// TestTriggerIssueFromStdin: --issue - reads the issue from standard
+// input.
+func TestTriggerIssueFromStdin(t *testing.T) {
+	e := newEnv(t)
+	e.register(jira.WebhookSpec{JQLFilter: "issue.property[support].level = 2", Events: []string{"jira:issue_created"}})
+	r := e.runWithStdin(`{"key":"PRJ-9","properties":{"support":{"level":2}}}`, "trigger", "jira:issue_created", "--issue", "-", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var res sandbox.TriggerResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.MatchedWebhookIDs, []int64{1000}) || res.IssueKey != "PRJ-9" {
+		t.Errorf("matched %v for %s", res.MatchedWebhookIDs, res.IssueKey)
+	}
+	r = e.runWithStdin("not json", "trigger", "jira:issue_created", "--issue", "-")
+	if r.code != 2 || !strings.HasPrefix(r.stderr, "jwh: standard input: not an issue as Jira shows it") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("not an issue: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
 func TestTriggerFailedDelivery(t *testing.T) {
 	e := newEnv(t, 500)
 	e.register(jira.WebhookSpec{JQLFilter: "project = SBX", Events: []string{"comment_created"}})
@@ -252,7 +281,7 @@ func TestTriggerFailedDelivery(t *testing.T) {
 	}
 	// It is listed as failed, with the identifier the receiver saw.
 	f, _, _ := e.factory()
-	c, _, err := f.JiraClient()
+	c, _, err := f.JiraClient("", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +314,7 @@ func TestTriggerInputErrors(t *testing.T) {
 		{[]string{"trigger", "jira:issue_created", "--field", "novalue"}, `jwh: invalid --field "novalue": use NAME=VALUE`},
 		{[]string{"trigger", "jira:issue_created", "--wait", "1m"}, "jwh: invalid --wait 1m0s: give a duration up to 25s"},
 		{[]string{"trigger", "jira:issue_created", "--issue", "/nonexistent/issue.json"}, "jwh: cannot read /nonexistent/issue.json: no such file or directory\n"},
+		{[]string{"trigger", "jira:issue_created", "--issue-key", "bad key"}, "jwh: invalid --issue-key \"bad key\": an issue key is a project key, a hyphen and a number, such as PRJ-1\n"},
 	} {
 		r := e.run(tc.args...)
 		if r.code != 2 || !strings.HasPrefix(r.stderr, tc.msg) {

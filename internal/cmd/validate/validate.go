@@ -73,7 +73,7 @@ Exit status: 0 when everything is valid, 2 when anything is not.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
-			opts.JSON = f.JSON()
+			opts.JSON = cmdutil.GlobalsOf(cmd).JSON
 			opts.Events = cmdutil.SplitList(eventFlags)
 			jqlProvided := cmd.Flags().Changed("jql") // even as ""
 			fileProvided := cmd.Flags().Changed("file")

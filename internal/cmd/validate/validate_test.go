@@ -334,25 +334,6 @@ func TestValidateFileErrors(t *testing.T) {
 		"url: plain http is allowed only for loopback hosts (localhost, 127.0.0.1): use https\n")
 }
 
-func TestValidateUsage(t *testing.T) {
-	usage := "Run 'jwh validate --help' for usage.\n"
-	tests := []struct {
-		args []string
-		msg  string
-	}{
-		{[]string{"validate"}, "specify --jql or --file"},
-		{[]string{"validate", "--jql", "project = PRJ", "--file", "x.json"}, "specify only one of --jql and --file"},
-		{[]string{"validate", "--file", "x.json", "--event", "jira:issue_created"}, "--event goes with --jql: with --file, each webhook lists its own events"},
-		{[]string{"validate", "--file", ""}, "--file needs a path, or - for standard input"},
-		{[]string{"validate", "--jql", "project = PRJ", "--event", " , "}, "--event needs an event name, such as jira:issue_updated"},
-		{[]string{"validate", "project = PRJ"}, `unexpected argument "project = PRJ": give the filter with --jql, as in jwh validate --jql 'project = PRJ'`},
-		{[]string{"validate", "--jql"}, "flag needs an argument: --jql"},
-	}
-	for _, tt := range tests {
-		check(t, "", tt.args, 2, "", "jwh: "+tt.msg+"\n"+usage)
-	}
-}
-
 func TestValidateColor(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
 	ios.SetColorEnabled(true)

@@ -1,0 +1,308 @@
+// Package sandboxcmd implements jwh sandbox: it runs the Jira stand-in of
+// internal/sandbox on a local address with one tenant, prints that
+// tenant's installed payload for jwh tenant import, and logs every request
+// and delivery attempt until it is interrupted.
+package sandboxcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwh-cli/jwh/internal/atomicfile"
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/sandbox"
+)
+
+// TenantName is the name of the sandbox's tenant, and the name the hints
+// suggest importing it under.
+const TenantName = "sandbox"
+
+// shutdownTimeout bounds the wait for requests and deliveries in flight
+// after Ctrl-C.
+const shutdownTimeout = 3 * time.Second
+
+// Options are the inputs of jwh sandbox.
+type Options struct {
+	IO  *iostreams.IOStreams
+	Now func() time.Time
+
+	Addr       string  // --addr
+	AddrSet    bool    // --addr was given
+	State      string  // --state: the state file, "" for memory only
+	RetryScale float64 // --retry-scale
+	PageCap    int     // --page-cap
+	Installed  string  // --installed: also write the payload to this file
+	Quiet      bool    // --quiet: no request log
+
+	// ready, when set, is called once the sandbox listens (tests).
+	ready func(*sandbox.Server, *sandbox.Running)
+}
+
+// NewCmdSandbox returns jwh sandbox. Tests pass runF to see the parsed
+// Options.
+func NewCmdSandbox(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "sandbox [--addr 127.0.0.1:0] [--state <file>] [--installed <file>]",
+		Short: "Run a local stand-in for Jira's webhook API",
+		Long: `Run a local stand-in for Jira Cloud's dynamic-webhook API, so that jwh, and a
+Connect app's own tests, can work without a Jira site.
+
+It serves register, list, delete, refresh and failed deliveries under its
+base URL, checks every Connect JWT and qsh as Jira does, and enforces
+Jira's limits (100 webhooks per app, one callback URL, the supported events
+and the JQL subset). 'jwh trigger' makes it deliver an event to the
+registered webhooks whose events and filter match, signed as Jira signs,
+retrying failures as Jira does but faster (--retry-scale).
+
+On start it prints, on standard output, the Connect "installed" payload of
+its one tenant (app key, client key, a fresh random shared secret, base
+URL), ready for 'jwh tenant import sandbox --file'; --installed also writes
+it to a file (mode 0600). Everything else goes to standard error: the base
+URL, how to import the tenant, and one line per request and per delivery
+attempt (--quiet: none).
+
+Webhooks live in memory, or with --state in a file (mode 0600, written
+atomically after every change) that keeps the tenant, its secret, the
+webhooks, the failed deliveries and the address across restarts: without
+--addr, a restart listens where the last run did, so an imported tenant
+keeps working. A state file that cannot be read back is an error (exit 2),
+never emptied. A state file is used by one sandbox at a time: a second
+sandbox on it fails at once (exit 1).
+
+Ctrl-C stops it, after letting requests and deliveries in flight finish
+for up to 3 seconds; the exit status is then 130. docs/sandbox.md has the
+details.`,
+		Example: `  # terminal 1
+  jwh sandbox --installed sandbox.json
+  # terminal 2
+  jwh tenant import sandbox --file sandbox.json
+  jwh listen --addr 127.0.0.1:8080 &
+  jwh register --url http://127.0.0.1:8080/ --jql 'project = PRJ' --event jira:issue_updated
+  jwh trigger jira:issue_updated --issue-key PRJ-1 --changed status`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = f.IOStreams
+			opts.Now = f.Now
+			opts.AddrSet = cmd.Flags().Changed("addr")
+			if opts.RetryScale <= 0 {
+				return cmdutil.UsageErrorf("invalid --retry-scale %v: it must be positive (1 is Jira's own timing)", opts.RetryScale)
+			}
+			if opts.PageCap < 1 {
+				return cmdutil.UsageErrorf("invalid --page-cap %d: it must be 1 or more", opts.PageCap)
+			}
+			if opts.State != "" {
+				if dir := filepath.Dir(opts.State); !isDir(dir) {
+					return cmdutil.UsageErrorf("invalid --state %q: the folder %s does not exist; create it or choose another file", opts.State, dir)
+				}
+			}
+			if opts.AddrSet {
+				if err := cmdutil.CheckAddr("--addr", opts.Addr); err != nil {
+					return err
+				}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return sandboxRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", sandbox.DefaultAddr, "`host:port` to listen on (port 0: any free port)")
+	fl.StringVar(&opts.State, "state", "", "keep the tenant and its webhooks in this `file` across restarts")
+	fl.Float64Var(&opts.RetryScale, "retry-scale", sandbox.DefaultRetryScale, "`factor` applied to Jira's delivery retry delays (1: 10 s to 30 min)")
+	fl.IntVar(&opts.PageCap, "page-cap", sandbox.DefaultPageCap, "at most `n` webhooks (or failed deliveries) per page, whatever maxResults asks")
+	fl.StringVar(&opts.Installed, "installed", "", "also write the installed payload to this `file` (mode 0600)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not log requests and deliveries")
+	return cmd
+}
+
+// sandboxRun runs the sandbox until ctx is done.
+func sandboxRun(ctx context.Context, opts *Options) error {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	w := iostreams.NewLockedWriter(opts.IO.ErrOut)
+	log := &logger{w: w, now: now, quiet: opts.Quiet}
+	sopts := sandbox.Options{
+		PageCap:    opts.PageCap,
+		RetryScale: opts.RetryScale,
+		OnRequest:  log.request,
+		OnAttempt:  log.attempt,
+	}
+	var s *sandbox.Server
+	var err error
+	if opts.State != "" {
+		s, err = sandbox.Open(opts.State, sopts)
+		if errors.Is(err, sandbox.ErrCorruptState) {
+			return cmdutil.InputError(err)
+		}
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+	} else {
+		s = sandbox.New(sopts)
+	}
+	ten, ok := s.Tenant(TenantName)
+	if !ok {
+		if ten, err = s.AddTenant(sandbox.TenantConfig{Name: TenantName, BasePath: "/"}); err != nil {
+			return err
+		}
+	}
+
+	addr := opts.Addr
+	if !opts.AddrSet && s.LastAddr() != "" {
+		addr = s.LastAddr()
+	}
+	run, err := s.Listen(addr)
+	if err != nil {
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && addr == s.LastAddr() && !opts.AddrSet {
+			return fmt.Errorf("cannot listen on %s, where the sandbox of %s listened last (so that imported tenants keep their base URL): %v; stop the other sandbox, or choose an address with --addr and import the tenant again",
+				addr, opts.State, opErr.Err)
+		}
+		return cmdutil.ListenError(addr, err)
+	}
+
+	payload := ten.Installed()
+	if opts.Installed != "" {
+		if err := atomicfile.WritePrivate(opts.Installed, payload); err != nil {
+			run.Close()
+			return fmt.Errorf("writing the installed payload: %w", err)
+		}
+	}
+	cs := iostreams.ColorSchemeFor(opts.IO.IsStderrTTY() && opts.IO.ColorEnabled())
+	fmt.Fprintf(w, "%s Jira sandbox at %s (app key %s, client key %s)\n", cs.SuccessIcon(), ten.BaseURL(), ten.AppKey(), ten.ClientKey())
+	switch {
+	case opts.State != "":
+		fmt.Fprintf(w, "  state: %s (%d webhooks)\n", opts.State, len(ten.Webhooks()))
+	default:
+		fmt.Fprintln(w, "  state: in memory (--state FILE keeps it across restarts)")
+	}
+	if opts.Installed != "" {
+		fmt.Fprintf(w, "  import the tenant: jwh tenant import %s --file %s\n", TenantName, opts.Installed)
+	} else {
+		fmt.Fprintf(w, "  import the tenant: save the JSON below to a file and run 'jwh tenant import %s --file FILE' (or start with --installed FILE)\n", TenantName)
+	}
+	fmt.Fprintf(w, "  then: jwh register ..., jwh trigger EVENT; Ctrl-C stops the sandbox\n")
+	if _, err := opts.IO.Out.Write(payload); err != nil {
+		run.Close()
+		return err
+	}
+	if opts.ready != nil {
+		opts.ready(s, run)
+	}
+
+	<-ctx.Done()
+	pending := s.PendingDeliveries()
+	if pending > 0 {
+		fmt.Fprintf(w, "stopping: waiting up to %s for %d deliveries still being retried\n", shutdownTimeout, pending)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	serr := run.Shutdown(sctx)
+	log.mu.Lock()
+	log.stopped = true
+	fmt.Fprintf(w, "sandbox stopped after %d requests and %d delivery attempts\n", log.requests, log.attempts)
+	log.mu.Unlock()
+	if serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
+		return fmt.Errorf("stopping the sandbox: %w", serr)
+	}
+	return cmdutil.SilentExit(cmdutil.ExitInterrupted)
+}
+
+// logger prints the request log and delivery attempts on standard error,
+// one line each; the sandbox calls it from many goroutines.
+type logger struct {
+	w     io.Writer
+	now   func() time.Time
+	quiet bool
+
+	mu                 sync.Mutex
+	requests, attempts int
+	stopped            bool
+}
+
+func (l *logger) printf(format string, args ...any) {
+	if l.quiet || l.stopped {
+		return
+	}
+	fmt.Fprintf(l.w, l.now().Format("15:04:05")+" "+format+"\n", args...)
+}
+
+func (l *logger) request(r sandbox.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.requests++
+	target := r.Path
+	if r.RawQuery != "" {
+		target += "?" + redactJWT(r.RawQuery)
+	}
+	line := fmt.Sprintf("%s %s %d", r.Method, target, r.Status)
+	if r.Reason != "" {
+		line += ": JWT " + string(r.Check) + ": " + r.Reason
+	}
+	l.printf("%s", line)
+}
+
+func (l *logger) attempt(a sandbox.AttemptReport) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.attempts++
+	l.printf("%s", AttemptLine(a))
+}
+
+// AttemptLine describes a delivery attempt in one line, as jwh sandbox
+// (and jwh demo) logs it.
+func AttemptLine(a sandbox.AttemptReport) string {
+	what := a.Event
+	if a.IssueKey != "" {
+		what += " " + a.IssueKey
+	}
+	result := fmt.Sprint(a.Attempt.Status)
+	if a.Attempt.Error != "" {
+		result = a.Attempt.Error
+	}
+	try := "delivery"
+	if a.Attempt.Retry > 0 {
+		try = fmt.Sprintf("retry %d of", a.Attempt.Retry)
+	}
+	line := fmt.Sprintf("%s %s to %s: %s", try, what, a.URL, result)
+	switch a.Outcome {
+	case sandbox.OutcomePending:
+		line += fmt.Sprintf("; retrying in %s", a.Next.Round(time.Millisecond))
+	case sandbox.OutcomeFailed:
+		line += "; given up, listed by 'jwh failed'"
+	}
+	return line
+}
+
+// redactJWT hides the value of a jwt query parameter.
+func redactJWT(q string) string {
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "jwt=") {
+			parts[i] = "jwt=REDACTED"
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// isDir reports whether path is an existing directory.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}

@@ -1,0 +1,156 @@
+// Package tenantcmd implements jwh tenant: adding, importing, listing,
+// selecting, showing and removing the Jira sites jwh works on. Names, base
+// URLs and keys go to the config file; shared secrets go to the OS keyring
+// and are never printed.
+package tenantcmd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/tenant"
+)
+
+// NewCmdTenant returns the tenant command group.
+func NewCmdTenant(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tenant <command>",
+		Short: "Manage the Jira sites (tenants) jwh works on",
+		Long: `A tenant is a local name for one Jira site on which the app is installed: its
+base URL, the app key (the Connect descriptor's key, the iss of the app's
+JWTs), the site's client key (the iss of Jira's JWTs) and the shared secret.
+
+The config file ($XDG_CONFIG_HOME/jwh/config.json, or $JWH_CONFIG) holds
+everything but the secret; it is written with mode 0600. The secret lives in
+the OS keyring (service jwh, user = the tenant name). JWH_SHARED_SECRET
+overrides the keyring, for cron and CI on machines without a Secret Service.
+
+Commands work on --tenant NAME, else $JWH_TENANT, else the default tenant
+(jwh tenant use), else the only tenant.`,
+		Example: `  jwh tenant import acme --file installed.json
+  printf '%s' "$SECRET" | jwh tenant add acme --base-url https://acme.atlassian.net --app-key com.example.app
+  jwh tenant list
+  jwh tenant use acme`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(
+		NewCmdAdd(f, nil),
+		NewCmdImport(f, nil),
+		NewCmdList(f, nil),
+		NewCmdUse(f, nil),
+		NewCmdRemove(f, nil),
+		NewCmdShow(f, nil),
+	)
+	return cmd
+}
+
+// tenantJSON is a tenant in -o json output; it never holds the secret.
+type tenantJSON struct {
+	Name      string `json:"name"`
+	BaseURL   string `json:"baseUrl"`
+	AppKey    string `json:"appKey"`
+	ClientKey string `json:"clientKey"`
+	Default   bool   `json:"default"`
+}
+
+// savedJSON is the -o json output of add and import.
+type savedJSON struct {
+	tenantJSON
+	Updated      bool `json:"updated"`
+	SecretStored bool `json:"secretStored"`
+}
+
+func toJSON(cfg *tenant.Config, t *tenant.Tenant) tenantJSON {
+	return tenantJSON{Name: t.Name, BaseURL: t.BaseURL, AppKey: t.AppKey, ClientKey: t.ClientKey, Default: cfg.Default == t.Name}
+}
+
+// stderrScheme colours messages on standard error when it is a terminal
+// and colour is wanted.
+func stderrScheme(ios *iostreams.IOStreams) iostreams.ColorScheme {
+	return iostreams.ColorSchemeFor(ios.IsStderrTTY() && ios.ColorEnabled())
+}
+
+// adviceError replaces the message of err, keeping err for errors.Is (and
+// so for the exit status).
+type adviceError struct {
+	msg string
+	err error
+}
+
+func (e *adviceError) Error() string { return e.msg }
+func (e *adviceError) Unwrap() error { return e.err }
+
+// storeError explains a failure to store a secret; a keyring that is down
+// gets both ways out, for the command that was run.
+func storeError(err error, name, retry string) error {
+	var ke *tenant.KeyringError
+	if errors.As(err, &ke) {
+		return &adviceError{
+			msg: fmt.Sprintf("%s; start or unlock a Secret Service (e.g. gnome-keyring), or run '%s --no-keyring' and set %s when running jwh",
+				ke.Reason(), retry, tenant.EnvSecret),
+			err: err,
+		}
+	}
+	return fmt.Errorf("store the secret of tenant %q: %w", name, err)
+}
+
+// saveInput is what add and import write.
+type saveInput struct {
+	tenant    tenant.Tenant
+	secret    []byte // nil with --no-keyring
+	existing  *tenant.Tenant
+	retryHint string // the command to suggest with --no-keyring
+}
+
+// saveTenant stores the secret (unless it is nil), then saves the config.
+// If the config cannot be saved, the keyring is put back as it was: the
+// old secret of an updated tenant, or no secret for a new one. The caller
+// holds the config's lock (tenant.Config.Lock), so that no other jwh
+// changes the tenant's config entry or secret in between.
+func saveTenant(cfg *tenant.Config, store tenant.SecretStore, in saveInput) (madeDefault bool, err error) {
+	name := in.tenant.Name
+	var old []byte
+	if in.secret != nil {
+		if in.existing != nil {
+			old, err = store.Get(name)
+			if err != nil && !errors.Is(err, tenant.ErrNoSecret) {
+				return false, storeError(err, name, in.retryHint)
+			}
+		}
+		if err := store.Set(name, in.secret); err != nil {
+			return false, storeError(err, name, in.retryHint)
+		}
+	}
+	oldDefault := cfg.Default
+	cfg.Put(in.tenant)
+	madeDefault = oldDefault == "" && cfg.Default == name
+	if err := cfg.Save(); err != nil {
+		// Put the config in memory back as well, for any later use.
+		if in.existing != nil {
+			cfg.Put(*in.existing)
+		} else {
+			_ = cfg.Remove(name)
+		}
+		cfg.Default = oldDefault
+		if in.secret != nil {
+			var rerr error
+			if old != nil {
+				rerr = store.Set(name, old)
+			} else {
+				rerr = store.Delete(name)
+			}
+			if rerr != nil {
+				return false, fmt.Errorf("%w (and the keyring could not be restored: %v)", err, rerr)
+			}
+		}
+		return false, err
+	}
+	return madeDefault, nil
+}
