@@ -34,7 +34,9 @@ type Delivery struct {
 	Method     string
 	RequestURI string // path and query as received
 	// Body is the payload exactly as received. Print and forward these
-	// bytes; never re-encode them.
+	// bytes; never re-encode them. It counts against MaxInflight until
+	// the delivery has been answered: an OnEvent that keeps it longer
+	// holds memory outside that bound.
 	Body       []byte
 	Identifier string // X-Atlassian-Webhook-Identifier, or ""
 	Retry      int    // X-Atlassian-Webhook-Retry; 0 on the first attempt

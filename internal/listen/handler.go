@@ -94,7 +94,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.acquire(r, weight) {
 		refuse(http.StatusServiceUnavailable, CheckBusy,
-			fmt.Sprintf("too many bodies in flight: no room for %d more bytes within %s (--max-inflight %d)", weight, s.budgetWait(), s.bodies.size),
+			fmt.Sprintf("too many bodies in flight: no room for %d more bytes within %s (--max-inflight is %d bytes)", weight, s.budgetWait(), s.bodies.size),
 			"too busy: try again later")
 		return
 	}

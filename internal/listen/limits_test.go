@@ -179,7 +179,7 @@ func TestBodyBudgetFull(t *testing.T) {
 			busy = r
 		}
 	}
-	if want := "too many bodies in flight: no room for 300 more bytes within 500ms (--max-inflight 2000)"; busy == nil || busy.Check != CheckBusy || busy.Status != 503 || busy.Reason != want {
+	if want := "too many bodies in flight: no room for 300 more bytes within 500ms (--max-inflight is 2000 bytes)"; busy == nil || busy.Check != CheckBusy || busy.Status != 503 || busy.Reason != want {
 		t.Errorf("rejected %+v, want check busy and reason %q", busy, want)
 	}
 

@@ -175,11 +175,14 @@ func TestMemoryBound(t *testing.T) {
 		t.Errorf("peak live heap %.1f MiB above the start, want at most %.0f MiB (budget %d MiB + margin %d MiB)",
 			mib(live-baseLive), mib(liveBound), inflight>>20, margin>>20)
 	}
-	// Every request was refused or accepted as it should be (a 503 is
-	// allowed: a body that waits too long for room gets one).
+	// Every request was refused or accepted as it should be. A 503 is
+	// allowed: a body that waits too long for room gets one. A sender
+	// still writing a refused body may see the connection closed before
+	// it reads the answer (TestRefusedBeforeTheBody checks the answer);
+	// the listener's counts say what it answered.
 	for o, n := range outcomes {
 		switch o {
-		case "no JWT, chunked 12 MB: 401 Unauthorized",
+		case "no JWT, chunked 12 MB: 401 Unauthorized", "no JWT, chunked 12 MB: connection closed while sending",
 			"JWT, chunked 12 MB: 413 Request Entity Too Large", "JWT, chunked 12 MB: connection closed while sending",
 			"JWT, chunked 12 MB: 503 Service Unavailable",
 			"JWT, declared 9 MiB: 200 OK", "JWT, declared 9 MiB: 503 Service Unavailable":
@@ -187,11 +190,8 @@ func TestMemoryBound(t *testing.T) {
 			t.Errorf("%d × %s", n, o)
 		}
 	}
-	if n := outcomes["no JWT, chunked 12 MB: 401 Unauthorized"]; n != each {
-		t.Errorf("%d of the %d senders without a JWT were answered 401", n, each)
-	}
-	if outcomes["JWT, declared 9 MiB: 200 OK"] == 0 {
-		t.Error("no 9 MiB delivery was accepted")
+	if st := l.Stats(); st.Rejected != each || st.Delivered == 0 {
+		t.Errorf("%d requests answered 401, %d deliveries accepted; want %d and some", st.Rejected, st.Delivered, each)
 	}
 }
 

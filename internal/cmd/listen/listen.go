@@ -116,10 +116,12 @@ Bodies larger than --max-body get 413, bodies that are not a JSON object
 400. The bodies being read and handled share --max-inflight bytes (a body
 of unknown length counts as twice --max-body while it is read); one that
 finds no room within 15 seconds is answered 503, which Jira retries. At
-most 256 connections are open at once, and slow clients time out. The
-listener binds to loopback unless told otherwise (and warns then). "Ready" and all diagnostics go to standard
-error. Ctrl-C (or SIGTERM) stops it within 2 seconds and prints a summary
-on standard error; the exit status is then 130.`,
+most 256 connections are open at once, and slow clients time out.
+
+The listener binds to loopback unless told otherwise (and warns then).
+"Ready" and all diagnostics go to standard error. Ctrl-C (or SIGTERM)
+stops it within 2 seconds and prints a summary on standard error; the
+exit status is then 130.`,
 		Example: `  ngrok http 8080 &      # or: cloudflared tunnel --url http://127.0.0.1:8080
   jwh register --url https://<tunnel host>/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh listen --path /hook
