@@ -127,8 +127,8 @@ type Config struct {
 	// DefaultMaxBody.
 	MaxBody int64
 	// MaxInflight bounds the bytes of the bodies being read and handled
-	// at once (see the comment on peak memory above). A body that finds
-	// no room within half of ReadTimeout is answered 503 with
+	// at once (see the comment on peak memory in listen.go). A body that
+	// finds no room within half of ReadTimeout is answered 503 with
 	// Retry-After. Zero means DefaultMaxInflight; a smaller value than
 	// twice MaxBody is raised to it, so that a body of unknown length at
 	// the limit can always be read.
