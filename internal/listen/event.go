@@ -34,7 +34,9 @@ type Delivery struct {
 	Method     string
 	RequestURI string // path and query as received
 	// Body is the payload exactly as received. Print and forward these
-	// bytes; never re-encode them.
+	// bytes; never re-encode them. It counts against MaxInflight until
+	// the delivery has been answered: an OnEvent that keeps it longer
+	// holds memory outside that bound.
 	Body       []byte
 	Identifier string // X-Atlassian-Webhook-Identifier, or ""
 	Retry      int    // X-Atlassian-Webhook-Retry; 0 on the first attempt
@@ -55,13 +57,18 @@ const (
 	CheckMethod = "method" // 405: not a POST
 	CheckSize   = "size"   // 413: larger than MaxBody
 	CheckBody   = "body"   // 400: empty, not JSON, or not a JSON object
-	// CheckSecret is a 401 for a known issuer whose shared secret could
-	// not be read (a keyring that is locked or down).
+	// CheckSecret is a known issuer whose shared secret could not be
+	// used: 503 when it cannot be read now (a keyring that is locked or
+	// down), 401 when there is none.
 	CheckSecret = "secret"
+	// CheckBusy is a 503: no room in the body budget (MaxInflight) in
+	// time.
+	CheckBusy = "busy"
 )
 
 // Rejected is a request answered with an error status: 401 when the JWT
-// failed a check, 400, 404, 405 or 413 when the request is not a delivery.
+// failed a check, 400, 404, 405 or 413 when the request is not a delivery,
+// 503 when it could not be handled now (Jira retries it).
 type Rejected struct {
 	Time       time.Time
 	Method     string
@@ -70,8 +77,9 @@ type Rejected struct {
 	Retry      int
 	Status     int    // the status Jira was answered with
 	Check      string // which check failed: a connectjwt.Check or one of the Check* constants
-	Reason     string // why, for a person
-	// Meta is what could be read from the body, for a 401; zero otherwise.
+	Reason     string // why, for a person; the answer's body says less
+	// Meta is what the body says. It is zero: a request is refused either
+	// before its body is read or because the body is not a delivery.
 	Meta Meta
 }
 

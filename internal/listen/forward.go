@@ -114,6 +114,8 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, target string, 
 	ev.Err = err
 	s.forwardFailed.Add(1)
 	s.cfg.OnEvent(ev)
-	http.Error(w, "the local app did not answer: "+err.Error(), http.StatusBadGateway)
+	// The error names the app's address: it is for the developer (the
+	// event), not for whoever sent the delivery.
+	http.Error(w, "the app did not answer", http.StatusBadGateway)
 	return http.StatusBadGateway
 }

@@ -1,21 +1,32 @@
 package listen
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 )
 
-// ServeHTTP handles one request. In order: the path (404), the method
-// (405), the body size (413), the JWT (401, unless NoVerify), the body as a
-// JSON object (400), the identifier (a retry of an accepted delivery is a
-// duplicate, answered 200), then the delivery is reported and answered 200,
-// or forwarded and answered with the app's status.
+// ServeHTTP handles one request. Everything that can be decided from the
+// request line and the headers is decided before the body is read, so that
+// a sender who may not deliver cannot make the listener hold its body: the
+// path (404), the method (405), the JWT (401, or 503 when the tenant's
+// secret cannot be read now; skipped with NoVerify) and a declared length
+// over MaxBody (413). Then the body is read within the body budget (503
+// when there is no room in time; 413 when a body of unknown length passes
+// MaxBody), checked as a JSON object (400), and its identifier is looked
+// up (a retry of an accepted delivery is a duplicate, answered 200).
+// Finally the delivery is reported and answered 200, or forwarded and
+// answered with the app's status.
+//
+// What a refusal's answer says names nothing of the configuration (no
+// tenant, client key, keyring or path): anyone can send requests through a
+// tunnel. The full reason goes to the *Rejected event, for the developer.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
@@ -23,97 +34,94 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	id := r.Header.Get(HeaderIdentifier)
 	retry := parseRetry(r.Header.Get(HeaderRetry))
+	consumed := false // the body has been read to its end
 
-	reject := func(status int, check, reason string, meta Meta) {
-		if status == http.StatusUnauthorized {
+	// refuse reports a refusal with its full reason and answers status
+	// with answer, which must name nothing of the configuration.
+	refuse := func(status int, check, reason, answer string) {
+		switch status {
+		case http.StatusUnauthorized:
 			s.rejected.Add(1)
-		} else {
+		case http.StatusServiceUnavailable:
+			s.unavailable.Add(1)
+			w.Header().Set("Retry-After", retryAfter)
+		default:
 			s.invalid.Add(1)
+		}
+		if !consumed && r.ContentLength != 0 {
+			// Answer at once and hang up, rather than let net/http
+			// read what is left of a body nobody wants.
+			w.Header().Set("Connection", "close")
 		}
 		s.cfg.OnEvent(&Rejected{
 			Time: now, Method: r.Method, RequestURI: r.RequestURI,
 			Identifier: id, Retry: retry,
-			Status: status, Check: check, Reason: reason, Meta: meta,
+			Status: status, Check: check, Reason: reason,
 		})
-		http.Error(w, reason, status)
+		http.Error(w, answer, status)
 	}
 
 	if !s.onPath(r.URL.Path) {
-		reject(http.StatusNotFound, CheckPath,
-			fmt.Sprintf("not found: deliveries are accepted on %s only (--path)", s.cfg.Path), Meta{})
+		refuse(http.StatusNotFound, CheckPath,
+			fmt.Sprintf("not found: deliveries are accepted on %s only (--path)", s.cfg.Path), "not found")
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		reject(http.StatusMethodNotAllowed, CheckMethod,
-			fmt.Sprintf("method %s not allowed: Jira delivers webhooks with POST", r.Method), Meta{})
+		refuse(http.StatusMethodNotAllowed, CheckMethod,
+			fmt.Sprintf("method %s not allowed: Jira delivers webhooks with POST", r.Method), "method not allowed: use POST")
 		return
 	}
-	body, err := s.readBody(w, r)
+	var issuer, tenant string
+	if !s.cfg.NoVerify {
+		var f *failure
+		if issuer, tenant, f = s.verify(r); f != nil {
+			refuse(f.status, f.check, f.reason, f.answer)
+			return
+		}
+	}
+	limit := s.cfg.MaxBody
+	if r.ContentLength > limit {
+		refuse(http.StatusRequestEntityTooLarge, CheckSize, s.tooLarge(), "body too large")
+		return
+	}
+
+	// The body's share of the budget: its declared length, or what a
+	// body of unknown length may need while it is read (see readBody).
+	weight := r.ContentLength
+	if weight < 0 {
+		weight = 2 * limit
+	}
+	if !s.acquire(r, weight) {
+		refuse(http.StatusServiceUnavailable, CheckBusy,
+			fmt.Sprintf("too many bodies in flight: no room for %d more bytes within %s (--max-inflight is %d bytes)", weight, s.budgetWait(), s.bodies.size),
+			"too busy: try again later")
+		return
+	}
+	defer func() { s.bodies.release(weight) }()
+	body, err := readBody(r.Body, r.ContentLength, limit)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			reject(http.StatusRequestEntityTooLarge, CheckSize,
-				fmt.Sprintf("body larger than the limit of %d bytes (--max-body)", s.cfg.MaxBody), Meta{})
+			refuse(http.StatusRequestEntityTooLarge, CheckSize, s.tooLarge(), "body too large")
 			return
 		}
 		s.errs.Add(1)
 		s.cfg.OnEvent(&Error{Time: now, Err: fmt.Errorf("%s %s: reading the body: %w", r.Method, r.RequestURI, err)})
+		w.Header().Set("Connection", "close")
 		http.Error(w, "cannot read the body", http.StatusBadRequest)
 		return
 	}
-
-	var issuer, tenant string
-	if !s.cfg.NoVerify {
-		var lookupErr error
-		v, err := connectjwt.Verify(connectjwt.FromRequest(r), connectjwt.VerifyOptions{
-			Method:   r.Method,
-			URL:      r.URL,
-			BasePath: s.cfg.BasePath,
-			Secret: func(iss string) ([]byte, bool) {
-				name, secret, err := s.cfg.Secrets.Lookup(iss)
-				if err == nil && len(secret) == 0 {
-					err = fmt.Errorf("the shared secret of tenant %q is empty", name)
-				}
-				if err != nil {
-					lookupErr = err
-					return nil, false
-				}
-				tenant = name
-				return secret, true
-			},
-			Leeway: s.cfg.Leeway,
-			Now:    s.now,
-		})
-		if err != nil {
-			check, reason := string(connectjwt.CheckMalformed), err.Error()
-			var ve *connectjwt.VerifyError
-			if errors.As(err, &ve) {
-				check = string(ve.Check)
-			}
-			if ve != nil && ve.Check == connectjwt.CheckSignature && tenant != "" {
-				reason += fmt.Sprintf(" (tenant %q): if the app was reinstalled, its shared secret changed; import the new installed payload with 'jwh tenant import'", tenant)
-			}
-			if lookupErr != nil {
-				// The Secrets' own words: they know why (another
-				// tenant than --tenant, a keyring that is locked).
-				reason = lookupErr.Error()
-				if !errors.Is(lookupErr, ErrUnknownIssuer) {
-					check = CheckSecret
-				}
-			}
-			// What the body says helps to tell which delivery failed;
-			// it is only shown, never trusted.
-			meta, _ := parseMeta(body)
-			reject(http.StatusUnauthorized, check, reason, meta)
-			return
-		}
-		issuer = v.Issuer
+	consumed = true
+	if held := int64(cap(body)); held < weight {
+		// Keep only what the body occupies while it is handled.
+		s.bodies.release(weight - held)
+		weight = held
 	}
 
 	meta, err := parseMeta(body)
 	if err != nil {
-		reject(http.StatusBadRequest, CheckBody, err.Error(), Meta{})
+		refuse(http.StatusBadRequest, CheckBody, err.Error(), err.Error())
 		return
 	}
 
@@ -154,33 +162,103 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// retryAfter is the Retry-After of a 503, in seconds: Jira's first retry
+// comes at least this late anyway.
+const retryAfter = "10"
+
+// A failure is why a request's JWT was refused.
+type failure struct {
+	status int    // 401, or 503 when the secret cannot be read now
+	check  string // Rejected.Check
+	reason string // Rejected.Reason: everything the developer needs
+	answer string // the answer's body: the check, in generic words
+}
+
+// verify checks the JWT of r. It returns the issuer and the name of the
+// tenant whose secret verified it, or why it was refused.
+func (s *Server) verify(r *http.Request) (issuer, tenant string, f *failure) {
+	var lookupErr error
+	v, err := connectjwt.Verify(connectjwt.FromRequest(r), connectjwt.VerifyOptions{
+		Method:   r.Method,
+		URL:      r.URL,
+		BasePath: s.cfg.BasePath,
+		Secret: func(iss string) ([]byte, bool) {
+			name, secret, err := s.cfg.Secrets.Lookup(iss)
+			if err == nil && len(secret) == 0 {
+				err = fmt.Errorf("the shared secret of tenant %q is empty", name)
+			}
+			if err != nil {
+				lookupErr = err
+				return nil, false
+			}
+			tenant = name
+			return secret, true
+		},
+		Leeway: s.cfg.Leeway,
+		Now:    s.now,
+	})
+	if err == nil {
+		return v.Issuer, tenant, nil
+	}
+	f = &failure{status: http.StatusUnauthorized, check: string(connectjwt.CheckMalformed), reason: err.Error()}
+	var ve *connectjwt.VerifyError
+	if errors.As(err, &ve) {
+		f.check = string(ve.Check)
+	}
+	if ve != nil && ve.Check == connectjwt.CheckSignature && tenant != "" {
+		f.reason += fmt.Sprintf(" (tenant %q): if the app was reinstalled, its shared secret changed; import the new installed payload with 'jwh tenant import'", tenant)
+	}
+	if lookupErr != nil {
+		// The Secrets' own words: they know why (another tenant than
+		// --tenant, a keyring that is locked).
+		f.reason = lookupErr.Error()
+		switch {
+		case errors.Is(lookupErr, ErrUnknownIssuer):
+		case errors.Is(lookupErr, ErrSecretUnavailable):
+			// Not the sender's fault, and it may pass: Jira retries
+			// a 503, while it gives up after a 401.
+			f.status, f.check = http.StatusServiceUnavailable, CheckSecret
+			f.answer = "cannot verify the JWT now: try again later"
+			return "", "", f
+		default:
+			f.check = CheckSecret
+			f.answer = "cannot verify the JWT"
+			return "", "", f
+		}
+	}
+	if f.check == string(connectjwt.CheckMissing) {
+		f.answer = "no JWT"
+	} else {
+		f.answer = "invalid JWT: " + f.check
+	}
+	return "", "", f
+}
+
+// acquire takes weight bytes of the body budget for r, waiting for room at
+// most budgetWait. It reports whether it got them.
+func (s *Server) acquire(r *http.Request, weight int64) bool {
+	if weight == 0 || s.bodies.tryAcquire(weight) {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.budgetWait())
+	defer cancel()
+	return s.bodies.acquire(ctx, weight) == nil
+}
+
+// budgetWait is how long a request waits for room in the body budget:
+// half of ReadTimeout, so that one that gets room still has time to send
+// its body.
+func (s *Server) budgetWait() time.Duration { return s.cfg.ReadTimeout / 2 }
+
+// tooLarge is the reason of a 413.
+func (s *Server) tooLarge() string {
+	return fmt.Sprintf("body larger than the limit of %d bytes (--max-body)", s.cfg.MaxBody)
+}
+
 // onPath reports whether p is the listener's path, ignoring one trailing
 // slash.
 func (s *Server) onPath(p string) bool {
 	return strings.TrimSuffix(p, "/") == s.path
-}
-
-// readBody reads the whole body, refusing one larger than MaxBody with an
-// *http.MaxBytesError, before reading it when its length is declared.
-// Memory grows with the bytes that actually arrive, not with the length a
-// client declares, so that slow clients announcing large bodies cannot
-// make the listener allocate MaxBody each.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	limit := s.cfg.MaxBody
-	if r.ContentLength > limit {
-		return nil, &http.MaxBytesError{Limit: limit}
-	}
-	if r.ContentLength >= 0 && r.ContentLength <= preallocBody {
-		// The usual case: one allocation of the right size. Reading
-		// exactly the declared length lets net/http see the end of the
-		// body, and so notice when the client goes away.
-		buf := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(r.Body, buf); err != nil {
-			return nil, err
-		}
-		return buf, nil
-	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 // parseRetry reads X-Atlassian-Webhook-Retry; absent or unreadable is 0.

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -40,6 +41,13 @@ const (
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultShutdownTimeout   = 2 * time.Second
+	// DefaultMaxInflight is the body budget: at the default MaxBody, six
+	// bodies of the largest declared size, or three of unknown length,
+	// are read at once.
+	DefaultMaxInflight = 64 << 20
+	// DefaultMaxConns bounds the connections open at once: far more
+	// than a tunnel keeps open to the listener.
+	DefaultMaxConns = 256
 	// MaxForwardReplyShown is how much of the local app's reply a
 	// Forwarded event carries.
 	MaxForwardReplyShown = 4 << 10
@@ -47,10 +55,29 @@ const (
 	// to Jira.
 	maxForwardReply = 1 << 20
 	maxHeaderBytes  = 64 << 10
-	// preallocBody is the largest declared body length that is allocated
-	// before it is read; larger bodies grow as they arrive.
-	preallocBody = 64 << 10
 )
+
+// Peak memory is bounded whatever senders do, because everything that
+// grows with requests is capped:
+//
+//   - Bodies are read only once the request line and the headers have
+//     passed every check (path, method, JWT, declared length), and only
+//     within the body budget (MaxInflight): a declared length counts as
+//     itself, a body of unknown length as twice MaxBody while it is read
+//     (a growing buffer is briefly held twice), then as the buffer kept.
+//     The bytes are given back once the delivery has been answered,
+//     forwarding included.
+//   - A connection holds at most the headers being read (MaxHeaderBytes,
+//     64 KiB), net/http's buffers (4 KiB each way) and a goroutine's
+//     stack; at most MaxConns connections are open, and slow or idle ones
+//     are closed after ReadHeaderTimeout, ReadTimeout or IdleTimeout.
+//   - The de-duplication cache has a fixed number of entries (dedup.go).
+//
+// So by default: 64 MiB of bodies, about 256 × 100 KiB for connections
+// and at most 8 MB of identifiers, plus the garbage the collector lets
+// accumulate between cycles (GOGC). The replies of the local app that
+// deliveries are forwarded to (at most 1 MiB each) are not counted: the
+// app is the developer's own.
 
 // Secrets finds the shared secret that Jira signs a tenant's deliveries
 // with, by the JWT's iss claim: the tenant's client key.
@@ -61,15 +88,23 @@ type Secrets interface {
 	// safe for that and fast once a tenant has been looked up.
 	//
 	// An iss that is not a tenant's client key is an error wrapping
-	// ErrUnknownIssuer; the delivery is refused with check "iss" and the
-	// error's text as its reason. Any other error (a keyring that cannot
-	// be read) refuses it with check "secret" and the error's text.
+	// ErrUnknownIssuer; the delivery is refused with 401, check "iss" and
+	// the error's text as its reason. A secret that exists but cannot be
+	// read now (a keyring that is locked, down or slow) is an error
+	// wrapping ErrSecretUnavailable: the delivery is answered 503 with
+	// Retry-After, which Jira retries, and reported with check "secret".
+	// Any other error (no secret stored for the tenant) is a 401 with
+	// check "secret"; its text should say how to fix it.
 	Lookup(iss string) (tenant string, secret []byte, err error)
 }
 
 // ErrUnknownIssuer is what Secrets.Lookup returns, wrapped or not, for a
 // client key that is no tenant's.
 var ErrUnknownIssuer = errors.New("unknown issuer")
+
+// ErrSecretUnavailable is what Secrets.Lookup returns, wrapped or not, for
+// a tenant whose secret exists but cannot be read now.
+var ErrSecretUnavailable = errors.New("shared secret unavailable")
 
 // Config configures a Server. Only OnEvent is required, and Secrets unless
 // NoVerify is set.
@@ -91,6 +126,16 @@ type Config struct {
 	// MaxBody bounds a delivery body; larger ones get 413. Zero means
 	// DefaultMaxBody.
 	MaxBody int64
+	// MaxInflight bounds the bytes of the bodies being read and handled
+	// at once (see the comment on peak memory in listen.go). A body that
+	// finds no room within half of ReadTimeout is answered 503 with
+	// Retry-After. Zero means DefaultMaxInflight; a smaller value than
+	// twice MaxBody is raised to it, so that a body of unknown length at
+	// the limit can always be read.
+	MaxInflight int64
+	// MaxConns bounds the connections open at once; more wait to be
+	// accepted. Zero means DefaultMaxConns.
+	MaxConns int
 	// ForwardTo, when set, is where every accepted delivery is forwarded.
 	// A URL with no path receives each delivery on the path (and query) it
 	// arrived with; one with a path receives it there, with the
@@ -124,6 +169,7 @@ type Stats struct {
 	Duplicates    int64 // retries of accepted deliveries, answered 200
 	Rejected      int64 // 401: a JWT check failed
 	Invalid       int64 // 400, 404, 405, 413: not a delivery
+	Unavailable   int64 // 503: the secret could not be read, or no room for the body
 	Forwarded     int64 // deliveries sent to the local app
 	ForwardFailed int64 // of those, the ones the app did not answer with 2xx
 	Errors        int64 // requests that could not be answered
@@ -137,13 +183,14 @@ type Server struct {
 	path   string // Config.Path without its trailing slash ("" for /)
 	now    func() time.Time
 	seen   *seenCache
+	bodies *budget      // the bytes of bodies held at once: MaxInflight
 	client *http.Client // forwards deliveries; nil without ForwardTo
 
 	served   atomic.Bool
 	inflight atomic.Int64 // requests being handled
 
 	requests, delivered, duplicates, rejected, invalid atomic.Int64
-	forwarded, forwardFailed, errs                     atomic.Int64
+	unavailable, forwarded, forwardFailed, errs        atomic.Int64
 }
 
 // New returns a Server for cfg.
@@ -169,6 +216,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
+	if cfg.MaxInflight <= 0 {
+		cfg.MaxInflight = DefaultMaxInflight
+	}
+	cfg.MaxInflight = max(cfg.MaxInflight, 2*cfg.MaxBody)
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	if cfg.ForwardTimeout <= 0 {
 		cfg.ForwardTimeout = DefaultForwardTimeout
 	}
@@ -185,10 +239,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	s := &Server{
-		cfg:  cfg,
-		path: strings.TrimSuffix(cfg.Path, "/"),
-		now:  cfg.Now,
-		seen: newSeenCache(cfg.DedupSize),
+		cfg:    cfg,
+		path:   strings.TrimSuffix(cfg.Path, "/"),
+		now:    cfg.Now,
+		seen:   newSeenCache(cfg.DedupSize),
+		bodies: &budget{size: cfg.MaxInflight},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -210,6 +265,7 @@ func (s *Server) Stats() Stats {
 		Duplicates:    s.duplicates.Load(),
 		Rejected:      s.rejected.Load(),
 		Invalid:       s.invalid.Load(),
+		Unavailable:   s.unavailable.Load(),
 		Forwarded:     s.forwarded.Load(),
 		ForwardFailed: s.forwardFailed.Load(),
 		Errors:        s.errs.Load(),
@@ -241,7 +297,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		forwardTo = s.cfg.ForwardTo.String()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newLimitListener(ln, s.cfg.MaxConns)) }()
 	s.cfg.OnEvent(&Ready{
 		Addr:      ln.Addr(),
 		URL:       "http://" + localAddr(ln.Addr()) + s.cfg.Path,
@@ -300,4 +356,58 @@ func (w errorLogWriter) Write(p []byte) (int, error) {
 	w.s.errs.Add(1)
 	w.s.cfg.OnEvent(&Error{Time: w.s.now(), Err: errors.New(strings.TrimSpace(string(p)))})
 	return len(p), nil
+}
+
+// limitListener accepts at most n connections open at once: Accept waits
+// until one of them is closed (as golang.org/x/net/netutil.LimitListener).
+type limitListener struct {
+	net.Listener
+	slots     chan struct{} // one per open connection
+	closed    chan struct{} // closed by Close, to end a waiting Accept
+	closeOnce sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, free: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitConn frees its slot when it is first closed.
+type limitConn struct {
+	net.Conn
+	once sync.Once
+	free func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.free)
+	return err
+}
+
+// CloseWrite half-closes the connection, as net/http does before it
+// closes one whose request body it did not read.
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }

@@ -214,8 +214,10 @@ func (r *readySignal) Write(p []byte) (int, error) {
 
 // delivery is a request as Jira sends one.
 type delivery struct {
+	method     string // POST when empty
 	path       string // path and query; "/" when empty
 	body       []byte
+	chunked    bool // send the body without its length
 	identifier string
 	retry      int
 	signer     *connectjwt.Signer // nil: no Authorization header
@@ -239,12 +241,28 @@ func (r *running) send(t *testing.T, d delivery) (int, string) {
 }
 
 func (r *running) trySend(d delivery) (int, string, error) {
+	resp, body, err := r.do(d)
+	if err != nil {
+		return 0, "", err
+	}
+	return resp.StatusCode, body, nil
+}
+
+// do sends d and returns the whole answer.
+func (r *running) do(d delivery) (*http.Response, string, error) {
 	if d.path == "" {
 		d.path = "/"
 	}
-	req, err := http.NewRequest(http.MethodPost, r.base+d.path, bytes.NewReader(d.body))
+	if d.method == "" {
+		d.method = http.MethodPost
+	}
+	req, err := http.NewRequest(d.method, r.base+d.path, bytes.NewReader(d.body))
 	if err != nil {
-		return 0, "", err
+		return nil, "", err
+	}
+	if d.chunked {
+		req.ContentLength = -1
+		req.Body = io.NopCloser(bytes.NewReader(d.body)) // of unknown length
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if d.identifier != "" {
@@ -257,10 +275,10 @@ func (r *running) trySend(d delivery) (int, string, error) {
 	if d.signer != nil {
 		u, err := url.Parse(d.path)
 		if err != nil {
-			return 0, "", err
+			return nil, "", err
 		}
-		if tok, err = d.signer.Sign(http.MethodPost, u); err != nil {
-			return 0, "", err
+		if tok, err = d.signer.Sign(d.method, u); err != nil {
+			return nil, "", err
 		}
 	}
 	if tok != "" {
@@ -268,11 +286,11 @@ func (r *running) trySend(d delivery) (int, string, error) {
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
+	return resp, string(b), err
 }
 
 // payload is a jira:issue_updated delivery for issue key, as Jira sends it:

@@ -25,9 +25,15 @@ import (
 
 // Defaults of the flags.
 const (
-	DefaultAddr    = "127.0.0.1:8080"
-	defaultMaxBody = "10MiB"
+	DefaultAddr        = "127.0.0.1:8080"
+	defaultMaxBody     = "10MiB"
+	defaultMaxInflight = "64MiB"
 )
+
+// maxSafeLeeway is the largest --leeway accepted without --unsafe-leeway:
+// the leeway is how long after its expiry a token is still accepted, so a
+// large one accepts replayed deliveries.
+const maxSafeLeeway = 5 * time.Minute
 
 // Options are the inputs of jwh listen.
 type Options struct {
@@ -46,7 +52,10 @@ type Options struct {
 	JSON       bool          // --json or -o json
 	Quiet      bool          // --quiet
 	Leeway     time.Duration // --leeway
-	MaxBody    int64         // --max-body, in bytes
+	// UnsafeLeeway (--unsafe-leeway) allows a Leeway above 5 minutes.
+	UnsafeLeeway bool
+	MaxBody      int64 // --max-body, in bytes
+	MaxInflight  int64 // --max-inflight, in bytes
 
 	// Listener, when not nil, is listened on instead of Addr: for tests
 	// and for callers that need the port before the listener starts.
@@ -57,7 +66,7 @@ type Options struct {
 // Options.
 func NewCmdListen(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{}
-	var maxBody string
+	var maxBody, maxInflight string
 	cmd := &cobra.Command{
 		Use:   "listen [--addr 127.0.0.1:8080] [--path /] [--no-verify] [--forward-to <url>] [--json]",
 		Short: "Receive, verify and print webhook deliveries",
@@ -73,8 +82,12 @@ with --tenant, when given), not expired and not issued in the future beyond
 --leeway, and its qsh must be the hash of this request, with the path taken
 relative to --base-path (the path of the app's base URL as this listener
 sees it). A delivery that fails is answered 401 and printed with the check
-that failed and why. --no-verify accepts every delivery and marks it
-unverified.
+that failed and why; the answer itself names only the check, as anyone can
+send requests through a tunnel. When a tenant's secret cannot be read (a
+keyring that is locked or unavailable), the delivery is answered 503, which
+Jira retries. --leeway above 5m needs --unsafe-leeway: a large leeway
+accepts long-expired tokens, and so replayed deliveries. --no-verify
+accepts every delivery and marks it unverified.
 
 Every delivery prints a summary line: the time, the event, the issue key,
 the user, the matched webhook ids, the X-Atlassian-Webhook-Identifier,
@@ -93,11 +106,18 @@ the app running locally, and answers Jira with the app's status code, so
 that Jira's retries can be exercised; the summary shows --> and <-- lines
 with the status and the latency.
 
+The path, the method, the JWT and a declared length are checked before a
+body is read: a sender without a valid token never has its body read.
 Bodies larger than --max-body get 413, bodies that are not a JSON object
-400, slow clients time out. The listener binds to loopback unless told
-otherwise (and warns then). "Ready" and all diagnostics go to standard
-error. Ctrl-C (or SIGTERM) stops it within 2 seconds and prints a summary
-on standard error; the exit status is then 130.`,
+400. The bodies being read and handled share --max-inflight bytes (a body
+of unknown length counts as twice --max-body while it is read); one that
+finds no room within 15 seconds is answered 503, which Jira retries. At
+most 256 connections are open at once, and slow clients time out.
+
+The listener binds to loopback unless told otherwise (and warns then).
+"Ready" and all diagnostics go to standard error. Ctrl-C (or SIGTERM)
+stops it within 2 seconds and prints a summary on standard error; the
+exit status is then 130.`,
 		Example: `  ngrok http 8080 &      # or: cloudflared tunnel --url http://127.0.0.1:8080
   jwh register --url https://<tunnel host>/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh listen --path /hook
@@ -124,6 +144,9 @@ on standard error; the exit status is then 130.`,
 				return cmdutil.UsageErrorf("invalid --max-body %q: %v", maxBody, err)
 			}
 			opts.MaxBody = n
+			if opts.MaxInflight, err = parseSize(maxInflight); err != nil {
+				return cmdutil.UsageErrorf("invalid --max-inflight %q: %v", maxInflight, err)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -138,8 +161,10 @@ on standard error; the exit status is then 130.`,
 	fl.StringVar(&opts.ForwardTo, "forward-to", "", "forward each delivery to this `URL` and answer Jira with its status")
 	fl.BoolVar(&opts.JSON, "json", false, "print only the raw payloads, one line each, on standard output")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print the summary lines only, without the bodies")
-	fl.DurationVar(&opts.Leeway, "leeway", listen.DefaultLeeway, "clock skew allowed on the JWT's exp and iat")
+	fl.DurationVar(&opts.Leeway, "leeway", listen.DefaultLeeway, "clock skew allowed on the JWT's exp and iat (at most 5m without --unsafe-leeway)")
+	fl.BoolVar(&opts.UnsafeLeeway, "unsafe-leeway", false, "allow a --leeway above 5m, which accepts replayed, long-expired tokens")
 	fl.StringVar(&maxBody, "max-body", defaultMaxBody, "largest body accepted (`size` in bytes, or with KiB, MiB, KB, MB)")
+	fl.StringVar(&maxInflight, "max-inflight", defaultMaxInflight, "bytes of bodies read and handled at once (`size`); more wait, then get 503")
 	return cmd
 }
 
@@ -192,12 +217,13 @@ func listenRun(ctx context.Context, opts *Options) error {
 // without OnEvent, and the warnings to print before it starts.
 func engineConfig(opts *Options) (listen.Config, []string, error) {
 	cfg := listen.Config{
-		Path:     opts.Path,
-		BasePath: opts.BasePath,
-		NoVerify: opts.NoVerify,
-		Leeway:   opts.Leeway,
-		MaxBody:  opts.MaxBody,
-		Now:      opts.Now,
+		Path:        opts.Path,
+		BasePath:    opts.BasePath,
+		NoVerify:    opts.NoVerify,
+		Leeway:      opts.Leeway,
+		MaxBody:     opts.MaxBody,
+		MaxInflight: opts.MaxInflight,
+		Now:         opts.Now,
 	}
 	switch {
 	case !strings.HasPrefix(opts.Path, "/"):
@@ -206,6 +232,9 @@ func engineConfig(opts *Options) (listen.Config, []string, error) {
 		return cfg, nil, cmdutil.UsageErrorf("invalid --base-path %q: it must start with /", opts.BasePath)
 	case opts.Leeway < 0:
 		return cfg, nil, cmdutil.UsageErrorf("invalid --leeway %s: it must not be negative", opts.Leeway)
+	case opts.Leeway > maxSafeLeeway && !opts.UnsafeLeeway:
+		return cfg, nil, cmdutil.UsageErrorf("--leeway %s is above %s: a leeway that large accepts replayed, long-expired tokens; add --unsafe-leeway if you mean it",
+			opts.Leeway, maxSafeLeeway)
 	case opts.MaxBody <= 0:
 		return cfg, nil, cmdutil.UsageErrorf("invalid --max-body %d: it must be positive", opts.MaxBody)
 	}
@@ -217,6 +246,9 @@ func engineConfig(opts *Options) (listen.Config, []string, error) {
 		cfg.ForwardTo = u
 	}
 	var warnings []string
+	if opts.Leeway > maxSafeLeeway && !opts.NoVerify {
+		warnings = append(warnings, fmt.Sprintf("--unsafe-leeway: tokens up to %s past their expiry are accepted, replayed deliveries included", opts.Leeway))
+	}
 	if !underBasePath(opts.Path, opts.BasePath) {
 		warnings = append(warnings, fmt.Sprintf("--path %s is not under --base-path %s: Jira computes the qsh of a delivery over its path relative to the app's base URL, so check both", opts.Path, opts.BasePath))
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ import (
 )
 
 func TestNewCmdListen(t *testing.T) {
-	defaults := Options{Addr: "127.0.0.1:8080", Path: "/", BasePath: "/", Leeway: 30 * time.Second, MaxBody: 10 << 20}
+	defaults := Options{Addr: "127.0.0.1:8080", Path: "/", BasePath: "/", Leeway: 30 * time.Second, MaxBody: 10 << 20, MaxInflight: 64 << 20}
 	with := func(change func(o *Options)) Options {
 		o := defaults
 		change(&o)
@@ -34,9 +35,10 @@ func TestNewCmdListen(t *testing.T) {
 	}
 	cmdtest.Flags(t, NewCmdListen, []cmdtest.Case[Options]{
 		{Args: "", Want: defaults},
-		{Args: "-t globex --addr 127.0.0.1:9000 --path /hook --base-path /app --no-verify --forward-to http://localhost:3000/webhook --json --leeway 5s --max-body 512KiB",
+		{Args: "-t globex --addr 127.0.0.1:9000 --path /hook --base-path /app --no-verify --forward-to http://localhost:3000/webhook --json --leeway 5s --max-body 512KiB --max-inflight 8MiB",
 			Want: Options{TenantFlag: "globex", Addr: "127.0.0.1:9000", Path: "/hook", BasePath: "/app", NoVerify: true,
-				ForwardTo: "http://localhost:3000/webhook", JSON: true, Leeway: 5 * time.Second, MaxBody: 512 << 10}},
+				ForwardTo: "http://localhost:3000/webhook", JSON: true, Leeway: 5 * time.Second, MaxBody: 512 << 10, MaxInflight: 8 << 20}},
+		{Args: "--leeway 1h --unsafe-leeway", Want: with(func(o *Options) { o.Leeway = time.Hour; o.UnsafeLeeway = true })},
 		{Args: "-o json", Want: with(func(o *Options) { o.JSON = true })}, // -o json implies --json
 		{Args: "-q", Want: with(func(o *Options) { o.Quiet = true })},
 		{Args: "--json --quiet", WantErr: "--json and --quiet cannot be used together: with --json, standard output carries only the payloads"},
@@ -46,7 +48,40 @@ func TestNewCmdListen(t *testing.T) {
 		{Args: "extra", WantErr: `unexpected argument "extra" for "jwh listen"`},
 		{Args: "--leeway soon", WantErr: `invalid value "soon" for --leeway: use a duration such as 30s, 5m or 1h`},
 		{Args: "--addr 8080", WantErr: `invalid --addr "8080": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
+		{Args: "--max-inflight 0", WantErr: `invalid --max-inflight "0": want a positive number of bytes, e.g. 10MiB`},
 	})
+}
+
+// TestLeeway checks that a leeway above 5 minutes needs --unsafe-leeway,
+// and is then used, with a warning.
+func TestLeeway(t *testing.T) {
+	h := newHarness(t)
+	for _, tt := range []struct {
+		argv    []string
+		leeway  time.Duration
+		warning string
+	}{
+		{[]string{"--leeway", "5m"}, 5 * time.Minute, ""},
+		{[]string{"--leeway", "2h", "--unsafe-leeway"}, 2 * time.Hour, "--unsafe-leeway: tokens up to 2h0m0s past their expiry are accepted, replayed deliveries included"},
+		{[]string{"--leeway", "1m", "--unsafe-leeway"}, time.Minute, ""},
+	} {
+		o := h.options(t, tt.argv...)
+		cfg, warnings, err := engineConfig(o)
+		if err != nil || cfg.Leeway != tt.leeway {
+			t.Errorf("%v: leeway %s, %v; want %s", tt.argv, cfg.Leeway, err, tt.leeway)
+		}
+		// The harness's tenant beta, without a client key, is warned
+		// about too.
+		var got string
+		for _, w := range warnings {
+			if strings.Contains(w, "leeway") {
+				got = w
+			}
+		}
+		if got != tt.warning {
+			t.Errorf("%v: warning %q, want %q", tt.argv, got, tt.warning)
+		}
+	}
 }
 
 func TestParseSize(t *testing.T) {
@@ -75,6 +110,10 @@ func TestListenRefuses(t *testing.T) {
 		{"path", func(h *harness, o *Options) { o.Path = "hook" }, `invalid --path "hook": it must start with /`, 2},
 		{"base path", func(h *harness, o *Options) { o.BasePath = "app" }, `invalid --base-path "app": it must start with /`, 2},
 		{"leeway", func(h *harness, o *Options) { o.Leeway = -time.Second }, "invalid --leeway -1s: it must not be negative", 2},
+		{"unsafe leeway", func(h *harness, o *Options) { o.Leeway = 5*time.Minute + time.Second },
+			"--leeway 5m1s is above 5m0s: a leeway that large accepts replayed, long-expired tokens; add --unsafe-leeway if you mean it", 2},
+		{"unsafe leeway without verification", func(h *harness, o *Options) { o.Leeway = 24 * time.Hour; o.NoVerify = true },
+			"--leeway 24h0m0s is above 5m0s: a leeway that large accepts replayed, long-expired tokens; add --unsafe-leeway if you mean it", 2},
 		{"forward scheme", func(h *harness, o *Options) { o.ForwardTo = "localhost:3000" },
 			`invalid --forward-to "localhost:3000": use an http:// or https:// URL, e.g. http://localhost:3000/webhook`, 2},
 		{"unknown tenant", func(h *harness, o *Options) { o.TenantFlag = "nope" },
@@ -200,6 +239,8 @@ func TestListenDeliveries(t *testing.T) {
 	r := h.start(t, "--path", "/hook")
 	acme := h.jira(acmeKey, "acme", "/")
 	const head = "09:30:15  jira:issue_updated  PRJ-1  Alice Smith  webhooks 1000,1001  "
+	// A refused delivery's body is not read: its line shows the request.
+	const refused = "09:30:15  POST /hook  "
 	other, _ := url.Parse("/other")
 	wrongQSH, _ := acme.Sign("POST", other)
 
@@ -216,20 +257,20 @@ func TestListenDeliveries(t *testing.T) {
 		{"globex", delivery{body: payload("PRJ-1"), signer: h.jira(globexKey, "globex", "/")}, 200,
 			head + "id globex  ✓ verified (globex)"},
 		{"bad signature", delivery{body: payload("PRJ-1"), signer: h.jira(acmeKey, "globex", "/")}, 401,
-			head + `id bad signature  ✗ 401 signature: bad signature: the token was not signed with the shared secret of "` + acmeKey +
+			refused + `id bad signature  ✗ 401 signature: bad signature: the token was not signed with the shared secret of "` + acmeKey +
 				`" (tenant "acme"): if the app was reinstalled, its shared secret changed; import the new installed payload with 'jwh tenant import'`},
 		{"expired", delivery{body: payload("PRJ-1"), signer: acme.WithClock(func() time.Time { return h.clock().Add(-10 * time.Minute) })}, 401,
-			head + "id expired  ✗ 401 exp: expired at 2026-04-25T09:23:15Z (now 2026-04-25T09:30:15Z, leeway 30s)"},
+			refused + "id expired  ✗ 401 exp: expired at 2026-04-25T09:23:15Z (now 2026-04-25T09:30:15Z, leeway 30s)"},
 		{"future iat", delivery{body: payload("PRJ-1"), signer: acme.WithClock(func() time.Time { return h.clock().Add(5 * time.Minute) })}, 401,
-			head + "id future iat  ✗ 401 iat: issued in the future at 2026-04-25T09:35:15Z (now 2026-04-25T09:30:15Z, leeway 30s): check the clocks"},
+			refused + "id future iat  ✗ 401 iat: issued in the future at 2026-04-25T09:35:15Z (now 2026-04-25T09:30:15Z, leeway 30s): check the clocks"},
 		{"alg none", delivery{body: payload("PRJ-1"), token: unsignedToken(h, "/hook")}, 401,
-			head + `id alg none  ✗ 401 alg: algorithm "none" refused: only HS256 is accepted`},
+			refused + `id alg none  ✗ 401 alg: algorithm "none" refused: only HS256 is accepted`},
 		{"wrong qsh", delivery{body: payload("PRJ-1"), token: wrongQSH}, 401,
-			head + "id wrong qsh  ✗ 401 qsh mismatch: expected " + connectjwt.QSH("POST&/hook&") + " for POST&/hook&, got " + connectjwt.QSH("POST&/other&")},
+			refused + "id wrong qsh  ✗ 401 qsh mismatch: expected " + connectjwt.QSH("POST&/hook&") + " for POST&/hook&, got " + connectjwt.QSH("POST&/other&")},
 		{"unknown iss", delivery{body: payload("PRJ-1"), signer: h.jira("someone-else", "acme", "/")}, 401,
-			head + `id unknown iss  ✗ 401 iss: unknown issuer "someone-else": no configured tenant has this client key (listening for acme, globex); import the site's installed payload with 'jwh tenant import'`},
+			refused + `id unknown iss  ✗ 401 iss: unknown issuer "someone-else": no configured tenant has this client key (listening for acme, globex); import the site's installed payload with 'jwh tenant import'`},
 		{"no authorization", delivery{body: payload("PRJ-1")}, 401,
-			head + `id no authorization  ✗ 401 missing: no JWT: expected an "Authorization: JWT <token>" header`},
+			refused + `id no authorization  ✗ 401 missing: no JWT: expected an "Authorization: JWT <token>" header`},
 		{"garbage", delivery{body: []byte(`{"webhookEvent": nope}`), signer: acme}, 400,
 			"09:30:15  POST /hook  id garbage  ✗ 400 body: invalid JSON at byte 19: invalid character 'o' in literal null (expecting 'u')"},
 		{"20 MiB", delivery{body: bytes.Repeat([]byte(" "), 20<<20), signer: acme}, 413,
@@ -328,7 +369,7 @@ func TestListenQuietAndColour(t *testing.T) {
 	r.send(t, delivery{body: payload("PRJ-1"), identifier: "q2", signer: h.jira(acmeKey, "globex", "/")})
 	r.stop()
 	want := "\x1b[90m09:30:15\x1b[0m  \x1b[1mjira:issue_updated\x1b[0m  \x1b[36mPRJ-1\x1b[0m  Alice Smith  webhooks 1000,1001  id q  \x1b[32m✓ verified (acme)\x1b[0m\n" +
-		"\x1b[90m09:30:15\x1b[0m  \x1b[1mjira:issue_updated\x1b[0m  \x1b[36mPRJ-1\x1b[0m  Alice Smith  webhooks 1000,1001  id q2  \x1b[31m✗ 401 signature: bad signature"
+		"\x1b[90m09:30:15\x1b[0m  POST /  id q2  \x1b[31m✗ 401 signature: bad signature"
 	if got := h.out.String(); !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 2 {
 		t.Errorf("stdout:\n%q\nwant two lines beginning\n%q", got, want)
 	}
@@ -433,25 +474,33 @@ func (s *downStore) Get(name string) ([]byte, error) {
 	return s.SecretStore.Get(name)
 }
 
+// TestListenKeyringDown checks that a delivery whose tenant's secret
+// cannot be read is answered 503 with Retry-After, which Jira retries, and
+// that the keyring is asked again after a while.
 func TestListenKeyringDown(t *testing.T) {
 	h := newHarness(t)
 	store := &downStore{SecretStore: h.store}
 	store.down.Store(true)
 	h.store = store
 	r := h.start(t, "--quiet")
-	send := func(id string) int {
-		status, _ := r.send(t, delivery{body: payload("PRJ-1"), identifier: id, signer: h.jira(acmeKey, "acme", "/")})
-		return status
+	send := func(id string) (int, string) {
+		resp, body, err := r.do(delivery{body: payload("PRJ-1"), identifier: id, signer: h.jira(acmeKey, "acme", "/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header.Get("Retry-After") + " " + body
 	}
-	if s1, s2 := send("down-1"), send("down-2"); s1 != 401 || s2 != 401 {
-		t.Errorf("keyring down: status %d and %d, want 401", s1, s2)
+	for _, id := range []string{"down-1", "down-2"} {
+		if status, answer := send(id); status != 503 || answer != "10 cannot verify the JWT now: try again later\n" {
+			t.Errorf("keyring down: %d %q, want 503 with Retry-After 10", status, answer)
+		}
 	}
 	if n := store.calls.Load(); n != 1 {
 		t.Errorf("the keyring was asked %d times within %s, want once", n, retryFailedSecret)
 	}
 	store.down.Store(false)
 	h.advance(retryFailedSecret)
-	if s := send("up-1"); s != 200 {
+	if s, _ := send("up-1"); s != 200 {
 		t.Errorf("keyring back: status %d", s)
 	}
 	send("up-2")
@@ -459,10 +508,139 @@ func TestListenKeyringDown(t *testing.T) {
 		t.Errorf("the keyring was asked %d times, want twice (the secret is kept once read)", n)
 	}
 	r.stop()
-	want := `id down-1  ✗ 401 secret: keyring unavailable: cannot read the secret of tenant "acme": dbus: no session bus; start or unlock a Secret Service (e.g. gnome-keyring), or set JWH_SHARED_SECRET` + "\n"
+	want := `09:30:15  POST /  id down-1  ✗ 503 secret: keyring unavailable: cannot read the secret of tenant "acme": dbus: no session bus; start or unlock a Secret Service (e.g. gnome-keyring), or set JWH_SHARED_SECRET` + "\n"
 	if !strings.Contains(h.out.String(), want) {
 		t.Errorf("stdout does not say %q:\n%s", want, h.out)
 	}
+	if want := "Stopped after 10s: 2 deliveries, 0 duplicates, 0 rejected, 0 invalid requests, 2 answered 503, 0 errors\n"; !strings.HasSuffix(h.errOut.String(), want) {
+		t.Errorf("summary: %s\nwant %s", h.errOut, want)
+	}
+}
+
+// TestListenNoSecret checks that a tenant with no secret stored is a
+// configuration problem: 401, and a reason that says how to store one.
+func TestListenNoSecret(t *testing.T) {
+	h := newHarness(t)
+	if err := h.store.Delete("acme"); err != nil {
+		t.Fatal(err)
+	}
+	r := h.start(t, "--quiet")
+	if status, body := r.send(t, delivery{body: payload("PRJ-1"), identifier: "nosecret", signer: h.jira(acmeKey, "acme", "/")}); status != 401 || body != "cannot verify the JWT\n" {
+		t.Errorf("no secret: %d %q, want 401", status, body)
+	}
+	r.stop()
+	want := `09:30:15  POST /  id nosecret  ✗ 401 secret: no shared secret for tenant "acme": store one with 'jwh tenant add acme' (needs a Secret Service) or set JWH_SHARED_SECRET` + "\n"
+	if !strings.Contains(h.out.String(), want) {
+		t.Errorf("stdout does not say %q:\n%s", want, h.out)
+	}
+}
+
+// TestListenAnswersNameNothing sends every kind of refused request and
+// checks that no answer names a tenant, a client key, the keyring, a file,
+// the app's address or a flag: anyone can send requests through a tunnel.
+// The lines printed locally say everything.
+func TestListenAnswersNameNothing(t *testing.T) {
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadApp := dead.Addr().String() // nothing listens here once closed
+	dead.Close()
+	const deltaKey = "0b7e55aa-delta-client-key"
+	h := newHarness(t)
+	// delta has a client key and no secret; globex's keyring is down.
+	cfg, err := h.f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Put(tenant.Tenant{Name: "delta", BaseURL: "https://delta.atlassian.net", AppKey: "com.example.app", ClientKey: deltaKey})
+	h.store = &downFor{SecretStore: h.store, name: "globex"}
+	forbidden := []string{"acme", "globex", "beta", "delta", acmeKey, globexKey, deltaKey,
+		"keyring", "secret service", "dbus", "jwh_shared_secret", "tenant", "jwh ", "--",
+		h.cfgPath, filepath.Dir(h.cfgPath), deadApp}
+	acme := h.jira(acmeKey, "acme", "/")
+	other, _ := url.Parse("/other")
+	wrongQSH, _ := acme.Sign("POST", other)
+	// check sends each request and checks the status and the answer.
+	check := func(r *running, requests []delivery, statuses []int) {
+		t.Helper()
+		for i, d := range requests {
+			if d.path == "" {
+				d.path = "/hook"
+			}
+			if d.body == nil {
+				d.body = payload("PRJ-1")
+			}
+			d.identifier = fmt.Sprint("answer-", i)
+			resp, body, err := r.do(d)
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			if resp.StatusCode != statuses[i] {
+				t.Errorf("request %d: status %d, want %d", i, resp.StatusCode, statuses[i])
+			}
+			for _, f := range forbidden {
+				if strings.Contains(strings.ToLower(body), strings.ToLower(f)) {
+					t.Errorf("request %d: %d answer %q names %q", i, resp.StatusCode, body, f)
+				}
+			}
+		}
+	}
+
+	r := h.start(t, "--path", "/hook", "--max-body", "1KiB", "--forward-to", "http://"+deadApp+"/webhook")
+	check(r, []delivery{
+		{path: "/elsewhere", signer: acme},
+		{method: "PUT", signer: acme},
+		{},
+		{token: "not.a.jwt"},
+		{token: unsignedToken(h, "/hook")},
+		{signer: h.jira("someone-else", "acme", "/")},
+		{signer: h.jira(acmeKey, "globex", "/")},
+		{signer: acme.WithClock(func() time.Time { return h.clock().Add(-time.Hour) })},
+		{token: wrongQSH},
+		{signer: h.jira(globexKey, "globex", "/")},
+		{signer: h.jira(deltaKey, "delta", "/")},
+		{signer: acme, body: bytes.Repeat([]byte(" "), 2<<10)},
+		{signer: acme, body: bytes.Repeat([]byte(" "), 2<<10), chunked: true},
+		{signer: acme, body: []byte(`{"webhookEvent": nope}`)},
+		{signer: acme, body: []byte(`[]`)},
+		{signer: acme},
+	}, []int{404, 405, 401, 401, 401, 401, 401, 401, 401, 503, 401, 413, 413, 400, 400, 502})
+	r.stop()
+	// The local lines say what the answers do not.
+	for _, want := range []string{
+		`keyring unavailable: cannot read the secret of tenant "globex"`,
+		`(tenant "acme"): if the app was reinstalled`,
+		`no shared secret for tenant "delta"`,
+		"(listening for acme, delta, globex)",
+		"--> POST http://" + deadApp + "/webhook",
+	} {
+		if !strings.Contains(h.out.String(), want) {
+			t.Errorf("stdout does not say %q:\n%s", want, h.out)
+		}
+	}
+
+	// Listening for one tenant, the others' deliveries are refused with
+	// their names in the reason, not in the answer.
+	r = h.start(t, "-t", "globex", "--path", "/hook")
+	check(r, []delivery{{signer: acme}, {signer: h.jira(deltaKey, "delta", "/")}}, []int{401, 401})
+	r.stop()
+	if want := `it is the client key of tenant "delta", but only tenant "globex" is listened for (--tenant)`; !strings.Contains(h.out.String(), want) {
+		t.Errorf("stdout does not say %q:\n%s", want, h.out)
+	}
+}
+
+// downFor is a keyring that cannot be reached for one tenant.
+type downFor struct {
+	tenant.SecretStore
+	name string
+}
+
+func (s *downFor) Get(name string) ([]byte, error) {
+	if name == s.name {
+		return nil, &tenant.KeyringError{Op: "read", Name: name, Err: errors.New("dbus: no session bus")}
+	}
+	return s.SecretStore.Get(name)
 }
 
 func TestListenForward(t *testing.T) {

@@ -115,6 +115,9 @@ func (r *Renderer) Summary(st listen.Stats, elapsed time.Duration) {
 	fmt.Fprintf(&b, "Stopped after %s: %s, %s, %s, %s",
 		roundDuration(elapsed), count(st.Delivered, "delivery", "deliveries"), count(st.Duplicates, "duplicate", "duplicates"),
 		count(st.Rejected, "rejected", "rejected"), count(st.Invalid, "invalid request", "invalid requests"))
+	if st.Unavailable > 0 {
+		fmt.Fprintf(&b, ", %d answered 503", st.Unavailable)
+	}
 	if st.Forwarded > 0 {
 		fmt.Fprintf(&b, ", %d forwarded (%d failed)", st.Forwarded, st.ForwardFailed)
 	}

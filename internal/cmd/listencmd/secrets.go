@@ -1,6 +1,7 @@
 package listencmd
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,8 +23,9 @@ const retryFailedSecret = 10 * time.Second
 // tenantSecrets implements listen.Secrets for configured tenants: it finds
 // the tenant by its client key (the iss of Jira's JWTs) and reads its shared
 // secret the first time one of its deliveries arrives, so that starting
-// jwh listen touches no keyring and a keyring that fails costs one 401 with
-// the reason, not the listener.
+// jwh listen touches no keyring. A keyring that fails costs a 503 with the
+// reason, which Jira retries, not the listener; a tenant with no secret
+// stored costs a 401 whose reason says how to store one.
 type tenantSecrets struct {
 	byKey  map[string]*tenantEntry // the tenants listened for
 	others map[string]string       // client key → name of a tenant not listened for (--tenant)
@@ -67,6 +69,9 @@ func (s *tenantSecrets) Lookup(iss string) (string, []byte, error) {
 	}
 	secret, err := s.lookup(e.name)
 	if err != nil {
+		if errors.Is(err, tenant.ErrKeyringDown) {
+			err = secretUnavailable{err}
+		}
 		e.err, e.failedAt = err, now
 		return e.name, nil, err
 	}
@@ -74,6 +79,14 @@ func (s *tenantSecrets) Lookup(iss string) (string, []byte, error) {
 	e.secret.Store(&secret)
 	return e.name, secret, nil
 }
+
+// secretUnavailable is a keyring failure as the listener must see it:
+// listen.ErrSecretUnavailable (answered 503, so that Jira retries), in the
+// keyring's own words.
+type secretUnavailable struct{ err error }
+
+func (e secretUnavailable) Error() string   { return e.err.Error() }
+func (e secretUnavailable) Unwrap() []error { return []error{listen.ErrSecretUnavailable, e.err} }
 
 // secretsOptions are what newTenantSecrets needs of Options.
 type secretsOptions struct {

@@ -1,0 +1,60 @@
+package listen
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(status int)      { w.status = status }
+
+// BenchmarkServeHTTP measures the handler alone on a valid delivery:
+// limits, JWT verification, the body read and checked as a JSON object,
+// de-duplication and the event, without a socket.
+//
+//	go test -run '^$' -bench ServeHTTP -benchmem ./internal/listen
+func BenchmarkServeHTTP(b *testing.B) {
+	s, err := New(Config{Path: "/hook", Secrets: testTenants(b), Leeway: DefaultLeeway, OnEvent: func(Event) {}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, _ := url.Parse("/hook")
+	tok, err := jiraSigner("/").WithTTL(time.Hour).Sign(http.MethodPost, u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := samplePayload("PRJ-1")
+	rd := bytes.NewReader(body)
+	req := &http.Request{
+		Method: http.MethodPost, URL: u, RequestURI: "/hook", Host: "127.0.0.1",
+		ContentLength: int64(len(body)), Body: io.NopCloser(rd),
+		Header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"JWT " + tok}},
+	}
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = "bench-" + strconv.Itoa(i)
+	}
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		rd.Reset(body)
+		req.Header[HeaderIdentifier] = []string{ids[i]}
+		s.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}
