@@ -43,6 +43,9 @@ const (
 	Lifetime = 30 * 24 * time.Hour
 	// Leeway is the clock skew allowed on a JWT's exp and iat.
 	Leeway = 30 * time.Second
+	// MaxTokenLifetime is the most a JWT's exp may be after its iat; both
+	// must be there, as numbers.
+	MaxTokenLifetime = time.Hour
 	// DefaultPageCap is the most items a page holds unless Options.PageCap
 	// says otherwise; it is also the default maxResults.
 	DefaultPageCap = 100
@@ -315,8 +318,9 @@ func (s *Server) serve(r *http.Request, rec *Request) response {
 			}
 			return []byte(t.secret), true
 		},
-		Leeway: Leeway,
-		Now:    s.now,
+		Leeway:      Leeway,
+		MaxLifetime: MaxTokenLifetime,
+		Now:         s.now,
 	})
 	if err != nil {
 		reason := err.Error()

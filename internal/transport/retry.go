@@ -83,7 +83,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if last {
 				resp.Body = &attemptBody{
 					rc: resp.Body, ctx: actx, parent: parent,
-					fail: func(err error) error { return fail(attempt, true, err) },
+					fail:   func(err error) error { return fail(attempt, true, err) },
 					cancel: func() { cancelAttempt(); cancelAll() },
 				}
 				return resp, nil
