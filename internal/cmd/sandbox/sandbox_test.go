@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,11 @@ func TestNewCmdSandbox(t *testing.T) {
 		{args: nil, want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: 100}},
 		{args: []string{"--addr", "127.0.0.1:8095", "--state", "s.json", "--retry-scale", "0.5", "--page-cap", "7", "--installed", "i.json", "-q"},
 			want: Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true}},
+		{args: []string{"--drop-rate", "0.3", "--hang-rate", "0.1"},
+			want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: 100, DropRate: 0.3, HangRate: 0.1}},
+		{args: []string{"--drop-rate", "1.5"}, err: "invalid --drop-rate 1.5 and --hang-rate 0: each is a share between 0 and 1, and together at most 1"},
+		{args: []string{"--hang-rate", "-0.1"}, err: "invalid --drop-rate 0 and --hang-rate -0.1: each is a share between 0 and 1, and together at most 1"},
+		{args: []string{"--drop-rate", "0.6", "--hang-rate", "0.6"}, err: "invalid --drop-rate 0.6 and --hang-rate 0.6: each is a share between 0 and 1, and together at most 1"},
 		{args: []string{"--retry-scale", "-1"}, err: "invalid --retry-scale -1: it must be positive (1 is Jira's own timing)"},
 		{args: []string{"--retry-scale", "0"}, err: "invalid --retry-scale 0: it must be positive (1 is Jira's own timing)"},
 		{args: []string{"--page-cap", "-3"}, err: "invalid --page-cap -3: it must be 1 or more"},
@@ -271,6 +277,23 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 		if !strings.Contains(lines, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, lines)
 		}
+	}
+}
+
+func TestSandboxFaultsLogged(t *testing.T) {
+	_, stderr, _ := runSandbox(t, Options{DropRate: 1}, func(s *sandbox.Server, run *sandbox.Running) {
+		ten, _ := s.Tenant(TenantName)
+		in, _ := tenant.ParseInstalled(bytes.NewReader(ten.Installed()))
+		req, _ := http.NewRequest("GET", in.BaseURL+"/rest/api/2/webhook", nil)
+		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req)
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("answered %s with --drop-rate 1", resp.Status)
+		}
+	})
+	if !regexp.MustCompile(` GET /rest/api/2/webhook dropped (before|after) taking effect \(--drop-rate\)\n`).MatchString(stderr) {
+		t.Errorf("stderr:\n%s", stderr)
 	}
 }
 
