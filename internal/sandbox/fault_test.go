@@ -154,3 +154,30 @@ func TestTriggerNeverDropped(t *testing.T) {
 	f := start(t, Options{DropRate: 1}, TenantConfig{Name: "acme", BasePath: "/"})
 	f.api("POST", TriggerPath, `{"event":"jira:issue_created","waitSeconds":0}`).want(t, 200, "")
 }
+
+// SetFaults turns the faults on and off while the sandbox runs.
+func TestSetFaults(t *testing.T) {
+	f := start(t, Options{}, TenantConfig{Name: "acme", BasePath: "/"})
+	f.client.Transport = &http.Transport{DisableKeepAlives: true}
+	get := func() error {
+		resp, err := f.client.Do(f.signedRequest("GET", "/rest/api/2/webhook", ""))
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(); err != nil {
+		t.Fatalf("no faults: %v", err)
+	}
+	f.s.SetFaults(1, 0)
+	if err := get(); err == nil {
+		t.Error("answered with a drop rate of 1")
+	}
+	f.s.SetFaults(0, 0)
+	if err := get(); err != nil {
+		t.Errorf("faults off again: %v", err)
+	}
+	if log := f.s.Requests(); len(log) != 3 || log[0].Fault != "" || log[1].Fault != FaultDropped || log[2].Fault != "" {
+		t.Errorf("log %+v", log)
+	}
+}

@@ -92,8 +92,9 @@ func (r *Running) BaseURL(tenant string) string {
 	return r.url + t.basePath
 }
 
-// Close stops the server at once, dropping open connections, and cancels
-// the deliveries still pending (see Server.CancelDeliveries).
+// Close stops the server at once, dropping open connections (hung requests
+// included), and cancels the deliveries still pending (see
+// Server.CancelDeliveries).
 func (r *Running) Close() error {
 	r.s.CancelDeliveries()
 	r.releaseHung()
@@ -101,9 +102,10 @@ func (r *Running) Close() error {
 	return r.finish(err)
 }
 
-// Shutdown stops the server gracefully: it stops accepting connections and
-// waits for the requests in flight and the pending deliveries to finish,
-// or for ctx to end, when it cancels what is left.
+// Shutdown stops the server gracefully: it stops accepting connections,
+// drops the requests that Options.HangRate holds, and waits for the other
+// requests in flight and the pending deliveries to finish, or for ctx to
+// end, when it cancels what is left.
 func (r *Running) Shutdown(ctx context.Context) error {
 	err := r.srv.Shutdown(ctx)
 	if err != nil {

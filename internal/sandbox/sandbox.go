@@ -181,11 +181,14 @@ type Server struct {
 	pending map[*Triggered]struct{} // events with deliveries under way
 	idle    chan struct{}           // closed when pending empties
 	release chan struct{}           // closed when the server stops: hung requests end
+
+	dropRate, hangRate float64 // Options.DropRate and HangRate, or SetFaults
 }
 
 // New returns an empty in-memory sandbox. Add tenants with AddTenant.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, now: opts.Clock, pageCap: opts.PageCap, afterName: opts.FailedAfterParam, nextID: 1000}
+	s := &Server{opts: opts, now: opts.Clock, pageCap: opts.PageCap, afterName: opts.FailedAfterParam, nextID: 1000,
+		dropRate: opts.DropRate, hangRate: opts.HangRate}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -210,6 +213,15 @@ func New(opts Options) *Server {
 		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return s
+}
+
+// SetFaults changes the share of requests that are dropped and hung (see
+// Options.DropRate and Options.HangRate) from the next request on: the
+// network of a running sandbox can turn bad, or good again.
+func (s *Server) SetFaults(dropRate, hangRate float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropRate, s.hangRate = dropRate, hangRate
 }
 
 // Now returns the time on the server's clock.
@@ -424,15 +436,15 @@ func (s *Server) serveVerified(r *http.Request, t *Tenant, rest string) response
 // fault decides whether to play a network failure on a request, and if so
 // whether the request takes effect first.
 func (s *Server) fault() (f Fault, tookEffect bool) {
-	if s.opts.DropRate <= 0 && s.opts.HangRate <= 0 {
-		return "", false
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dropRate <= 0 && s.hangRate <= 0 {
+		return "", false
+	}
 	switch x := s.rng.Float64(); {
-	case x < s.opts.DropRate:
+	case x < s.dropRate:
 		f = FaultDropped
-	case x < s.opts.DropRate+s.opts.HangRate:
+	case x < s.dropRate+s.hangRate:
 		f = FaultHung
 	default:
 		return "", false

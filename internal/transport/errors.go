@@ -43,11 +43,26 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	what, todo := e.words()
+	if todo == "" {
+		return what
+	}
+	return what + "; " + todo
+}
+
+// What says what happened, with the attempts, and not what to do: "Jira
+// closed the connection (3 attempts over 7s)".
+func (e *Error) What() string {
+	what, _ := e.words()
+	return what
+}
+
+// words returns what happened, with the attempts, and what to do.
+func (e *Error) words() (what, todo string) {
 	host := e.host()
-	var what, todo string
 	switch classify(e.Err) {
 	case failCanceled:
-		return "the request was stopped: " + e.Err.Error()
+		return "the request was stopped: " + e.Err.Error(), ""
 	case failOverall:
 		what = "Jira gave no usable answer in time"
 		var te *TimeoutError
@@ -75,29 +90,30 @@ func (e *Error) Error() string {
 		what = "the TLS connection to " + host + " failed (" + e.Err.Error() + ")"
 		todo = "check the tenant's base URL and this machine's trusted certificates"
 	default:
-		return e.Method + " " + e.URL + ": " + e.Err.Error()
+		return e.Method + " " + e.URL + ": " + e.Err.Error(), ""
 	}
 	if e.Sent && !idempotent(e.Method) {
 		todo = "the " + e.Method + " may have reached Jira, so it was not repeated: check before sending it again"
 	}
-	return what + e.tries() + "; " + todo
+	return what + e.tries(), todo
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// tries says " (3 attempts over 7s)", or "" when nothing is known.
+// tries says " (3 attempts over 7s)" or " (1 attempt)", or "" when nothing
+// is known. One attempt's time is not given: the text says it otherwise
+// ("within 30s"), or it is too short to matter.
 func (e *Error) tries() string {
-	switch {
+	switch elapsed := roundDuration(e.Elapsed); {
 	case e.Attempts <= 0:
 		return ""
-	case e.Attempts == 1 && e.Elapsed <= 0:
-		return " (1 attempt)"
 	case e.Attempts == 1:
-		return " (1 attempt over " + roundDuration(e.Elapsed).String() + ")"
-	case e.Elapsed <= 0:
+		return " (1 attempt)"
+	case elapsed <= 0:
 		return " (" + strconv.Itoa(e.Attempts) + " attempts)"
+	default:
+		return " (" + strconv.Itoa(e.Attempts) + " attempts over " + elapsed.String() + ")"
 	}
-	return " (" + strconv.Itoa(e.Attempts) + " attempts over " + roundDuration(e.Elapsed).String() + ")"
 }
 
 // host returns the host (and port, if the URL has one) of the request.
