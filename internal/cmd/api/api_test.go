@@ -140,6 +140,19 @@ func TestSearchWithSpacesAndQuotesVerifies(t *testing.T) {
 	}
 }
 
+// A ';' in the query is signed as atlassian-jwt signs it, and the sandbox,
+// which checks the qsh as Jira does, accepts it.
+func TestSemicolonInQuery(t *testing.T) {
+	h := newHarness(t)
+	r := h.run(t, nil, "api", "GET", "/rest/api/2/myself?a=1;b=2")
+	if r.code != 0 || !strings.Contains(r.out, `"accountId"`) {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.out, r.errOut)
+	}
+	if req := h.onlyVerified(t); req.RawQuery != "a=1;b=2" || req.Status != 200 {
+		t.Errorf("request %+v", req)
+	}
+}
+
 func TestGetPrintsBody(t *testing.T) {
 	h := newHarness(t)
 	r := h.run(t, nil, "api", "/rest/api/2/myself")
