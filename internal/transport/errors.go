@@ -196,22 +196,25 @@ func classify(err error) failure {
 	return failOther
 }
 
-// retryableError reports whether a request whose attempt failed with err may be
-// sent again: the failure must be one that can pass (a closed or refused
-// connection, a timeout, a DNS server that did not answer), and a request
-// that is not idempotent must not have got a connection (sent).
+// retryableError reports whether a request whose attempt failed with err
+// may be sent again: the failure must be transient, and a request that is
+// not idempotent must not have got a connection (sent).
 func retryableError(err error, method string, sent bool) bool {
+	return transient(err) && (!sent || idempotent(method))
+}
+
+// transient reports whether a failure on the way can pass by itself: a
+// closed or refused connection, a timeout, a DNS server that did not
+// answer. A host name that does not exist or a TLS failure does not.
+func transient(err error) bool {
 	switch classify(err) {
 	case failClosed, failRefused, failTimeout:
+		return true
 	case failDNS:
 		var dnsErr *net.DNSError
-		if !errors.As(err, &dnsErr) || !(dnsErr.IsTimeout || dnsErr.IsTemporary) {
-			return false
-		}
-	default:
-		return false
+		return errors.As(err, &dnsErr) && (dnsErr.IsTimeout || dnsErr.IsTemporary)
 	}
-	return !sent || idempotent(method)
+	return false
 }
 
 // idempotent reports whether sending a request with this method twice has

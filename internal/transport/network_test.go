@@ -192,7 +192,8 @@ func TestRetryDecisionPerMethod(t *testing.T) {
 	} {
 		clock := newFakeClock()
 		srv := newRawServer(t, closeIt)
-		c := newClient(t, transport.Options{Sleep: clock.Sleep, Now: clock.Now})
+		var dbg strings.Builder
+		c := newClient(t, transport.Options{Sleep: clock.Sleep, Now: clock.Now, Debug: &dbg})
 		_, err := send(c, tc.method, srv.URL()+"/rest/api/2/webhook", tc.body)
 		te := transportError(t, err)
 		reqs := srv.requests()
@@ -206,6 +207,10 @@ func TestRetryDecisionPerMethod(t *testing.T) {
 		}
 		if !te.Sent || te.Method != tc.method || te.URL != srv.URL()+"/rest/api/2/webhook" {
 			t.Errorf("%s: error fields %+v", tc.method, te)
+		}
+		note := "not retrying: the " + tc.method + " may have reached the server"
+		if strings.Contains(dbg.String(), note) != (tc.attempts == 1) {
+			t.Errorf("%s: debug output with %q: %v, want %v", tc.method, note, !(tc.attempts == 1), tc.attempts == 1)
 		}
 		want := "Jira closed the connection (4 attempts over "
 		if tc.attempts == 1 {

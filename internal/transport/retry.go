@@ -64,13 +64,13 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			sent := conn.sent()
 			cancelAttempt()
 			if !more || ctx.Err() != nil || !retryableError(err, method, sent) {
-				if sent && !idempotent(method) && retryableError(err, http.MethodGet, false) {
+				if sent && !idempotent(method) && transient(err) {
 					t.debug.printf("* %v: not retrying: the %s may have reached the server\n\n", err, method)
 				}
 				return nil, fail(attempt, sent, err)
 			}
 			delay = t.backoff(attempt)
-			if !t.mayWait(delay, waited, ctx, err.Error()) {
+			if !t.mayWait(ctx, delay, waited, err.Error()) {
 				return nil, fail(attempt, sent, err)
 			}
 			t.debug.printf("* %v: retrying in %s (attempt %d of %d)\n\n", err, delay, attempt+1, t.o.MaxAttempts)
@@ -78,7 +78,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			last := !more || !retryable(resp.StatusCode)
 			if !last {
 				delay = t.delay(resp.Header.Get("Retry-After"), attempt)
-				last = !t.mayWait(delay, waited, ctx, resp.Status)
+				last = !t.mayWait(ctx, delay, waited, resp.Status)
 			}
 			if last {
 				resp.Body = &attemptBody{
@@ -102,7 +102,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // mayWait reports whether a wait of delay before the next attempt fits in
 // what is left of the retry budget (MaxWait, after waited) and of the
 // overall timeout; why is what the wait is for, for the debug dump.
-func (t *retryTransport) mayWait(delay, waited time.Duration, ctx context.Context, why string) bool {
+func (t *retryTransport) mayWait(ctx context.Context, delay, waited time.Duration, why string) bool {
 	if waited+delay > t.o.MaxWait {
 		t.debug.printf("* %s: not retrying: waiting %s would exceed the %s retry budget\n\n", why, delay, t.o.MaxWait)
 		return false
