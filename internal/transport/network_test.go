@@ -315,16 +315,11 @@ func TestCancelDuringAttemptNotRetried(t *testing.T) {
 	c := newClient(t, transport.Options{Timeout: time.Hour, TotalTimeout: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/x", nil)
-	done := make(chan error, 1)
-	go func() {
-		resp, err := c.Do(req)
-		if resp != nil {
-			resp.Body.Close()
+	done := doInBackground(c, req)
+	for deadline := time.Now().Add(30 * time.Second); hits.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the server")
 		}
-		done <- err
-	}()
-	for hits.Load() == 0 {
-		time.Sleep(time.Millisecond)
 	}
 	cancel()
 	select {

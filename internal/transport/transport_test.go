@@ -407,14 +407,7 @@ func TestCancelStopsWaiting(t *testing.T) {
 	c := newClient(t, transport.Options{MaxWait: time.Hour, TotalTimeout: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/x", nil)
-	done := make(chan error, 1)
-	go func() {
-		resp, err := c.Do(req)
-		if resp != nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
+	done := doInBackground(c, req)
 	<-hit
 	cancel()
 	select {
@@ -425,6 +418,19 @@ func TestCancelStopsWaiting(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the client kept waiting after the context was cancelled")
 	}
+}
+
+// doInBackground sends req with c and returns where its error will come.
+func doInBackground(c *http.Client, req *http.Request) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		resp, err := c.Do(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	return done
 }
 
 func TestDebugRedacts(t *testing.T) {
