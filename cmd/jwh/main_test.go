@@ -42,18 +42,22 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar. Besides testscript's own
 // commands they have:
 //
-//	sandbox [-page-cap N] [-429 N] [-retry-after D] [-latency D] [-expiration-as-string] [-wrong-secret NAME] NAME...
+//	sandbox [-page-cap N] [-429 N] [-retry-after D] [-latency D] [-expiration-as-string]
+//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME] NAME...
 //	    start a sandbox with these tenants (default: acme), all with one
 //	    shared secret except the -wrong-secret one, and write a jwh config
 //	    ($JWH_CONFIG, the first tenant the default) and $JWH_SHARED_SECRET.
+//	faults DROP-RATE HANG-RATE
+//	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
 //	    register N webhooks on the tenant, then empty the request log.
 //	record-failed TENANT EVENT ISSUE-KEY
 //	    add a failed delivery to the tenant.
 //	deny TENANT STATUS
 //	    make the tenant answer every signed request with 401 or 403.
-//	sandbox-requests [-tenant NAME] [-status CODE] METHOD|* COUNT
-//	    assert how many requests the sandbox has logged.
+//	sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] METHOD|* COUNT[+]
+//	    assert how many requests the sandbox has logged (COUNT+: at least
+//	    COUNT).
 //	sandbox-reset
 //	    empty the request log.
 //	sandbox-webhooks TENANT COUNT
@@ -72,6 +76,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"sandbox":          cmdSandbox,
+			"faults":           cmdFaults,
 			"seed":             cmdSeed,
 			"record-failed":    cmdRecordFailed,
 			"deny":             cmdDeny,
@@ -134,6 +139,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	fs.DurationVar(&opts.RetryAfter, "retry-after", 0, "")
 	fs.DurationVar(&opts.Latency, "latency", 0, "")
 	fs.BoolVar(&opts.ExpirationAsString, "expiration-as-string", false, "")
+	fs.Float64Var(&opts.DropRate, "drop-rate", 0, "")
+	fs.Float64Var(&opts.HangRate, "hang-rate", 0, "")
+	fs.Uint64Var(&opts.Seed, "seed", 0, "")
 	fs.StringVar(&wrong, "wrong-secret", "", "")
 	ts.Check(fs.Parse(args))
 	names := fs.Args()
@@ -186,6 +194,18 @@ func writeConfig(path string, srv *sandbox.Server, run *sandbox.Running, names [
 		}
 		return nil
 	})
+}
+
+func cmdFaults(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "faults")
+	if len(args) != 2 {
+		ts.Fatalf("usage: faults DROP-RATE HANG-RATE")
+	}
+	drop, err := strconv.ParseFloat(args[0], 64)
+	ts.Check(err)
+	hang, err := strconv.ParseFloat(args[1], 64)
+	ts.Check(err)
+	state(ts).server(ts).SetFaults(drop, hang)
 }
 
 func cmdSeed(ts *testscript.TestScript, neg bool, args []string) {
@@ -262,24 +282,31 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("sandbox-requests", flag.ContinueOnError)
 	name := fs.String("tenant", "", "")
 	status := fs.Int("status", 0, "")
+	fault := fs.String("fault", "", "")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 2 {
-		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] METHOD|* COUNT")
+		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] METHOD|* COUNT[+]")
 	}
 	method := fs.Arg(0)
-	want, err := strconv.Atoi(fs.Arg(1))
+	count, atLeast := strings.CutSuffix(fs.Arg(1), "+")
+	want, err := strconv.Atoi(count)
 	ts.Check(err)
 	log := state(ts).server(ts).Requests()
 	got := 0
 	var lines []string
 	for _, r := range log {
-		lines = append(lines, fmt.Sprintf("  %s %s?%s -> %d (tenant %q)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant))
-		if (method == "*" || r.Method == method) && (*name == "" || r.Tenant == *name) && (*status == 0 || r.Status == *status) {
+		line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant)
+		if r.Fault != "" {
+			line += fmt.Sprintf(" %s (took effect: %v)", r.Fault, r.TookEffect)
+		}
+		lines = append(lines, line)
+		if (method == "*" || r.Method == method) && (*name == "" || r.Tenant == *name) && (*status == 0 || r.Status == *status) &&
+			(*fault == "" || string(r.Fault) == *fault) {
 			got++
 		}
 	}
-	if got != want {
-		ts.Fatalf("sandbox logged %d matching requests, want %d; the log:\n%s", got, want, strings.Join(lines, "\n"))
+	if got != want && !(atLeast && got > want) {
+		ts.Fatalf("sandbox logged %d matching requests, want %s; the log:\n%s", got, fs.Arg(1), strings.Join(lines, "\n"))
 	}
 }
 

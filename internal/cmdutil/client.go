@@ -1,10 +1,22 @@
 package cmdutil
 
 import (
+	"strings"
+	"time"
+
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
+)
+
+// Environment variables that bound the requests of every command, as
+// durations ("30s", "2m"); unset or empty means transport's defaults.
+const (
+	// EnvTimeout bounds one attempt of a request.
+	EnvTimeout = "JWH_TIMEOUT"
+	// EnvTotalTimeout bounds a request with all its retries.
+	EnvTotalTimeout = "JWH_TOTAL_TIMEOUT"
 )
 
 // JiraClient returns a client for the tenant that tenantName (--tenant)
@@ -41,6 +53,12 @@ func (f *Factory) ClientFor(t *tenant.Tenant, debug bool) (*jira.Client, error) 
 		UserAgent: "jwh/" + f.Version,
 		Base:      f.Transport,
 	}
+	if opts.Timeout, err = f.envDuration(EnvTimeout); err != nil {
+		return nil, err
+	}
+	if opts.TotalTimeout, err = f.envDuration(EnvTotalTimeout); err != nil {
+		return nil, err
+	}
 	if debug {
 		opts.Debug = f.IOStreams.ErrOut
 	}
@@ -49,4 +67,21 @@ func (f *Factory) ClientFor(t *tenant.Tenant, debug bool) (*jira.Client, error) 
 		return nil, err
 	}
 	return jira.NewClient(hc, base.String())
+}
+
+// envDuration reads the duration in the environment variable name: 0 when
+// unset, an input error (exit 2) when it is not a positive duration.
+func (f *Factory) envDuration(name string) (time.Duration, error) {
+	if f.Getenv == nil {
+		return 0, nil
+	}
+	v := strings.TrimSpace(f.Getenv(name))
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, InputErrorf("invalid %s %q: use a duration above 0, such as 30s or 2m", name, v)
+	}
+	return d, nil
 }

@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"fmt"
 	"net/url"
 
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -29,11 +30,12 @@ func MethodAndPath(args []string, what, command string) (method, path string, er
 
 // TenantBaseURL parses the base URL of tenant t as the Jira client does
 // (jira.ParseBaseURL); a config file edited by hand can hold a bad one,
-// which is bad input.
+// which is bad input. The error names the tenant (see OnTenant).
 func TenantBaseURL(t *tenant.Tenant) (*url.URL, error) {
 	u, err := jira.ParseBaseURL(t.BaseURL)
 	if err != nil {
-		return nil, InputErrorf("tenant %q: %v: fix it with 'jwh tenant add %s --base-url URL'", t.Name, err, t.Name)
+		return nil, InputError(&TenantError{Tenant: t.Name,
+			Err: fmt.Errorf("%v: fix it with 'jwh tenant add %s --base-url URL'", err, t.Name)})
 	}
 	return u, nil
 }

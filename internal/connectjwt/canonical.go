@@ -70,11 +70,15 @@ func CanonicalPath(escapedPath, basePath string) string {
 // decoded, the "jwt" parameter removed, keys sorted by their encoded form,
 // repeated values sorted and joined with ",", everything percent-encoded per
 // RFC 3986. A malformed query is an error, never silently shortened.
+//
+// Only '&' separates pairs, as in atlassian-jwt (which parses the query with
+// Node's querystring): a ';' is part of a value, so "a=1;b=2" is the one
+// parameter a with the value "1;b=2", canonically "a=1%3Bb%3D2".
 func CanonicalQuery(rawQuery string) (string, error) {
 	if rawQuery == "" {
 		return "", nil
 	}
-	params, err := url.ParseQuery(rawQuery)
+	params, err := parseQuery(rawQuery)
 	if err != nil {
 		return "", fmt.Errorf("canonical query: %w", err)
 	}
@@ -100,6 +104,32 @@ func CanonicalQuery(rawQuery string) (string, error) {
 		b.WriteString(p.values)
 	}
 	return b.String(), nil
+}
+
+// parseQuery decodes a raw query as url.ParseQuery does ('+' is a space,
+// empty pairs are skipped, a pair without '=' has an empty value), except
+// that a ';' is an ordinary character, not an error: url.ParseQuery refuses
+// it, and drops the pair.
+func parseQuery(rawQuery string) (url.Values, error) {
+	m := make(url.Values)
+	for rest := rawQuery; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, err
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, err
+		}
+		m[key] = append(m[key], value)
+	}
+	return m, nil
 }
 
 // Escape percent-encodes s per RFC 3986: every byte but A-Z a-z 0-9 - . _ ~

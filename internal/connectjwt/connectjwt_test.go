@@ -1,8 +1,10 @@
 package connectjwt
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -75,6 +77,34 @@ func TestCanonicalPathSegments(t *testing.T) {
 	for _, tt := range tests {
 		if got := CanonicalPath(tt.path, tt.base); got != tt.want {
 			t.Errorf("CanonicalPath(%q, %q) = %q, want %q", tt.path, tt.base, got, tt.want)
+		}
+	}
+}
+
+// Vectors for ';' in a query. They are derived, not part of the reference
+// set in testdata/qsh-vectors.json: written from how atlassian-jwt
+// canonicalises (Node's querystring splits pairs on '&' only, so a ';' stays
+// in its key or value and is percent-encoded there; Go's url.ParseQuery
+// refuses it), then checked against atlassian-jwt 2.0.3's
+// createCanonicalRequest and createQueryStringHash.
+func TestSemicolonInQuery(t *testing.T) {
+	for _, tc := range []struct{ url, canonical, qsh string }{
+		{"/rest/api/2/myself?a=1;b=2", "GET&/rest/api/2/myself&a=1%3Bb%3D2", "00f5e2c79709bf8621df31f377d0c448d8d3842354eac24ff6cb886e155d377d"},
+		{"/rest/api/2/myself?c=3&a=1;b=2", "GET&/rest/api/2/myself&a=1%3Bb%3D2&c=3", "1fa088cc42845e785e00238e109f9faa36198e21df6cc34a94621d78952cad30"},
+		{"/rest/api/2/myself?a;b", "GET&/rest/api/2/myself&a%3Bb=", "60629716ddfc5d631c854255f2275f9b99cfd72c9ca65a58a82cef7db6bf4657"},
+		{"/rest/api/2/myself?;=x&a=%3B", "GET&/rest/api/2/myself&%3B=x&a=%3B", "386b69c431d514d5d25bd12a67608d7fc19e519a66dfac2211127b63233f5ac8"},
+		{"/rest/api/2/myself?a=2;&a=1", "GET&/rest/api/2/myself&a=1,2%3B", "ff1686cb8df2e4f22bc21fdc15f946a6181a97959f96d364a11fa14b2a781eb5"},
+	} {
+		u, err := url.Parse(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := CanonicalRequest("GET", u, "")
+		if err != nil || got != tc.canonical {
+			t.Errorf("%s: canonical %q, %v; want %q", tc.url, got, err, tc.canonical)
+		}
+		if h := QSH(got); h != tc.qsh {
+			t.Errorf("%s: qsh %s, want %s", tc.url, h, tc.qsh)
 		}
 	}
 }
@@ -183,6 +213,79 @@ func TestVerifyFailures(t *testing.T) {
 	}
 }
 
+// With MaxLifetime, Verify checks iat and exp as Jira checks the tokens of
+// an app: both present, both numbers, and at most MaxLifetime apart.
+func TestVerifyLifetime(t *testing.T) {
+	const hookURL = "https://app.example.com/hook"
+	u, _ := url.Parse(hookURL)
+	qsh, _ := RequestQSH("POST", u, "/")
+	// signed encodes claims as written, strings included, and signs them.
+	signed := func(claims string) string {
+		b64 := base64.RawURLEncoding.EncodeToString
+		head := b64([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + b64([]byte(claims))
+		sig, err := jwt.SigningMethodHS256.Sign(head, []byte("s3cret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return head + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
+	claims := func(iat, exp string) string {
+		c := `{"iss":"client-1","qsh":"` + qsh + `"`
+		if iat != "" {
+			c += `,"iat":` + iat
+		}
+		if exp != "" {
+			c += `,"exp":` + exp
+		}
+		return c + "}"
+	}
+	now := t0.Unix()
+	num := func(d time.Duration) string { return fmt.Sprint(now + int64(d/time.Second)) }
+	for _, tc := range []struct {
+		name     string
+		iat, exp string
+		check    Check
+		reason   string
+	}{
+		{"3 minutes", num(0), num(3 * time.Minute), "", ""},
+		{"an hour", num(-30 * time.Minute), num(30 * time.Minute), "", ""},
+		{"as floats", num(0) + ".5", num(time.Minute) + ".25", "", ""},
+		{"an hour and a second", num(-30 * time.Minute), num(30*time.Minute + time.Second), CheckExpiry, "exp is 1h0m1s after iat: Jira accepts tokens that live at most 1h0m0s"},
+		{"a day", num(-time.Minute), num(24 * time.Hour), CheckExpiry, "exp is 24h1m0s after iat"},
+		{"no iat", "", num(time.Minute), CheckIssuedAt, "iat is missing: Jira requires"},
+		{"null iat", "null", num(time.Minute), CheckIssuedAt, "iat is missing"},
+		{"no exp", num(0), "", CheckExpiry, "exp is missing: Jira requires"},
+		{"iat as a string", `"` + num(0) + `"`, num(time.Minute), CheckIssuedAt, `iat is not a number ("` + num(0) + `")`},
+		{"exp as a string", num(0), `"` + num(time.Minute) + `"`, CheckExpiry, `exp is not a number ("`},
+		{"exp as a date", num(0), `"2026-11-23T12:01:00Z"`, CheckExpiry, "exp is not a number"},
+		{"iat as an object", `{"s":1}`, num(time.Minute), CheckIssuedAt, `iat is not a number ({"s":1})`},
+		{"iat as a bool", `true`, num(time.Minute), CheckIssuedAt, "iat is not a number (true)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := verifyOpts("POST", hookURL, "/", t0)
+			opts.MaxLifetime = time.Hour
+			_, err := Verify(signed(claims(tc.iat, tc.exp)), opts)
+			if tc.check == "" {
+				if err != nil {
+					t.Fatalf("want success, got %v", err)
+				}
+				return
+			}
+			var ve *VerifyError
+			if !errors.As(err, &ve) || ve.Check != tc.check || !strings.Contains(ve.Reason, tc.reason) {
+				t.Fatalf("got %v; want check %q with a reason containing %q", err, tc.check, tc.reason)
+			}
+		})
+	}
+	// Without MaxLifetime, a day-long token and one without iat pass, as
+	// Jira's own tokens are checked by listen.
+	for _, c := range []string{claims(num(-time.Minute), num(24*time.Hour)), claims("", num(time.Minute))} {
+		if _, err := Verify(signed(c), verifyOpts("POST", hookURL, "/", t0)); err != nil {
+			t.Errorf("%s without MaxLifetime: %v", c, err)
+		}
+	}
+}
+
 func TestSignerHidesSecret(t *testing.T) {
 	s := NewSigner("app", []byte("hunter2-secret"), "/")
 	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
@@ -198,6 +301,7 @@ func FuzzCanonicalRequest(f *testing.F) {
 	}
 	f.Add("GET", "/a/%2F/b?x=%41&x=&&=&y", "/a")
 	f.Add("post", "http://h/jira/?jwt=x&jwt=y", "http://h/jira")
+	f.Add("GET", "/rest/api/2/myself?a=1;b=2&c=%3B", "")
 	f.Fuzz(func(t *testing.T, method, rawURL, base string) {
 		if strings.Contains(method, "&") {
 			return // the separator cannot be part of a method
@@ -229,7 +333,10 @@ func FuzzCanonicalRequest(f *testing.F) {
 		if p2 := CanonicalPath(p, ""); p2 != p && !strings.HasSuffix(p, "/") {
 			t.Fatalf("path not stable: %q -> %q", p, p2)
 		}
-		params, _ := url.ParseQuery(u.RawQuery)
+		params, err := parseQuery(u.RawQuery)
+		if err != nil {
+			t.Fatalf("the query %q canonicalised but does not parse: %v", u.RawQuery, err)
+		}
 		q2, err := CanonicalQuery(params.Encode())
 		if err != nil {
 			t.Fatalf("re-encoded query %q does not parse: %v", params.Encode(), err)

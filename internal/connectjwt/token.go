@@ -2,6 +2,7 @@ package connectjwt
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -133,6 +134,11 @@ type VerifyOptions struct {
 	Secret func(iss string) (secret []byte, ok bool)
 	// Leeway is the clock skew allowed on exp and iat.
 	Leeway time.Duration
+	// MaxLifetime, when positive, holds the token to what Jira requires of
+	// the tokens an app sends it: iat and exp both present and JSON
+	// numbers, and exp at most MaxLifetime after iat (Jira: an hour). Zero
+	// checks iat only when it is present.
+	MaxLifetime time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -148,7 +154,9 @@ type Verified struct {
 
 // Verify checks a Connect JWT as Jira and Atlassian's libraries do: HS256
 // only, a known issuer, the signature with that issuer's secret, exp and iat
-// within the leeway, and qsh equal to the hash of the request. A failure is a
+// within the leeway, and qsh equal to the hash of the request. With
+// MaxLifetime, the iat and exp claims as written are checked once the
+// signature is: both there, both numbers, not too far apart. A failure is a
 // *VerifyError naming the check.
 func Verify(token string, opts VerifyOptions) (*Verified, error) {
 	if token == "" {
@@ -161,6 +169,13 @@ func Verify(token string, opts VerifyOptions) (*Verified, error) {
 	var unverified Claims
 	t, _, err := jwt.NewParser().ParseUnverified(token, &unverified)
 	if err != nil {
+		if opts.MaxLifetime > 0 {
+			// An iat or exp that is not a number makes the claims
+			// undecodable: say so rather than "malformed".
+			if lerr := checkLifetime(token, opts.MaxLifetime); lerr != nil {
+				return nil, lerr
+			}
+		}
 		return nil, verifyErr(CheckMalformed, "malformed JWT: %v", err)
 	}
 	if alg, _ := t.Header["alg"].(string); alg != "HS256" {
@@ -179,6 +194,11 @@ func Verify(token string, opts VerifyOptions) (*Verified, error) {
 	claims := unverified
 	signingString := token[:strings.LastIndexByte(token, '.')]
 	err = jwt.SigningMethodHS256.Verify(signingString, t.Signature, secret)
+	if err == nil && opts.MaxLifetime > 0 {
+		if err := checkLifetime(token, opts.MaxLifetime); err != nil {
+			return nil, err
+		}
+	}
 	if err == nil {
 		err = jwt.NewValidator(
 			jwt.WithLeeway(opts.Leeway),
@@ -223,6 +243,63 @@ func Verify(token string, opts VerifyOptions) (*Verified, error) {
 		v.ExpiresAt = claims.ExpiresAt.Time
 	}
 	return v, nil
+}
+
+// checkLifetime checks the iat and exp claims of a token as Jira does
+// (see VerifyOptions.MaxLifetime). It looks at the claims as written, since
+// the JWT library also takes a number in a string. A payload that is not a
+// JSON object is left for the parser to report.
+func checkLifetime(token string, maxLifetime time.Duration) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	payload, err := jwt.NewParser().DecodeSegment(parts[1])
+	if err != nil {
+		return nil
+	}
+	var dates struct {
+		IAT json.RawMessage `json:"iat"`
+		EXP json.RawMessage `json:"exp"`
+	}
+	if json.Unmarshal(payload, &dates) != nil {
+		return nil
+	}
+	iat, err := numericDate(dates.IAT)
+	if err != nil {
+		return verifyErr(CheckIssuedAt, "iat %v: Jira requires the time the token was issued, in seconds since 1970", err)
+	}
+	exp, err := numericDate(dates.EXP)
+	if err != nil {
+		return verifyErr(CheckExpiry, "exp %v: Jira requires the time the token expires, in seconds since 1970", err)
+	}
+	if life := exp - iat; life > maxLifetime.Seconds() {
+		return verifyErr(CheckExpiry, "exp is %s after iat: Jira accepts tokens that live at most %s",
+			time.Duration(life*float64(time.Second)).Round(time.Second), maxLifetime)
+	}
+	return nil
+}
+
+// numericDate returns the seconds of a NumericDate claim, or why it is not
+// one: missing, or not a JSON number.
+func numericDate(raw json.RawMessage) (float64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, errors.New("is missing")
+	}
+	var n float64
+	if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
+		return 0, fmt.Errorf("is not a number (%s)", truncateClaim(raw))
+	}
+	return n, nil
+}
+
+// truncateClaim shortens a claim value for a reason.
+func truncateClaim(raw json.RawMessage) string {
+	const max = 40
+	if len(raw) > max {
+		return string(raw[:max]) + "..."
+	}
+	return string(raw)
 }
 
 // FromRequest returns the token of r: the Authorization header's "JWT"

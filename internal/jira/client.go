@@ -188,7 +188,8 @@ type Response struct {
 // body, when not nil, as JSON. It returns the response whenever Jira
 // answered; for a status of 400 or more the error is an *APIError
 // describing it. A request that got no answer returns a nil Response and
-// an error that starts with the method and URL.
+// an error holding a *transport.Error, which says what happened and has
+// the method and URL as fields.
 func (c *Client) Do(ctx context.Context, method, pathWithQuery string, body []byte) (*Response, error) {
 	u, err := c.URL(pathWithQuery)
 	if err != nil {
@@ -229,7 +230,8 @@ func (c *Client) Do(ctx context.Context, method, pathWithQuery string, body []by
 }
 
 // requestError removes net/http's *url.Error wrapping, whose text repeats
-// the URL, and makes sure the message names the request once.
+// the URL, and makes sure the error is a *transport.Error that knows the
+// request.
 func requestError(method string, u *url.URL, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 )
@@ -28,6 +31,26 @@ func TestJWTChecks(t *testing.T) {
 		return tok
 	}
 	b64 := base64.RawURLEncoding.EncodeToString
+	// withClaims signs a token for GET path whose payload holds these
+	// iat and exp, written as given (omitted when "").
+	qsh := connectjwt.QSH("GET&/rest/api/2/webhook&")
+	withClaims := func(iat, exp string) string {
+		payload := `{"iss":"` + f.ten.AppKey() + `","qsh":"` + qsh + `"`
+		if iat != "" {
+			payload += `,"iat":` + iat
+		}
+		if exp != "" {
+			payload += `,"exp":` + exp
+		}
+		head := b64([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + b64([]byte(payload+"}"))
+		sig, err := jwt.SigningMethodHS256.Sign(head, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "JWT " + head + "." + b64(sig)
+	}
+	now := t0.Unix()
+	at := func(d time.Duration) string { return strconv.FormatInt(now+int64(d/time.Second), 10) }
 	for _, tc := range []struct {
 		name   string
 		target string
@@ -59,6 +82,19 @@ func TestJWTChecks(t *testing.T) {
 			check: connectjwt.CheckExpiry, reason: "expired at"},
 		{name: "issued in the future", target: path, auth: "JWT " + tokenFor(f.signer.WithClock(func() time.Time { return f.clock.Now().Add(2 * time.Minute) }), "GET", path),
 			check: connectjwt.CheckIssuedAt, reason: "issued in the future"},
+		{name: "an hour long", target: path, auth: withClaims(at(-59*time.Minute), at(time.Minute))},
+		{name: "longer than an hour", target: path, auth: withClaims(at(-time.Minute), at(time.Hour)),
+			check: connectjwt.CheckExpiry, reason: "exp is 1h1m0s after iat: Jira accepts tokens that live at most 1h0m0s"},
+		{name: "signed for a day by jwh token --ttl 24h", target: path, auth: "JWT " + tokenFor(f.signer.WithTTL(24*time.Hour), "GET", path),
+			check: connectjwt.CheckExpiry, reason: "exp is 24h0m0s after iat"},
+		{name: "no iat", target: path, auth: withClaims("", at(time.Minute)),
+			check: connectjwt.CheckIssuedAt, reason: "iat is missing"},
+		{name: "no exp", target: path, auth: withClaims(at(0), ""),
+			check: connectjwt.CheckExpiry, reason: "exp is missing"},
+		{name: "iat as a string of digits", target: path, auth: withClaims(`"`+at(0)+`"`, at(time.Minute)),
+			check: connectjwt.CheckIssuedAt, reason: "iat is not a number"},
+		{name: "exp as a date", target: path, auth: withClaims(at(0), `"2019-06-01T12:45:30Z"`),
+			check: connectjwt.CheckExpiry, reason: "exp is not a number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f.s.ResetRequests()
@@ -91,19 +127,12 @@ func TestJWTChecks(t *testing.T) {
 			if r.header.Get("WWW-Authenticate") == "" {
 				t.Error("401 without WWW-Authenticate")
 			}
+			// Each case resets the log: look at this one's reason here.
+			if strings.Contains(rec.Reason, f.ten.Secret()) || strings.Contains(r.body, f.ten.Secret()) {
+				t.Error("the reason holds the shared secret")
+			}
 		})
 	}
-	if strings.Contains(strings.Join(logReasons(f.s.Requests()), " "), f.ten.Secret()) {
-		t.Error("a reason holds the shared secret")
-	}
-}
-
-func logReasons(log []Request) []string {
-	var out []string
-	for _, r := range log {
-		out = append(out, r.Reason)
-	}
-	return out
 }
 
 func jsonString(t *testing.T, s string) string {

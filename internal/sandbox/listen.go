@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -16,11 +17,13 @@ const DefaultAddr = "127.0.0.1:0"
 
 // Running is a sandbox serving HTTP. Stop it with Close or Shutdown.
 type Running struct {
-	s    *Server
-	srv  *http.Server
-	url  string
-	done chan struct{}
-	err  error // from Serve, set before done is closed
+	s       *Server
+	srv     *http.Server
+	url     string
+	done    chan struct{}
+	err     error         // from Serve, set before done is closed
+	release chan struct{} // Server.release while this one listens
+	once    sync.Once     // closes release
 }
 
 // Listen serves the sandbox over plain HTTP on addr ("" means DefaultAddr)
@@ -56,11 +59,13 @@ func (s *Server) Listen(addr string) (*Running, error) {
 			IdleTimeout:       2 * time.Minute,
 		},
 	}
-	s.url = r.url
+	r.release = make(chan struct{})
+	r.srv.RegisterOnShutdown(r.releaseHung)
+	s.url, s.release = r.url, r.release
 	if prev := s.addr; prev != tcp.String() {
 		s.addr = tcp.String()
 		if err := s.persistLocked(); err != nil {
-			s.addr, s.url = prev, ""
+			s.addr, s.url, s.release = prev, "", nil
 			ln.Close()
 			return nil, err
 		}
@@ -87,17 +92,20 @@ func (r *Running) BaseURL(tenant string) string {
 	return r.url + t.basePath
 }
 
-// Close stops the server at once, dropping open connections, and cancels
-// the deliveries still pending (see Server.CancelDeliveries).
+// Close stops the server at once, dropping open connections (hung requests
+// included), and cancels the deliveries still pending (see
+// Server.CancelDeliveries).
 func (r *Running) Close() error {
 	r.s.CancelDeliveries()
+	r.releaseHung()
 	err := r.srv.Close()
 	return r.finish(err)
 }
 
-// Shutdown stops the server gracefully: it stops accepting connections and
-// waits for the requests in flight and the pending deliveries to finish,
-// or for ctx to end, when it cancels what is left.
+// Shutdown stops the server gracefully: it stops accepting connections,
+// drops the requests that Options.HangRate holds, and waits for the other
+// requests in flight and the pending deliveries to finish, or for ctx to
+// end, when it cancels what is left.
 func (r *Running) Shutdown(ctx context.Context) error {
 	err := r.srv.Shutdown(ctx)
 	if err != nil {
@@ -109,11 +117,18 @@ func (r *Running) Shutdown(ctx context.Context) error {
 	return r.finish(err)
 }
 
+// releaseHung ends the requests that Options.HangRate holds, dropping
+// their connections.
+func (r *Running) releaseHung() { r.once.Do(func() { close(r.release) }) }
+
 func (r *Running) finish(err error) error {
 	<-r.done
 	r.s.mu.Lock()
 	if r.s.url == r.url {
 		r.s.url = ""
+	}
+	if r.s.release == r.release {
+		r.s.release = nil
 	}
 	r.s.mu.Unlock()
 	return errors.Join(err, r.err)

@@ -8,8 +8,9 @@
 // of every client package, which run it on loopback with Listen.
 //
 // Options make it misbehave on purpose for those tests: a fixed clock,
-// latency, leading 429s with Retry-After, random 503s, short pages, and
-// expiration dates in either of Jira's two forms. Requests returns a log of
+// latency, leading 429s with Retry-After, random 503s, dropped connections
+// and requests never answered, short pages, and expiration dates in either
+// of Jira's two forms. Requests returns a log of
 // every request with the outcome of its JWT check, so tests can assert
 // request economy. Open keeps the state in a file across restarts.
 //
@@ -24,6 +25,7 @@ package sandbox
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -43,6 +45,9 @@ const (
 	Lifetime = 30 * 24 * time.Hour
 	// Leeway is the clock skew allowed on a JWT's exp and iat.
 	Leeway = 30 * time.Second
+	// MaxTokenLifetime is the most a JWT's exp may be after its iat; both
+	// must be there, as numbers.
+	MaxTokenLifetime = time.Hour
 	// DefaultPageCap is the most items a page holds unless Options.PageCap
 	// says otherwise; it is also the default maxResults.
 	DefaultPageCap = 100
@@ -80,7 +85,20 @@ type Options struct {
 	// Rate503 is the probability that a request whose JWT verified (and
 	// that was not answered 429) is answered 503 Service Unavailable.
 	Rate503 float64
-	// Seed seeds the random source of Rate503, so runs repeat.
+	// DropRate is the probability that a request whose JWT verified is
+	// dropped: the sandbox closes the connection without answering. The
+	// request takes effect first, or not at all, at random with even odds:
+	// as on a real network, the client cannot tell which (a registration
+	// may have been made although its answer never came). Trigger
+	// requests are never dropped.
+	DropRate float64
+	// HangRate is the probability that a request whose JWT verified is
+	// never answered: the sandbox holds it until the client gives up (or
+	// the sandbox stops), then closes the connection. It takes effect or
+	// not as a dropped request does.
+	HangRate float64
+	// Seed seeds the random source of Rate503, DropRate and HangRate, so
+	// runs repeat.
 	Seed uint64
 	// FailedAfterParam is the name of the cursor parameter of GET
 	// /rest/api/2/webhook/failed, used in its next URLs; "" means "after".
@@ -119,7 +137,24 @@ type Request struct {
 	// when the JWT verified or was not checked (no tenant at the path).
 	Check  connectjwt.Check
 	Reason string
+	// Fault is the failure the sandbox played on the request ("" for none);
+	// the request then got no answer, and Status is 0. TookEffect says
+	// whether it was served (a registration made, ...) before the fault.
+	Fault      Fault
+	TookEffect bool
 }
+
+// A Fault is a network failure that the sandbox plays on purpose (see
+// Options.DropRate and Options.HangRate).
+type Fault string
+
+const (
+	// FaultDropped is a connection closed without an answer.
+	FaultDropped Fault = "dropped"
+	// FaultHung is a request never answered: the connection was held until
+	// the client gave up or the sandbox stopped.
+	FaultHung Fault = "hung"
+)
 
 // Server is the sandbox: an http.Handler serving any number of tenants.
 // It is safe for concurrent use.
@@ -146,11 +181,15 @@ type Server struct {
 	seq     int64                   // numbers changelogs and comments
 	pending map[*Triggered]struct{} // events with deliveries under way
 	idle    chan struct{}           // closed when pending empties
+	release chan struct{}           // closed when the server stops: hung requests end
+
+	dropRate, hangRate float64 // Options.DropRate and HangRate, or SetFaults
 }
 
 // New returns an empty in-memory sandbox. Add tenants with AddTenant.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, now: opts.Clock, pageCap: opts.PageCap, afterName: opts.FailedAfterParam, nextID: 1000}
+	s := &Server{opts: opts, now: opts.Clock, pageCap: opts.PageCap, afterName: opts.FailedAfterParam, nextID: 1000,
+		dropRate: opts.DropRate, hangRate: opts.HangRate}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -175,6 +214,15 @@ func New(opts Options) *Server {
 		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return s
+}
+
+// SetFaults changes the share of requests that are dropped and hung (see
+// Options.DropRate and Options.HangRate) from the next request on: the
+// network of a running sandbox can turn bad, or good again.
+func (s *Server) SetFaults(dropRate, hangRate float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropRate, s.hangRate = dropRate, hangRate
 }
 
 // Now returns the time on the server's clock.
@@ -251,17 +299,20 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	fault  Fault // when set, the answer is not sent
 }
 
 // ServeHTTP answers one request: it finds the tenant by path, verifies the
-// JWT against it (401 on failure), applies the tenant's denial and the
-// 429/503 options, then serves the endpoint. Every request is logged before
-// its response is written.
+// JWT against it (401 on failure), applies the fault options, the tenant's
+// denial and the 429/503 options, then serves the endpoint. Every request
+// is logged before its response is written (or, for a fault, not).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	rec := Request{Time: now, Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery}
 	resp := s.serve(r, &rec)
-	rec.Status = resp.status
+	if resp.fault == "" {
+		rec.Status = resp.status
+	}
 	s.mu.Lock()
 	if len(s.log) >= maxLogged {
 		s.log = slices.Delete(s.log, 0, len(s.log)-maxLogged+1)
@@ -280,6 +331,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			timer.Stop()
 			return
 		}
+	}
+	switch resp.fault {
+	case FaultHung:
+		s.hang(r)
+		drop(w)
+		return
+	case FaultDropped:
+		drop(w)
+		return
 	}
 	h := w.Header()
 	for k, v := range resp.header {
@@ -316,8 +376,9 @@ func (s *Server) serve(r *http.Request, rec *Request) response {
 			}
 			return []byte(t.secret), true
 		},
-		Leeway: Leeway,
-		Now:    s.now,
+		Leeway:      Leeway,
+		MaxLifetime: MaxTokenLifetime,
+		Now:         s.now,
 	})
 	if err != nil {
 		reason := err.Error()
@@ -335,10 +396,21 @@ func (s *Server) serve(r *http.Request, rec *Request) response {
 	}
 	rec.Verified = true
 	if rest == TriggerPath {
-		// The sandbox's own endpoint: no denial, no throttling.
+		// The sandbox's own endpoint: no faults, no denial, no throttling.
 		return s.admin(r, t)
 	}
+	rec.Fault, rec.TookEffect = s.fault()
+	if rec.Fault != "" && !rec.TookEffect {
+		return response{fault: rec.Fault}
+	}
+	resp := s.serveVerified(r, t, rest)
+	resp.fault = rec.Fault
+	return resp
+}
 
+// serveVerified answers a request to the API whose JWT verified: the
+// tenant's denial, the 429/503 options, then the endpoint.
+func (s *Server) serveVerified(r *http.Request, t *Tenant, rest string) response {
 	s.mu.Lock()
 	denied := t.denied
 	t.verified++
@@ -360,6 +432,50 @@ func (s *Server) serve(r *http.Request, rec *Request) response {
 		return resp
 	}
 	return s.endpoint(r, t, rest)
+}
+
+// fault decides whether to play a network failure on a request, and if so
+// whether the request takes effect first.
+func (s *Server) fault() (f Fault, tookEffect bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dropRate <= 0 && s.hangRate <= 0 {
+		return "", false
+	}
+	switch x := s.rng.Float64(); {
+	case x < s.dropRate:
+		f = FaultDropped
+	case x < s.dropRate+s.hangRate:
+		f = FaultHung
+	default:
+		return "", false
+	}
+	return f, s.rng.Float64() < 0.5
+}
+
+// hang holds a request until its client gives up or the server stops. It
+// reads the rest of the body first: only then does net/http notice that
+// the client has closed the connection.
+func (s *Server) hang(r *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
+	s.mu.Lock()
+	release := s.release
+	s.mu.Unlock()
+	select {
+	case <-r.Context().Done():
+	case <-release:
+	}
+}
+
+// drop closes the request's connection without answering.
+func drop(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// Not a connection of its own (HTTP/2): abort the handler, which
+		// ends the stream without an answer.
+		panic(http.ErrAbortHandler)
+	}
+	conn.Close()
 }
 
 func (s *Server) retryAfter() string {

@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // retryTransport is the outermost RoundTripper: it refuses insecure URLs,
 // bounds each attempt and the whole exchange, and repeats requests answered
-// with 429 or 503.
+// with 429 or 503, and requests that failed on the way, as the package
+// comment describes.
 type retryTransport struct {
 	o     Options
 	debug *debugWriter
@@ -35,68 +38,108 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		&TimeoutError{After: t.o.TotalTimeout, Overall: true})
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	replayable := !hasBody || req.GetBody != nil
+	start := t.o.Now()
+	fail := func(attempt int, sent bool, err error) error {
+		cancelAll()
+		return &Error{Method: method, URL: where, Attempts: attempt, Elapsed: t.o.Now().Sub(start), Sent: sent, Err: err}
+	}
 	var waited time.Duration
 	for attempt := 1; ; attempt++ {
 		actx, cancelAttempt := context.WithTimeoutCause(ctx, t.o.Timeout, &TimeoutError{After: t.o.Timeout})
-		areq := req.Clone(actx)
+		conn := new(connTrace)
+		areq := req.Clone(httptrace.WithClientTrace(actx, conn.trace()))
 		if attempt > 1 && hasBody {
 			body, err := req.GetBody()
 			if err != nil {
 				cancelAttempt()
-				cancelAll()
-				return nil, &Error{Method: method, URL: where, Err: fmt.Errorf("replay the request body: %w", err)}
+				return nil, fail(attempt-1, false, fmt.Errorf("replay the request body: %w", err))
 			}
 			areq.Body = body
 		}
 		resp, err := t.next.RoundTrip(areq)
+		more := attempt < t.o.MaxAttempts && replayable
+		var delay time.Duration
 		if err != nil {
 			err = explain(err, parent, actx)
+			sent := conn.sent()
 			cancelAttempt()
-			cancelAll()
-			return nil, &Error{Method: method, URL: where, Err: err}
-		}
-		last := attempt >= t.o.MaxAttempts || !replayable || !retryable(resp.StatusCode)
-		var delay time.Duration
-		if !last {
-			delay = t.delay(resp.Header.Get("Retry-After"), attempt)
-			if waited+delay > t.o.MaxWait {
-				t.debug.printf("* %s: not retrying: waiting %s would exceed the %s retry budget\n\n", resp.Status, delay, t.o.MaxWait)
-				last = true
-			} else if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
-				t.debug.printf("* %s: not retrying: waiting %s would exceed the overall timeout\n\n", resp.Status, delay)
-				last = true
+			if !more || ctx.Err() != nil || !retryableError(err, method, sent) {
+				if sent && !idempotent(method) && transient(err) {
+					t.debug.printf("* %v: not retrying: the %s may have reached the server\n\n", err, method)
+				}
+				return nil, fail(attempt, sent, err)
 			}
-		}
-		if last {
-			resp.Body = &attemptBody{
-				rc: resp.Body, ctx: actx, parent: parent, method: method, url: where,
-				cancel: func() { cancelAttempt(); cancelAll() },
+			delay = t.backoff(attempt)
+			if !t.mayWait(ctx, delay, waited, err.Error()) {
+				return nil, fail(attempt, sent, err)
 			}
-			return resp, nil
+			t.debug.printf("* %v: retrying in %s (attempt %d of %d)\n\n", err, delay, attempt+1, t.o.MaxAttempts)
+		} else {
+			last := !more || !retryable(resp.StatusCode)
+			if !last {
+				delay = t.delay(resp.Header.Get("Retry-After"), attempt)
+				last = !t.mayWait(ctx, delay, waited, resp.Status)
+			}
+			if last {
+				resp.Body = &attemptBody{
+					rc: resp.Body, ctx: actx, parent: parent,
+					fail:   func(err error) error { return fail(attempt, true, err) },
+					cancel: func() { cancelAttempt(); cancelAll() },
+				}
+				return resp, nil
+			}
+			drain(resp.Body)
+			cancelAttempt()
+			t.debug.printf("* %s: retrying in %s (attempt %d of %d)\n\n", resp.Status, delay, attempt+1, t.o.MaxAttempts)
 		}
-		drain(resp.Body)
-		cancelAttempt()
-		t.debug.printf("* %s: retrying in %s (attempt %d of %d)\n\n", resp.Status, delay, attempt+1, t.o.MaxAttempts)
 		if err := t.o.Sleep(ctx, delay); err != nil {
-			err = explain(err, parent, ctx)
-			cancelAll()
-			return nil, &Error{Method: method, URL: where, Err: err}
+			return nil, fail(attempt, false, explain(err, parent, ctx))
 		}
 		waited += delay
 	}
 }
+
+// mayWait reports whether a wait of delay before the next attempt fits in
+// what is left of the retry budget (MaxWait, after waited) and of the
+// overall timeout; why is what the wait is for, for the debug dump.
+func (t *retryTransport) mayWait(ctx context.Context, delay, waited time.Duration, why string) bool {
+	if waited+delay > t.o.MaxWait {
+		t.debug.printf("* %s: not retrying: waiting %s would exceed the %s retry budget\n\n", why, delay, t.o.MaxWait)
+		return false
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+		t.debug.printf("* %s: not retrying: waiting %s would exceed the overall timeout\n\n", why, delay)
+		return false
+	}
+	return true
+}
+
+// connTrace records whether an attempt got a connection: from then on,
+// bytes of the request may have reached the server.
+type connTrace struct{ got atomic.Bool }
+
+func (c *connTrace) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { c.got.Store(true) }}
+}
+
+func (c *connTrace) sent() bool { return c.got.Load() }
 
 // retryable reports whether an answer with this status is worth repeating.
 func retryable(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }
 
-// delay returns how long to wait before attempt+1: what Retry-After asks
-// for, else the jittered exponential back-off.
+// delay returns how long to wait before attempt+1 after a 429 or 503: what
+// Retry-After asks for, else the back-off.
 func (t *retryTransport) delay(retryAfter string, attempt int) time.Duration {
 	if d, ok := ParseRetryAfter(retryAfter, t.o.Now()); ok {
 		return d
 	}
+	return t.backoff(attempt)
+}
+
+// backoff returns the jittered exponential wait before attempt+1.
+func (t *retryTransport) backoff(attempt int) time.Duration {
 	d := t.o.BaseBackoff
 	for i := 1; i < attempt && d < t.o.MaxBackoff; i++ {
 		d *= 2
@@ -157,14 +200,14 @@ func explain(err error, parent, ctx context.Context) error {
 }
 
 // attemptBody is the body of the response that RoundTrip returns. It keeps
-// the attempt's deadline in force while the body is read, turns a read cut
-// short by it into a clear *Error, and releases the contexts on EOF or
-// Close.
+// the attempt's deadline in force while the body is read, turns a read that
+// fails (cut short by that deadline, or by the connection) into an *Error,
+// and releases the contexts on EOF or Close.
 type attemptBody struct {
 	rc          io.ReadCloser
 	ctx, parent context.Context
+	fail        func(error) error
 	cancel      func()
-	method, url string
 	once        sync.Once
 }
 
@@ -173,8 +216,8 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		b.release()
-	case err != nil && b.ctx.Err() != nil:
-		err = &Error{Method: b.method, URL: b.url, Err: explain(err, b.parent, b.ctx)}
+	case err != nil:
+		err = b.fail(explain(err, b.parent, b.ctx))
 	}
 	return n, err
 }

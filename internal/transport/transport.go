@@ -1,9 +1,9 @@
 // Package transport builds the HTTP client that jwh uses to call one Jira
 // tenant. Its RoundTripper chain refuses plain http:// to anything but
-// loopback, bounds every attempt and the whole exchange in time, retries 429
-// and 503 answers (honouring Retry-After) with a freshly signed request on
-// every attempt, sets the User-Agent, and can dump each exchange for --debug
-// with the credentials redacted.
+// loopback, bounds every attempt and the whole exchange in time, retries
+// what is safe to retry with a freshly signed request on every attempt, sets
+// the User-Agent, and can dump each exchange for --debug with the
+// credentials redacted.
 //
 // The chain, from the outside in:
 //
@@ -11,6 +11,39 @@
 //	authTransport   User-Agent and a fresh signature on every attempt
 //	debugTransport  the --debug dump of each attempt
 //	base            *http.Transport
+//
+// # Retries
+//
+// A request is sent at most MaxAttempts times (4), and only within the
+// overall timeout (TotalTimeout, 2 minutes) and the retry budget (MaxWait,
+// 60 s: the waits between attempts add up to no more). Each attempt is
+// bounded by Timeout (30 s), and signed afresh, after the wait, so a retry
+// never carries an old token. It is repeated when:
+//
+//   - Jira answers 429 or 503: after what Retry-After asks for, else after
+//     the back-off; a Retry-After beyond the budget ends the retries and the
+//     answer is returned as it is.
+//   - The attempt failed on the way and the failure can pass: the connection
+//     was closed or reset (EOF, unexpected EOF, ECONNRESET), refused, a DNS
+//     server did not answer, or the attempt ran out of time. The wait is the
+//     back-off: drawn from [d/2, d] with d = BaseBackoff·2^(n-1), at most
+//     MaxBackoff (0.5 s, 1 s, 2 s, ...).
+//
+// Only idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) are repeated
+// after a failure on the way: for those, a request that reached Jira and
+// lost its answer does no harm when sent again. A POST (or PATCH) is
+// repeated only when its attempt never got a connection (refused, DNS,
+// a failed dial or TLS handshake): once it has one, it may have reached
+// Jira, and sending it again could register webhooks twice; the *Error then
+// has Sent set, and the caller decides what to do (jwh register lists the
+// webhooks to find out). A request whose body cannot be replayed (no
+// GetBody) is never repeated. Nothing is repeated after the caller's
+// context ends, nor after a host name is not found, a TLS certificate is
+// refused, or any other answer.
+//
+// A request that got no usable answer fails with an *Error whose text says,
+// for a person, what happened, how many attempts over how long, and what to
+// do; the method and URL are its fields and in the --debug dump.
 package transport
 
 import (
@@ -181,37 +214,6 @@ type InsecureURLError struct {
 func (e *InsecureURLError) Error() string {
 	return fmt.Sprintf("refusing to send signed requests over plain http to %s: use https:// (http:// is allowed only for loopback hosts such as 127.0.0.1 and localhost)", e.Host)
 }
-
-// Error is a request that got no usable answer: a network failure, a
-// timeout or a cancelled context. Its text starts with the method and the
-// URL, e.g. "GET https://acme.atlassian.net/rest/api/2/webhook: no answer
-// within 30s".
-type Error struct {
-	Method string
-	URL    string // redacted: a jwt query parameter is replaced
-	Err    error
-}
-
-func (e *Error) Error() string { return e.Method + " " + e.URL + ": " + e.Err.Error() }
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// TimeoutError says that an attempt, or the whole exchange with its
-// retries, ran out of time.
-type TimeoutError struct {
-	After   time.Duration // the bound that ran out
-	Overall bool          // the overall bound, not one attempt's
-}
-
-func (e *TimeoutError) Error() string {
-	if e.Overall {
-		return fmt.Sprintf("no usable answer within %s, retries included", e.After)
-	}
-	return fmt.Sprintf("no answer within %s", e.After)
-}
-
-// Timeout reports true, as net.Error does for timeouts.
-func (e *TimeoutError) Timeout() bool { return true }
 
 // RedactURL returns u as a string with the value of a jwt query parameter,
 // which carries a token, replaced by "[redacted]". Other parameters keep

@@ -330,9 +330,12 @@ func hangingServer(t *testing.T, writeHeaderFirst bool) (*httptest.Server, *atom
 	return srv, hits
 }
 
+// A server that never answers: every attempt runs out of time, and the
+// request is given up after MaxAttempts.
 func TestNeverAnsweringServer(t *testing.T) {
 	srv, hits := hangingServer(t, false)
-	c := newClient(t, transport.Options{Timeout: 150 * time.Millisecond})
+	clock := newFakeClock()
+	c := newClient(t, transport.Options{Timeout: 150 * time.Millisecond, Sleep: clock.Sleep, Now: clock.Now})
 	target := srv.URL + "/rest/api/2/webhook"
 	resp, err := c.Get(target)
 	if err == nil {
@@ -347,11 +350,18 @@ func TestNeverAnsweringServer(t *testing.T) {
 	if !errors.As(err, &e) {
 		t.Fatalf("error %T, want *transport.Error inside", err)
 	}
-	if want := "GET " + target + ": no answer within 150ms"; e.Error() != want {
-		t.Errorf("error\n got %q\nwant %q", e.Error(), want)
+	if e.Method != "GET" || e.URL != target || e.Attempts != 4 || !e.Sent {
+		t.Errorf("error fields %+v", e)
 	}
-	if n := hits.Load(); n != 1 {
-		t.Errorf("%d attempts, want 1 (a timeout is not retried)", n)
+	if !strings.HasPrefix(e.Error(), "Jira did not answer within 150ms (4 attempts over ") ||
+		!strings.HasSuffix(e.Error(), "s); check the network or try again later") {
+		t.Errorf("error %q", e.Error())
+	}
+	if n := hits.Load(); n != 4 {
+		t.Errorf("%d attempts reached the server, want 4", n)
+	}
+	if n := len(clock.Sleeps()); n != 3 {
+		t.Errorf("%d waits, want 3", n)
 	}
 }
 
@@ -364,9 +374,9 @@ func TestBodyThatNeverEnds(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	_, err = io.ReadAll(resp.Body)
-	want := "GET " + srv.URL + "/rest/api/2/webhook: no answer within 150ms"
-	if err == nil || err.Error() != want {
-		t.Errorf("read error %v, want %q", err, want)
+	e := transportError(t, err)
+	if e.Error() != "Jira did not answer within 150ms (1 attempt); check the network or try again later" || e.Attempts != 1 || !e.Sent {
+		t.Errorf("read error %q (%+v)", e, e)
 	}
 }
 
@@ -397,14 +407,7 @@ func TestCancelStopsWaiting(t *testing.T) {
 	c := newClient(t, transport.Options{MaxWait: time.Hour, TotalTimeout: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/x", nil)
-	done := make(chan error, 1)
-	go func() {
-		resp, err := c.Do(req)
-		if resp != nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
+	done := doInBackground(c, req)
 	<-hit
 	cancel()
 	select {
@@ -415,6 +418,19 @@ func TestCancelStopsWaiting(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the client kept waiting after the context was cancelled")
 	}
+}
+
+// doInBackground sends req with c and returns where its error will come.
+func doInBackground(c *http.Client, req *http.Request) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		resp, err := c.Do(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	return done
 }
 
 func TestDebugRedacts(t *testing.T) {

@@ -238,7 +238,7 @@ func position(b []byte, off int64) string {
 }
 
 func apiRun(ctx context.Context, opts *Options) error {
-	c, _, err := opts.Client()
+	c, t, err := opts.Client()
 	if err != nil {
 		return err
 	}
@@ -247,12 +247,12 @@ func apiRun(ctx context.Context, opts *Options) error {
 	}
 	resp, err := c.Do(ctx, opts.Method, opts.Ref, opts.Body)
 	if resp == nil {
-		return err
+		return cmdutil.OnTenant(t.Name, err)
 	}
 	if perr := printResponse(opts, resp); perr != nil {
 		return perr
 	}
-	return err
+	return cmdutil.OnTenant(t.Name, err)
 }
 
 // printResponse writes the status line and headers (with --include) and

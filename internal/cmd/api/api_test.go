@@ -146,8 +146,21 @@ func TestSearchWithSpacesAndQuotesVerifies(t *testing.T) {
 	if !strings.Contains(r.out, "does not emulate") {
 		t.Errorf("stdout should carry the error body, like gh api:\n%s", r.out)
 	}
-	if want := "jwh: jira: 404 Not Found: The sandbox does not emulate GET /rest/api/2/search"; !strings.HasPrefix(r.errOut, want) || strings.Count(r.errOut, "\n") != 1 {
+	if want := "jwh: tenant acme: jira: 404 Not Found: The sandbox does not emulate GET /rest/api/2/search"; !strings.HasPrefix(r.errOut, want) || strings.Count(r.errOut, "\n") != 1 {
 		t.Errorf("stderr\n%s\nwant one line starting %q", r.errOut, want)
+	}
+}
+
+// A ';' in the query is signed as atlassian-jwt signs it, and the sandbox,
+// which checks the qsh as Jira does, accepts it.
+func TestSemicolonInQuery(t *testing.T) {
+	h := newHarness(t)
+	r := h.run(t, nil, "api", "GET", "/rest/api/2/myself?a=1;b=2")
+	if r.code != 0 || !strings.Contains(r.out, `"accountId"`) {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.out, r.errOut)
+	}
+	if req := h.onlyVerified(t); req.RawQuery != "a=1;b=2" || req.Status != 200 {
+		t.Errorf("request %+v", req)
 	}
 }
 
@@ -378,7 +391,7 @@ func TestHandEditedBaseURL(t *testing.T) {
 	h.sb.ResetRequests()
 	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: "ftp://jira.example.com", AppKey: appKey})
 	r = h.run(t, nil, "api", "/rest/api/2/myself")
-	want := "jwh: tenant \"acme\": base URL \"ftp://jira.example.com\" is not an absolute http(s) URL: fix it with 'jwh tenant add acme --base-url URL'\n"
+	want := "jwh: tenant acme: base URL \"ftp://jira.example.com\" is not an absolute http(s) URL: fix it with 'jwh tenant add acme --base-url URL'\n"
 	if r.code != 2 || r.errOut != want || len(h.sb.Requests()) != 0 {
 		t.Errorf("bad base URL: exit %d, stderr %q; want exit 2 and %q", r.code, r.errOut, want)
 	}

@@ -96,7 +96,7 @@ func deleteRun(ctx context.Context, opts *Options) error {
 	}
 	hooks, err := client.AllWebhooks(ctx)
 	if err != nil {
-		return fmt.Errorf("tenant %s: %w", t.Name, err)
+		return cmdutil.OnTenant(t.Name, err)
 	}
 	ids, missing := jira.WebhookIDs(hooks), []int64(nil)
 	if !opts.All {
@@ -112,7 +112,7 @@ func deleteRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	if err := client.DeleteWebhooks(ctx, ids); err != nil {
-		return fmt.Errorf("tenant %s: %w", t.Name, err)
+		return cmdutil.OnTenant(t.Name, err)
 	}
 
 	if opts.JSON {

@@ -5,6 +5,7 @@ package extend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -140,11 +141,11 @@ type result struct {
 // failed reports whether the tenant's extension failed in any way.
 func (r *result) failed() bool { return r.Err != nil || len(r.NotRegistered) > 0 }
 
-// problem returns what went wrong, naming the tenant, or nil.
+// problem returns what went wrong, naming the tenant once, or nil.
 func (r *result) problem() error {
 	switch {
 	case r.Err != nil:
-		return fmt.Errorf("tenant %s: %w", r.Tenant, r.Err)
+		return cmdutil.OnTenant(r.Tenant, r.Err)
 	case len(r.NotRegistered) > 0:
 		return fmt.Errorf("not registered on tenant %s, so not extended: %s", r.Tenant, output.JoinIDs(r.NotRegistered))
 	}
@@ -171,9 +172,22 @@ func (r *result) json() resultJSON {
 	}
 	if err != nil {
 		msg := err.Error()
+		if r.Err != nil {
+			msg = r.reason()
+		}
 		j.Error = &msg
 	}
 	return j
+}
+
+// reason says why the tenant failed without naming it: the row of the
+// table and the JSON object name it.
+func (r *result) reason() string {
+	var te *cmdutil.TenantError
+	if errors.As(r.Err, &te) && te.Tenant == r.Tenant {
+		return te.Err.Error()
+	}
+	return r.Err.Error()
 }
 
 // extend refreshes the webhooks of one tenant: every one with all, else
@@ -321,7 +335,7 @@ func renderTable(ios *iostreams.IOStreams, results []*result, now time.Time) err
 	for _, r := range results {
 		switch {
 		case r.Err != nil:
-			tbl.AddRow(r.Tenant, "failed", "", r.Err.Error())
+			tbl.AddRow(r.Tenant, "failed", "", r.reason())
 		case len(r.Extended) == 0:
 			tbl.AddRow(r.Tenant, "none", "0", "no webhooks")
 		default:

@@ -84,7 +84,7 @@ func failedRun(ctx context.Context, opts *Options) error {
 	}
 	list, err := client.FailedWebhooks(ctx)
 	if err != nil {
-		return fmt.Errorf("tenant %s: %w", t.Name, err)
+		return cmdutil.OnTenant(t.Name, err)
 	}
 	if opts.JSON {
 		out := make([]deliveryJSON, len(list))

@@ -121,11 +121,11 @@ func listRun(ctx context.Context, opts *Options) error {
 	if opts.OnePage {
 		page, err := client.ListWebhooks(ctx, opts.StartAt, opts.MaxResults)
 		if err != nil {
-			return fmt.Errorf("tenant %s: %w", t.Name, err)
+			return cmdutil.OnTenant(t.Name, err)
 		}
 		hooks = page.Values
 	} else if hooks, err = client.AllWebhooks(ctx); err != nil {
-		return fmt.Errorf("tenant %s: %w", t.Name, err)
+		return cmdutil.OnTenant(t.Name, err)
 	}
 	now := opts.Now()
 	if opts.ExpiringWithin != nil {

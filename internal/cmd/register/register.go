@@ -4,8 +4,11 @@
 package register
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/transport"
 )
 
 // Options are the inputs of jwh register.
@@ -65,9 +69,15 @@ With -o json, prints an array with one element per requested webhook, in
 order: {"id" (null when refused), "jqlFilter", "events", "registered",
 "errors"}.
 
+The registration is sent once: if the connection fails after it was sent,
+Jira may have acted on it, so it is not repeated. jwh then lists the
+webhooks: when every one is there it prints them (and a note on standard
+error) and succeeds; otherwise it says that they may have been registered
+and to check with 'jwh list', and exits 1.
+
 Exit status: 0 when every webhook was registered, 1 when Jira refused any
-(or answered with an error), 2 for invalid input (nothing sent), 3 for
-credentials problems.`,
+(or answered with an error, or the network failed), 2 for invalid input
+(nothing sent), 3 for credentials problems.`,
 		Example: `  jwh register --url https://app.example.com/hook --jql 'project = PRJ AND status = Done' --event jira:issue_updated
   jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_created,comment_created --field-id summary
   jwh register --file webhooks.json
@@ -147,8 +157,26 @@ func registerRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	results, err := client.RegisterWebhooks(ctx, *req)
-	if err != nil {
-		return fmt.Errorf("tenant %s: %w", t.Name, err)
+	var lost *transport.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &lost) && lost.Sent && ctx.Err() == nil:
+		// The POST may have reached Jira: the transport did not repeat it,
+		// and the listing says whether it landed.
+		ids, lerr := landed(ctx, client, req)
+		if lerr != nil {
+			return cmdutil.OnTenant(t.Name, lerr)
+		}
+		if ids == nil {
+			return cmdutil.OnTenant(t.Name, fmt.Errorf("%s after the registration was sent, and the webhooks are not all listed (yet): they may have been registered all the same; check with 'jwh list' before registering again", lost.What()))
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "tenant %s: %s after the registration was sent; listing the webhooks shows them registered\n", t.Name, lost.What())
+		results = make([]jira.RegistrationResult, len(ids))
+		for i, id := range ids {
+			results[i].ID = id
+		}
+	default:
+		return cmdutil.OnTenant(t.Name, err)
 	}
 
 	refused := 0
@@ -191,6 +219,57 @@ func registerRun(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("jira refused %d of %s on tenant %s", refused, output.Plural(len(results), "webhook"), t.Name)
 	}
 	return nil
+}
+
+// landed lists the tenant's webhooks after a registration whose answer
+// was lost, and returns the id of a listed webhook for each requested one,
+// in order, or nil when some are not listed. The error says that the
+// listing failed, and that the webhooks may have been registered.
+func landed(ctx context.Context, client *jira.Client, req *jira.RegisterRequest) ([]int64, error) {
+	hooks, err := client.AllWebhooks(ctx)
+	if err != nil {
+		what := err.Error()
+		var te *transport.Error
+		if errors.As(err, &te) {
+			what = te.What()
+		}
+		// Not wrapped: whatever the listing met, the registration's
+		// outcome is unknown, which is exit status 1.
+		return nil, fmt.Errorf("the answer to the registration was lost, and listing the webhooks failed too (%s): they may have been registered; check with 'jwh list' before registering again", what)
+	}
+	return findRegistered(req, hooks), nil
+}
+
+// findRegistered returns, for each webhook of req in order, the id of a
+// listed webhook with the same callback URL, filter, events, field ids
+// and property keys (the newest one not taken by an earlier webhook of
+// req), or nil when one has none. A listing without URLs matches any.
+func findRegistered(req *jira.RegisterRequest, hooks []jira.Webhook) []int64 {
+	hooks = slices.Clone(hooks)
+	slices.SortFunc(hooks, func(a, b jira.Webhook) int { return cmp.Compare(b.ID, a.ID) })
+	taken := make(map[int64]bool)
+	ids := make([]int64, 0, len(req.Webhooks))
+	for _, w := range req.Webhooks {
+		i := slices.IndexFunc(hooks, func(h jira.Webhook) bool {
+			return !taken[h.ID] && (h.URL == "" || h.URL == req.URL) && h.JQLFilter == w.JQLFilter &&
+				sameSet(h.Events, w.Events) && sameSet(h.FieldIDsFilter, w.FieldIDsFilter) &&
+				sameSet(h.IssuePropertyKeysFilter, w.IssuePropertyKeysFilter)
+		})
+		if i < 0 {
+			return nil
+		}
+		taken[hooks[i].ID] = true
+		ids = append(ids, hooks[i].ID)
+	}
+	return ids
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 func refusal(errs []string) string {

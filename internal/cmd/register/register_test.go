@@ -2,6 +2,7 @@ package register
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,4 +88,41 @@ func TestNewCmdRegister(t *testing.T) {
 		{Args: "--file ''", WantErr: "--file needs a path, or - for standard input"},
 		{Args: "x", WantErr: `unexpected argument "x" for "jwh register"`},
 	})
+}
+
+func TestFindRegistered(t *testing.T) {
+	const url = "https://app.example.com/hook"
+	req := &jira.RegisterRequest{URL: url, Webhooks: []jira.WebhookSpec{
+		{JQLFilter: "project = A", Events: []string{"jira:issue_updated", "jira:issue_created"}},
+		{JQLFilter: "project = A", Events: []string{"jira:issue_created", "jira:issue_updated"}},
+		{JQLFilter: "project = B", Events: []string{"comment_created"}, FieldIDsFilter: []string{"summary"}},
+	}}
+	a := jira.Webhook{JQLFilter: "project = A", Events: []string{"jira:issue_created", "jira:issue_updated"}, URL: url}
+	b := jira.Webhook{JQLFilter: "project = B", Events: []string{"comment_created"}, FieldIDsFilter: []string{"summary"}, URL: url}
+	with := func(w jira.Webhook, id int64, edit func(*jira.Webhook)) jira.Webhook {
+		w.ID = id
+		if edit != nil {
+			edit(&w)
+		}
+		return w
+	}
+	for _, tc := range []struct {
+		name  string
+		hooks []jira.Webhook
+		want  []int64
+	}{
+		{"all there, newest first", []jira.Webhook{with(a, 1000, nil), with(b, 1001, nil), with(a, 1002, nil), with(a, 1003, nil)}, []int64{1003, 1002, 1001}},
+		{"one identical webhook for two requested", []jira.Webhook{with(a, 1000, nil), with(b, 1001, nil)}, nil},
+		{"no URL in the listing", []jira.Webhook{with(a, 1, func(w *jira.Webhook) { w.URL = "" }), with(a, 2, nil), with(b, 3, nil)}, []int64{2, 1, 3}},
+		{"another URL", []jira.Webhook{with(a, 1, nil), with(a, 2, nil), with(b, 3, func(w *jira.Webhook) { w.URL = "https://other.example.com/" })}, nil},
+		{"other events", []jira.Webhook{with(a, 1, nil), with(a, 2, func(w *jira.Webhook) { w.Events = w.Events[:1] }), with(b, 3, nil)}, nil},
+		{"other filter", []jira.Webhook{with(a, 1, nil), with(a, 2, func(w *jira.Webhook) { w.JQLFilter = "project = a" }), with(b, 3, nil)}, nil},
+		{"other field ids", []jira.Webhook{with(a, 1, nil), with(a, 2, nil), with(b, 3, func(w *jira.Webhook) { w.FieldIDsFilter = nil })}, nil},
+		{"other property keys", []jira.Webhook{with(a, 1, nil), with(a, 2, nil), with(b, 3, func(w *jira.Webhook) { w.IssuePropertyKeysFilter = []string{"p"} })}, nil},
+		{"none", nil, nil},
+	} {
+		if got := findRegistered(req, tc.hooks); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

@@ -34,16 +34,19 @@ It checks JQL filters offline, receives and verifies deliveries (jwh listen),
 and ships a local Jira stand-in (jwh sandbox, jwh demo).
 
 Exit status: 0 success; 1 the operation failed (Jira answered with an error,
-some webhooks were refused, the network failed after retries); 2 bad input
-(usage, JQL, event, URL or file, a damaged config file), nothing was sent;
-3 credentials (no such tenant, no secret, or Jira answered 401/403); 130
-interrupted. Errors go to standard error, each on a line starting with
-"jwh: ", or with -o json as one JSON object, {"error": {"message",
-"exitCode", "kind"}}.
+some webhooks were refused, or the network failed: a request is tried up to
+4 times within 2 minutes on 429, 503, a dropped or refused connection or a
+time-out, except a registration that may have reached Jira, which is sent
+once); 2 bad input (usage, JQL, event, URL or file, a damaged config file),
+nothing was sent; 3 credentials (no such tenant, no secret, or Jira answered
+401/403); 130 interrupted. Errors go to standard error, each on a line
+starting with "jwh: ", or with -o json as one JSON object, {"error":
+{"message", "exitCode", "kind"}}.
 
 Environment: JWH_SHARED_SECRET (the selected tenant's shared secret, instead of
 the keyring), JWH_TENANT (the tenant to use), JWH_CONFIG (the config file),
-NO_COLOR (no colour).`,
+JWH_TIMEOUT and JWH_TOTAL_TIMEOUT (how long one attempt of a request, and a
+request with its retries, may take: 30s and 2m), NO_COLOR (no colour).`,
 		Example: `  jwh tenant import acme --file installed.json
   jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh list

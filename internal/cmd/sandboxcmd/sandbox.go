@@ -44,6 +44,8 @@ type Options struct {
 	PageCap    int     // --page-cap
 	Installed  string  // --installed: also write the payload to this file
 	Quiet      bool    // --quiet: no request log
+	DropRate   float64 // --drop-rate
+	HangRate   float64 // --hang-rate
 
 	// ready, when set, is called once the sandbox listens (tests).
 	ready func(*sandbox.Server, *sandbox.Running)
@@ -81,6 +83,11 @@ keeps working. A state file that cannot be read back is an error (exit 2),
 never emptied. A state file is used by one sandbox at a time: a second
 sandbox on it fails at once (exit 1).
 
+--drop-rate and --hang-rate make it fail a share of the API requests on
+purpose, as a bad network does, to try a client's retries: a dropped
+request's connection is closed without an answer, a hung request is never
+answered; either may have taken effect first (a webhook registered).
+
 Ctrl-C stops it, after letting requests and deliveries in flight finish
 for up to 3 seconds; the exit status is then 130. docs/sandbox.md has the
 details.`,
@@ -101,6 +108,9 @@ details.`,
 			}
 			if opts.PageCap < 1 {
 				return cmdutil.UsageErrorf("invalid --page-cap %d: it must be 1 or more", opts.PageCap)
+			}
+			if r := opts.DropRate + opts.HangRate; opts.DropRate < 0 || opts.HangRate < 0 || r > 1 {
+				return cmdutil.UsageErrorf("invalid --drop-rate %v and --hang-rate %v: each is a share between 0 and 1, and together at most 1", opts.DropRate, opts.HangRate)
 			}
 			if opts.State != "" {
 				if dir := filepath.Dir(opts.State); !isDir(dir) {
@@ -125,6 +135,8 @@ details.`,
 	fl.IntVar(&opts.PageCap, "page-cap", sandbox.DefaultPageCap, "at most `n` webhooks (or failed deliveries) per page, whatever maxResults asks")
 	fl.StringVar(&opts.Installed, "installed", "", "also write the installed payload to this `file` (mode 0600)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not log requests and deliveries")
+	fl.Float64Var(&opts.DropRate, "drop-rate", 0, "close this `share` of API connections without an answer (0 to 1)")
+	fl.Float64Var(&opts.HangRate, "hang-rate", 0, "never answer this `share` of API requests (0 to 1)")
 	return cmd
 }
 
@@ -139,6 +151,8 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 	sopts := sandbox.Options{
 		PageCap:    opts.PageCap,
 		RetryScale: opts.RetryScale,
+		DropRate:   opts.DropRate,
+		HangRate:   opts.HangRate,
 		OnRequest:  log.request,
 		OnAttempt:  log.attempt,
 	}
@@ -252,10 +266,24 @@ func (l *logger) request(r sandbox.Request) {
 		target += "?" + redactJWT(r.RawQuery)
 	}
 	line := fmt.Sprintf("%s %s %d", r.Method, target, r.Status)
+	switch {
+	case r.Fault != "" && r.TookEffect:
+		line = fmt.Sprintf("%s %s %s after taking effect (--%s-rate)", r.Method, target, r.Fault, faultFlag(r.Fault))
+	case r.Fault != "":
+		line = fmt.Sprintf("%s %s %s before taking effect (--%s-rate)", r.Method, target, r.Fault, faultFlag(r.Fault))
+	}
 	if r.Reason != "" {
 		line += ": JWT " + string(r.Check) + ": " + r.Reason
 	}
 	l.printf("%s", line)
+}
+
+// faultFlag names the flag behind a fault: drop or hang.
+func faultFlag(f sandbox.Fault) string {
+	if f == sandbox.FaultHung {
+		return "hang"
+	}
+	return "drop"
 }
 
 func (l *logger) attempt(a sandbox.AttemptReport) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,11 @@ func TestNewCmdSandbox(t *testing.T) {
 		{Args: "", Want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: 100}},
 		{Args: "--addr 127.0.0.1:8095 --state s.json --retry-scale 0.5 --page-cap 7 --installed i.json -q",
 			Want: Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true}},
+		{Args: "--drop-rate 0.3 --hang-rate 0.1",
+			Want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: 100, DropRate: 0.3, HangRate: 0.1}},
+		{Args: "--drop-rate 1.5", WantErr: "invalid --drop-rate 1.5 and --hang-rate 0: each is a share between 0 and 1, and together at most 1"},
+		{Args: "--hang-rate -0.1", WantErr: "invalid --drop-rate 0 and --hang-rate -0.1: each is a share between 0 and 1, and together at most 1"},
+		{Args: "--drop-rate 0.6 --hang-rate 0.6", WantErr: "invalid --drop-rate 0.6 and --hang-rate 0.6: each is a share between 0 and 1, and together at most 1"},
 		{Args: "--retry-scale -1", WantErr: "invalid --retry-scale -1: it must be positive (1 is Jira's own timing)"},
 		{Args: "--retry-scale 0", WantErr: "invalid --retry-scale 0: it must be positive (1 is Jira's own timing)"},
 		{Args: "--page-cap -3", WantErr: "invalid --page-cap -3: it must be 1 or more"},
@@ -292,6 +298,23 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 		if !strings.Contains(lines, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, lines)
 		}
+	}
+}
+
+func TestSandboxFaultsLogged(t *testing.T) {
+	_, stderr, _ := runSandbox(t, Options{DropRate: 1}, func(s *sandbox.Server, run *sandbox.Running) {
+		ten, _ := s.Tenant(TenantName)
+		in, _ := tenant.ParseInstalled(bytes.NewReader(ten.Installed()))
+		req, _ := http.NewRequest("GET", in.BaseURL+"/rest/api/2/webhook", nil)
+		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req)
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("answered %s with --drop-rate 1", resp.Status)
+		}
+	})
+	if !regexp.MustCompile(` GET /rest/api/2/webhook dropped (before|after) taking effect \(--drop-rate\)\n`).MatchString(stderr) {
+		t.Errorf("stderr:\n%s", stderr)
 	}
 }
 

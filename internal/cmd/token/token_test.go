@@ -174,6 +174,21 @@ func TestTokenWithQueryAndMethodDefault(t *testing.T) {
 	}
 }
 
+// A ';' in the query is signed as atlassian-jwt signs it: part of the value
+// (a=1;b=2 is the parameter a with the value 1;b=2), and the sandbox, which
+// checks the qsh as Jira does, accepts the token.
+func TestTokenWithSemicolon(t *testing.T) {
+	h := newHarness(t)
+	tok, _ := h.token(t, "GET", "/rest/api/2/myself?a=1;b=2")
+	target := h.base + "/rest/api/2/myself?a=1;b=2"
+	if v := verify(t, tok, "GET", target); v.Canonical != "GET&/rest/api/2/myself&a=1%3Bb%3D2" {
+		t.Errorf("canonical %q", v.Canonical)
+	}
+	if r := h.send(t, tok, "GET", target); !r.Verified || r.Status != 200 || r.RawQuery != "a=1;b=2" {
+		t.Errorf("curl-style request: %+v", r)
+	}
+}
+
 func TestTokenForFullURLAndTTL(t *testing.T) {
 	h := newHarness(t)
 	target := h.base + "/rest/api/2/webhook?startAt=0&maxResults=7"
@@ -246,7 +261,7 @@ func TestTokenErrors(t *testing.T) {
 
 	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: "ftp://jira.example.com", AppKey: appKey})
 	code, out, errOut := h.run(t, "token", "/rest/api/2/myself")
-	if want := "jwh: tenant \"acme\": base URL \"ftp://jira.example.com\" is not an absolute http(s) URL: fix it with 'jwh tenant add acme --base-url URL'\n"; code != 2 || out != "" || errOut != want {
+	if want := "jwh: tenant acme: base URL \"ftp://jira.example.com\" is not an absolute http(s) URL: fix it with 'jwh tenant add acme --base-url URL'\n"; code != 2 || out != "" || errOut != want {
 		t.Errorf("bad base URL: exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, errOut, want)
 	}
 

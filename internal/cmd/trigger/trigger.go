@@ -273,7 +273,7 @@ func triggerRun(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("tenant %s (%s) is not a jwh sandbox: POST %s answered %d; jwh trigger only works against 'jwh sandbox'",
 				t.Name, t.BaseURL, sandbox.TriggerPath, apiErr.Status)
 		}
-		return fmt.Errorf("tenant %s: %w", t.Name, err)
+		return cmdutil.OnTenant(t.Name, err)
 	}
 	var res sandbox.TriggerResult
 	dec := json.NewDecoder(bytes.NewReader(resp.Body))
