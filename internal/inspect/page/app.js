@@ -1,7 +1,7 @@
 // The page of jwh listen --inspect. Plain JavaScript, no build step, no
 // other origin. Everything in a record comes from whoever sent the request
 // (bodies, headers, claims), so it only ever reaches the page as text:
-// textContent and createElement, never innerHTML.
+// textContent and createElement, never parsed as HTML.
 'use strict';
 
 const meta = (name) => document.querySelector(`meta[name="${name}"]`).content;
