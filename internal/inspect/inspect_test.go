@@ -622,4 +622,3 @@ func BenchmarkAdd(b *testing.B) {
 		s.Add(lines[i%len(lines)])
 	}
 }
-
