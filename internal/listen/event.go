@@ -2,6 +2,7 @@ package listen
 
 import (
 	"net"
+	"net/http"
 	"time"
 )
 
@@ -47,6 +48,17 @@ type Delivery struct {
 	Tenant   string // the name of the tenant whose secret verified it
 	// ForwardTo is the URL the delivery is being forwarded to, or "".
 	ForwardTo string
+
+	Request Request
+}
+
+// Request is where a request came from and its headers, as received, for
+// a full account of it (the inspector of jwh listen). Header is the
+// request's own, Authorization included: it must not be changed.
+type Request struct {
+	RemoteAddr string
+	Host       string
+	Header     http.Header
 }
 
 // What a request was refused for, in Rejected.Check, besides the JWT
@@ -80,7 +92,8 @@ type Rejected struct {
 	Reason     string // why, for a person; the answer's body says less
 	// Meta is what the body says. It is zero: a request is refused either
 	// before its body is read or because the body is not a delivery.
-	Meta Meta
+	Meta    Meta
+	Request Request
 }
 
 // Duplicate is a delivery whose identifier was already accepted: a retry of
@@ -93,6 +106,10 @@ type Duplicate struct {
 	Verified   bool
 	Tenant     string
 	FirstSeen  time.Time // when the identifier was first accepted
+	Method     string
+	RequestURI string
+	Body       []byte // as received; the same rules as Delivery.Body
+	Request    Request
 }
 
 // Forwarded is the outcome of forwarding a delivery to the local app.

@@ -35,6 +35,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get(HeaderIdentifier)
 	retry := parseRetry(r.Header.Get(HeaderRetry))
 	consumed := false // the body has been read to its end
+	req := Request{RemoteAddr: r.RemoteAddr, Host: r.Host, Header: r.Header}
 
 	// refuse reports a refusal with its full reason and answers status
 	// with answer, which must name nothing of the configuration.
@@ -56,7 +57,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.OnEvent(&Rejected{
 			Time: now, Method: r.Method, RequestURI: r.RequestURI,
 			Identifier: id, Retry: retry,
-			Status: status, Check: check, Reason: reason,
+			Status: status, Check: check, Reason: reason, Request: req,
 		})
 		http.Error(w, answer, status)
 	}
@@ -133,6 +134,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.cfg.OnEvent(&Duplicate{
 				Time: now, Identifier: id, Retry: retry, Meta: meta,
 				Verified: !s.cfg.NoVerify, Tenant: tenant, FirstSeen: first,
+				Method: r.Method, RequestURI: r.RequestURI, Body: body, Request: req,
 			})
 			w.WriteHeader(http.StatusOK)
 			return
@@ -148,7 +150,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Time: now, Method: r.Method, RequestURI: r.RequestURI,
 		Body: body, Identifier: id, Retry: retry, Meta: meta,
 		Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant,
-		ForwardTo: target,
+		ForwardTo: target, Request: req,
 	})
 	if target == "" {
 		w.WriteHeader(http.StatusOK)

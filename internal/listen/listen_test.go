@@ -757,3 +757,40 @@ func TestAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsCarryTheRequest: a delivery, a duplicate and a refusal each
+// say where the request came from and what its headers were, for an
+// account of every request answered (the inspector of jwh listen).
+func TestEventsCarryTheRequest(t *testing.T) {
+	l := start(t, Config{})
+	body := samplePayload("PRJ-7")
+	d := delivery{path: "/?x=1", body: body, identifier: "id-7", signer: jiraSigner("/"), header: http.Header{"X-Extra": {"yes"}}}
+	l.send(t, d)
+	d.retry = 1
+	l.send(t, d)
+	l.send(t, delivery{path: "/", body: body, identifier: "id-8"}) // no JWT: 401
+
+	check := func(what string, r Request) {
+		t.Helper()
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err != nil || host != "127.0.0.1" {
+			t.Errorf("%s: RemoteAddr %q", what, r.RemoteAddr)
+		}
+		if r.Host != strings.TrimPrefix(l.base, "http://") {
+			t.Errorf("%s: Host %q, want %q", what, r.Host, strings.TrimPrefix(l.base, "http://"))
+		}
+		if r.Header.Get(HeaderIdentifier) == "" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: Header %v", what, r.Header)
+		}
+	}
+	del := only[*Delivery](t, l.rec)
+	check("delivery", del.Request)
+	if del.Request.Header.Get("X-Extra") != "yes" || !strings.HasPrefix(del.Request.Header.Get("Authorization"), "JWT ") {
+		t.Errorf("delivery: Header %v", del.Request.Header)
+	}
+	dup := only[*Duplicate](t, l.rec)
+	check("duplicate", dup.Request)
+	if dup.Method != "POST" || dup.RequestURI != "/?x=1" || !bytes.Equal(dup.Body, body) || dup.Request.Header.Get(HeaderRetry) != "1" {
+		t.Errorf("duplicate: %s %s, body %q, header %v", dup.Method, dup.RequestURI, dup.Body, dup.Request.Header)
+	}
+	check("rejected", only[*Rejected](t, l.rec).Request)
+}
