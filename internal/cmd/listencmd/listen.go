@@ -18,9 +18,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/inspect"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/listen"
 	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/transport"
 )
 
 // Defaults of the flags.
@@ -57,9 +59,20 @@ type Options struct {
 	MaxBody      int64 // --max-body, in bytes
 	MaxInflight  int64 // --max-inflight, in bytes
 
+	// Inspect (--inspect[=ADDR]) is the loopback address of the web
+	// inspector, or "" for none; InspectKeep (--inspect-keep) is how many
+	// records it holds.
+	Inspect     string
+	InspectKeep int
+	// Replay re-sends a delivery for the inspector's Replay button.
+	Replay inspect.ReplayFunc
+
 	// Listener, when not nil, is listened on instead of Addr: for tests
 	// and for callers that need the port before the listener starts.
 	Listener net.Listener
+	// InspectListener, when not nil, is where the inspector serves
+	// instead of Inspect.
+	InspectListener net.Listener
 }
 
 // NewCmdListen returns jwh listen. Tests pass runF to see the parsed
@@ -68,7 +81,7 @@ func NewCmdListen(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	opts := &Options{}
 	var maxBody, maxInflight string
 	cmd := &cobra.Command{
-		Use:   "listen [--addr 127.0.0.1:8080] [--path /] [--no-verify] [--forward-to <url>] [--json]",
+		Use:   "listen [--addr 127.0.0.1:8080] [--path /] [--no-verify] [--forward-to <url>] [--json] [--inspect[=127.0.0.1:4040]]",
 		Short: "Receive, verify and print webhook deliveries",
 		Long: `Receive Jira's webhook deliveries while debugging a Connect app: point a tunnel
 (ngrok, cloudflared) at the listener, register the tunnel's URL with
@@ -114,6 +127,16 @@ of unknown length counts as twice --max-body while it is read); one that
 finds no room within 15 seconds is answered 503, which Jira retries. At
 most 256 connections are open at once, and slow clients time out.
 
+--inspect serves a web page on 127.0.0.1:4040 (or the loopback address
+given as --inspect=ADDR) that shows the deliveries as they arrive: the
+verdict and why, the token's header and claims, the headers, the body as
+pretty JSON, the changelog, and what changed since the previous delivery
+of the same issue; its Replay button sends a delivery again, signed
+afresh, to --forward-to or a URL typed in the page. It holds the last
+--inspect-keep records (1000). It answers only requests addressed to its
+own address (Host 127.0.0.1:PORT or localhost:PORT), and replays only for
+the page itself.
+
 The listener binds to loopback unless told otherwise (and warns then).
 "Ready" and all diagnostics go to standard error. Ctrl-C (or SIGTERM)
 stops it within 2 seconds and prints a summary on standard error; the
@@ -122,8 +145,14 @@ exit status is then 130.`,
   jwh register --url https://<tunnel host>/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh listen --path /hook
   jwh listen --json | jq -c '{event: .webhookEvent, key: .issue.key}'
-  jwh listen --forward-to http://localhost:3000/webhook`,
-		Args: cmdutil.NoArgs,
+  jwh listen --forward-to http://localhost:3000/webhook
+  jwh listen --inspect --forward-to http://localhost:3000/webhook   # then open http://127.0.0.1:4040`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && cmd.Flags().Changed("inspect") && opts.Inspect == inspect.DefaultAddr {
+				return cmdutil.UsageErrorf("unexpected argument %q: give the inspector's address with an equals sign, --inspect=%s", args[0], args[0])
+			}
+			return cmdutil.NoArgs(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g := cmdutil.GlobalsOf(cmd)
 			opts.IO = f.IOStreams
@@ -147,6 +176,10 @@ exit status is then 130.`,
 			if opts.MaxInflight, err = parseSize(maxInflight); err != nil {
 				return cmdutil.UsageErrorf("invalid --max-inflight %q: %v", maxInflight, err)
 			}
+			if err := checkInspect(opts, cmd.Flags().Changed("inspect-keep")); err != nil {
+				return err
+			}
+			opts.Replay = replayDelivery
 			if runF != nil {
 				return runF(opts)
 			}
@@ -165,6 +198,9 @@ exit status is then 130.`,
 	fl.BoolVar(&opts.UnsafeLeeway, "unsafe-leeway", false, "allow a --leeway above 5m, which accepts replayed, long-expired tokens")
 	fl.StringVar(&maxBody, "max-body", defaultMaxBody, "largest body accepted (`size` in bytes, or with KiB, MiB, KB, MB)")
 	fl.StringVar(&maxInflight, "max-inflight", defaultMaxInflight, "bytes of bodies read and handled at once (`size`); more wait, then get 503")
+	fl.StringVar(&opts.Inspect, "inspect", "", "serve the web inspector on this loopback `address` (--inspect alone: "+inspect.DefaultAddr+")")
+	fl.Lookup("inspect").NoOptDefVal = inspect.DefaultAddr
+	fl.IntVar(&opts.InspectKeep, "inspect-keep", inspect.DefaultKeep, "how many deliveries the inspector holds (`count`)")
 	return cmd
 }
 
@@ -178,12 +214,6 @@ func listenRun(ctx context.Context, opts *Options) error {
 	if s, ok := cfg.Secrets.(*tenantSecrets); ok {
 		tenants = s.names
 	}
-	r := NewRenderer(opts.IO, RenderOptions{JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants})
-	cfg.OnEvent = r.Event
-	srv, err := listen.New(cfg)
-	if err != nil {
-		return err
-	}
 	ln := opts.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
@@ -194,6 +224,32 @@ func listenRun(ctx context.Context, opts *Options) error {
 		ln.Close()
 		return cmdutil.UsageErrorf("--forward-to %s is this listener (%s): each delivery would be forwarded to itself; give the address of your app", cfg.ForwardTo, ln.Addr())
 	}
+	insp, inspLn, err := openInspector(opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ropts := RenderOptions{JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants}
+	if insp != nil {
+		ropts.Inspector = insp.URL()
+	}
+	r := NewRenderer(opts.IO, ropts)
+	cfg.OnEvent = r.Event
+	if insp != nil {
+		records := newRecordWriter(func(line []byte) { insp.Add(line) })
+		cfg.OnEvent = func(e listen.Event) {
+			records.event(e)
+			r.Event(e)
+		}
+	}
+	srv, err := listen.New(cfg)
+	if err != nil {
+		ln.Close()
+		if inspLn != nil {
+			inspLn.Close()
+		}
+		return err
+	}
 	for _, w := range warnings {
 		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", r.errCS.WarningIcon(), w)
 	}
@@ -202,7 +258,9 @@ func listenRun(ctx context.Context, opts *Options) error {
 		now = time.Now
 	}
 	started := now()
+	stopInspector := serveInspector(ctx, opts.IO, insp, inspLn)
 	err = srv.Serve(ctx, ln)
+	stopInspector()
 	r.Summary(srv.Stats(), now().Sub(started))
 	if err != nil {
 		return fmt.Errorf("listener stopped: %w", err)
@@ -211,6 +269,84 @@ func listenRun(ctx context.Context, opts *Options) error {
 		return cmdutil.SilentExit(cmdutil.ExitInterrupted)
 	}
 	return nil
+}
+
+// checkInspect checks --inspect and --inspect-keep. The inspector shows
+// every delivery and replays them, signed with the tenants' secrets: it is
+// for this machine only, so its address must be a loopback one.
+func checkInspect(opts *Options, keepGiven bool) error {
+	if opts.Inspect == "" {
+		if keepGiven {
+			return cmdutil.UsageErrorf("--inspect-keep needs --inspect")
+		}
+		return nil
+	}
+	if err := cmdutil.CheckAddr("--inspect", opts.Inspect); err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(opts.Inspect)
+	if !transport.IsLoopback(host) {
+		return cmdutil.UsageErrorf("--inspect=%s is not a loopback address: the inspector shows every delivery and replays them, so it is for this machine only; use 127.0.0.1, [::1] or localhost", opts.Inspect)
+	}
+	if opts.Inspect == opts.Addr {
+		return cmdutil.UsageErrorf("--inspect=%s is the listener's --addr: give the inspector an address of its own, e.g. --inspect=%s", opts.Inspect, inspect.DefaultAddr)
+	}
+	if opts.InspectKeep <= 0 {
+		return cmdutil.UsageErrorf("invalid --inspect-keep %d: it must be positive", opts.InspectKeep)
+	}
+	return nil
+}
+
+// openInspector makes the web inspector when --inspect asks for one, and
+// the listener it is to serve on.
+func openInspector(opts *Options) (*inspect.Server, net.Listener, error) {
+	ln := opts.InspectListener
+	if opts.Inspect == "" && ln == nil {
+		return nil, nil, nil
+	}
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", opts.Inspect); err != nil {
+			var op *net.OpError
+			if errors.As(err, &op) && op.Err != nil {
+				err = op.Err
+			}
+			return nil, nil, fmt.Errorf("cannot listen on %s for the inspector: %w; choose another address with --inspect=ADDR", opts.Inspect, err)
+		}
+	}
+	insp, err := inspect.New(ln.Addr(), inspect.Config{Keep: opts.InspectKeep, Replay: opts.Replay, ReplayTarget: opts.ForwardTo})
+	if err != nil {
+		ln.Close()
+		return nil, nil, cmdutil.UsageErrorf("--inspect: %v", err)
+	}
+	return insp, ln, nil
+}
+
+// serveInspector serves insp on ln, if any, until ctx is done or the
+// returned stop is called; stop returns once it has stopped.
+func serveInspector(ctx context.Context, ios *iostreams.IOStreams, insp *inspect.Server, ln net.Listener) (stop func()) {
+	if insp == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := insp.Serve(ctx, ln); err != nil {
+			fmt.Fprintf(ios.ErrOut, "inspector stopped: %v\n", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// replayDelivery re-sends a record's delivery for the inspector's Replay
+// button. Re-signing a delivery for another URL is package replay's (jwh
+// replay), which is not part of this build yet: say so on the page.
+func replayDelivery(context.Context, []byte, string) (inspect.ReplayResult, error) {
+	return inspect.ReplayResult{}, errors.New("replay is not available yet in this build of jwh")
 }
 
 // engineConfig checks the flags and builds the listener's configuration,

@@ -26,6 +26,8 @@ type RenderOptions struct {
 	// Tenants are the names of the tenants whose deliveries are
 	// verified, for the Ready message.
 	Tenants []string
+	// Inspector is the address of the web inspector's page, or "".
+	Inspector string
 }
 
 // A Renderer prints the events of a listen.Server for a person (a summary
@@ -138,6 +140,9 @@ func (r *Renderer) ready(e *listen.Ready) []byte {
 	}
 	if e.ForwardTo != "" {
 		fmt.Fprintf(&b, "  forwarding each delivery to %s\n", e.ForwardTo)
+	}
+	if r.opts.Inspector != "" {
+		fmt.Fprintf(&b, "  inspector: %s\n", r.opts.Inspector)
 	}
 	if !e.Verify {
 		fmt.Fprintf(&b, "%s --no-verify: deliveries are accepted without checking their JWT, and marked unverified\n", cs.WarningIcon())
