@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -185,21 +186,8 @@ func TestInspectorInBrowser(t *testing.T) {
 	}
 
 	// The browser.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 900),
-	)...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
+	bctx, stopBrowser := newBrowser(t, ctx, browser)
+	defer stopBrowser()
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(bctx, steps...); err != nil {
@@ -356,5 +344,88 @@ func TestInspectorInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("wrote %s", out)
+	}
+}
+
+// TestInspectorPageBounded: 10,000 records arriving at a page that is open
+// leave it holding the last 1000, newest first, and still filtering.
+func TestInspectorPageBounded(t *testing.T) {
+	browser := chromium(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	insp, err := inspect.New(ln.Addr(), inspect.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- insp.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-served
+	}()
+
+	bctx, stop := newBrowser(t, ctx, browser)
+	defer stop()
+	if err := chromedp.Do(bctx, chromedp.Navigate(insp.URL()), chromedp.WaitVisible(chromedp.CSS(`#state.live`))); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10_000
+	for i := 1; i <= n; i++ {
+		insp.Add(fmt.Appendf(nil, `{"v":1,"seq":%d,"received":"2026-12-02T03:04:05.123456Z","verdict":"verified","status":200,"event":"jira:issue_updated","issue":"PRJ-%d","body":{"webhookEvent":"jira:issue_updated","issue":{"key":"PRJ-%d","fields":{"n":%d}}}}`, i, i%97, i%97, i))
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById('count').textContent === '1000 deliveries' && document.querySelector('#list li').dataset.seq === '%d'`, n), chromedp.WithPollingTimeout(2*time.Minute))); err != nil {
+		t.Fatalf("waiting for the page to hold the last 1000 records: %v", err)
+	}
+	got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`(() => { const li = document.querySelectorAll('#list li'); return li.length + ' ' + li[0].dataset.seq + ' ' + li[li.length-1].dataset.seq })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("1000 %d %d", n, n-999); got != want {
+		t.Errorf("rows, first, last: %s; want %s", got, want)
+	}
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS(`#filter`), "prj-5 ")); err != nil {
+		t.Fatal(err)
+	}
+	visible, err := chromedp.Run(bctx, chromedp.Evaluate[int](`[...document.querySelectorAll('#list li')].filter(li => !li.hidden).length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PRJ-5 and PRJ-50 … PRJ-59 of the last 1000: the filter matches words
+	// anywhere in the event, issue, tenant, verdict, identifier, status, path.
+	want := 0
+	for i := n - 999; i <= n; i++ {
+		if k := fmt.Sprint(i % 97); strings.HasPrefix(k, "5") {
+			want++
+		}
+	}
+	if visible != want {
+		t.Errorf("filter prj-5: %d rows, want %d", visible, want)
+	}
+}
+
+// newBrowser starts headless Chromium with the flags that work on a
+// machine without a network (no background connections, no updates).
+func newBrowser(t *testing.T, ctx context.Context, path string) (context.Context, func()) {
+	t.Helper()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 900),
+	)...)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	return bctx, func() {
+		cancelBrowser()
+		cancelAlloc()
 	}
 }
