@@ -200,7 +200,7 @@ exit status is then 130.`,
 	fl.StringVar(&maxInflight, "max-inflight", defaultMaxInflight, "bytes of bodies read and handled at once (`size`); more wait, then get 503")
 	fl.StringVar(&opts.Inspect, "inspect", "", "serve the web inspector on this loopback `address` (--inspect alone: "+inspect.DefaultAddr+")")
 	fl.Lookup("inspect").NoOptDefVal = inspect.DefaultAddr
-	fl.IntVar(&opts.InspectKeep, "inspect-keep", inspect.DefaultKeep, "how many deliveries the inspector holds (`count`)")
+	fl.IntVar(&opts.InspectKeep, "inspect-keep", inspect.DefaultKeep, "the inspector holds the last `count` deliveries")
 	return cmd
 }
 
