@@ -161,16 +161,16 @@ func New(addr net.Addr, cfg Config) (*Server, error) {
 func (s *Server) URL() string { return s.url }
 
 // Add hands the inspector one record: a JSON object, as one line without
-// its new line (what jwh listen --save writes). The inspector keeps line
-// as it is, so the caller must not change it afterwards. It never waits
-// for the pages: each reads the records at its own pace. A line that is not
-// a JSON object is an error and is not kept.
+// its new line (what jwh listen --save writes). It keeps a copy, so the
+// caller may reuse line. It never waits for the pages: each reads the
+// records at its own pace. A line that is not a JSON object is an error
+// and is not kept.
 func (s *Server) Add(line []byte) error {
 	seq, ok := lineSeq(line)
 	if !ok {
 		return errors.New("inspector: a record is a JSON object on one line")
 	}
-	s.ring.add(seq, line)
+	s.ring.add(seq, bytes.Clone(line))
 	return nil
 }
 

@@ -467,7 +467,7 @@ func TestAddNeverWaits(t *testing.T) {
 		big = append(big[:0], fmt.Sprintf(`{"seq":%d,"bodyText":"`, i)...)
 		big = append(big, strings.Repeat("x", 60<<10)...)
 		big = append(big, `"}`...)
-		if err := r.Add(append([]byte(nil), big...)); err != nil {
+		if err := r.Add(big); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -475,6 +475,20 @@ func TestAddNeverWaits(t *testing.T) {
 	// for the page, it would not have returned.
 	if n, b := r.Held(); b > DefaultMaxBytes || n < 1 {
 		t.Errorf("held %d records of %d bytes, want at most %d bytes", n, b, DefaultMaxBytes)
+	}
+}
+
+// TestAddCopies: the listener reuses the buffer of its record lines.
+func TestAddCopies(t *testing.T) {
+	s, err := New(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4040}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := []byte(`{"seq":1,"issue":"PRJ-1"}`)
+	s.Add(buf)
+	copy(buf, `{"seq":2,"issue":"PRJ-2"}`)
+	if line, _ := s.ring.line(1); string(line) != `{"seq":1,"issue":"PRJ-1"}` {
+		t.Errorf("held %s after the caller reused its buffer", line)
 	}
 }
 

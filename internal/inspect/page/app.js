@@ -245,6 +245,7 @@ function showDetail(rec) {
   if (rec.verdict === 'verified' && rec.tenant) text += ` (${rec.kind ? rec.kind + ' ' : ''}tenant ${rec.tenant})`;
   if (rec.verdict === 'refused') text += `: ${rec.status || ''} ${rec.check || ''}${rec.reason ? ': ' + rec.reason : ''}`;
   if (rec.duplicate) text += ' — duplicate of an identifier already accepted';
+  if (rec.injected) text += ` — answered ${rec.status} by --respond`;
   verdict.textContent = text;
 
   const facts = $('facts');
@@ -258,6 +259,7 @@ function showDetail(rec) {
   fact('host', rec.host);
   fact('from', rec.remote);
   fact('answered', rec.status);
+  fact('forwarded to', rec.forwardedTo);
   fact('identifier', rec.identifier);
   fact('retry', rec.retry);
   fact('replay of', rec.replayOf ? '#' + rec.replayOf : '');
