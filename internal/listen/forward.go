@@ -33,14 +33,23 @@ func newForwardClient(timeout time.Duration) *http.Client {
 
 // forwardURL returns where a delivery that arrived at u is forwarded.
 func (s *Server) forwardURL(u *url.URL) string {
-	t := *s.cfg.ForwardTo
+	return Retarget(s.cfg.ForwardTo, u).String()
+}
+
+// Retarget returns where a request that arrived at received goes when it
+// is sent on to target (--forward-to, jwh replay --to): a target without a
+// path gets the request on the path (and query) it arrived with; one with
+// a path gets it there, with the request's query when it has none of its
+// own.
+func Retarget(target, received *url.URL) *url.URL {
+	t := *target
 	if t.Path == "" && t.RawPath == "" {
-		t.Path, t.RawPath = u.Path, u.RawPath
-		t.RawQuery = u.RawQuery
+		t.Path, t.RawPath = received.Path, received.RawPath
+		t.RawQuery = received.RawQuery
 	} else if t.RawQuery == "" {
-		t.RawQuery = u.RawQuery
+		t.RawQuery = received.RawQuery
 	}
-	return t.String()
+	return &t
 }
 
 // hopByHop are the headers that belong to one connection (RFC 9110
