@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jwh-cli/jwh/internal/events"
 	"github.com/jwh-cli/jwh/internal/jql"
 	"github.com/jwh-cli/jwh/internal/listen"
 )
@@ -24,9 +25,10 @@ type Filter struct {
 	Identifiers []string
 	// JQL selects deliveries whose issue (the body's "issue", as Jira
 	// delivered it) the filter matches, as the project's evaluator
-	// (internal/jql) matches it. A delivery without an issue does not
-	// match; issue properties are not delivered, so issue.property
-	// clauses match no delivery.
+	// (internal/jql) matches it. As Jira applies a webhook's filter to
+	// issue events only, deliveries of sprint and version events pass
+	// it; any other delivery without an issue does not. Issue properties
+	// are not delivered, so issue.property clauses match no issue.
 	JQL *jql.Query
 	// Last keeps only the last Last of the selected records (Select);
 	// zero keeps them all.
@@ -53,7 +55,7 @@ func (f *Filter) Match(event, issue, identifier string, body []byte) bool {
 	if len(f.Identifiers) > 0 && !slices.Contains(f.Identifiers, identifier) {
 		return false
 	}
-	if f.JQL != nil {
+	if f.JQL != nil && !notFiltered(event) {
 		is, ok := deliveredIssue(body)
 		if !ok || !f.JQL.Match(is) {
 			return false
@@ -103,6 +105,12 @@ func (f *Filter) Select(next func() (*listen.Record, error)) ([]*listen.Record, 
 		out = slices.Concat(out[i:], out[:i])
 	}
 	return out, nil
+}
+
+// notFiltered reports whether Jira delivers the event without applying a
+// webhook's JQL filter: a documented event that is not about an issue.
+func notFiltered(event string) bool {
+	return events.Check(event) == nil && !events.IsIssueEvent(event)
 }
 
 // deliveredIssue reads the issue a delivery body is about.

@@ -232,6 +232,7 @@ func TestFilter(t *testing.T) {
 		{"jira:issue_updated", "OPS-2", "c"},
 		{"comment_created", "PRJ-3", "d"},
 		{"jira:issue_updated", "PRJ-4", "e"},
+		{"sprint_started", "", "f"},
 	} {
 		r, err := listen.ParseLine(line(int64(i+1), d.event, d.issue, d.id))
 		if err != nil {
@@ -240,7 +241,7 @@ func TestFilter(t *testing.T) {
 		recs = append(recs, r)
 	}
 	// A refusal: no body, no event.
-	recs = append(recs, &listen.Record{Seq: 6, Verdict: listen.VerdictRefused, Status: 401})
+	recs = append(recs, &listen.Record{Seq: 7, Verdict: listen.VerdictRefused, Status: 401})
 	query := func(s string) *jql.Query {
 		q, errs := jql.Validate(s)
 		if errs != nil {
@@ -253,19 +254,21 @@ func TestFilter(t *testing.T) {
 		f    *Filter
 		want []int64
 	}{
-		{"nil", nil, []int64{1, 2, 3, 4, 5, 6}},
-		{"zero", &Filter{}, []int64{1, 2, 3, 4, 5, 6}},
+		{"nil", nil, []int64{1, 2, 3, 4, 5, 6, 7}},
+		{"zero", &Filter{}, []int64{1, 2, 3, 4, 5, 6, 7}},
 		{"event", &Filter{Events: []string{"jira:issue_updated"}}, []int64{2, 3, 5}},
 		{"events", &Filter{Events: []string{"jira:issue_created", "comment_created"}}, []int64{1, 4}},
 		{"issue", &Filter{Issues: []string{"prj-1"}}, []int64{1, 2}},
 		{"identifier", &Filter{Identifiers: []string{"c", "e"}}, []int64{3, 5}},
-		{"jql", &Filter{JQL: query("project = PRJ AND issueKey != PRJ-1")}, []int64{4, 5}},
+		// A sprint event passes a JQL filter, as Jira does not apply
+		// filters to them; a refusal, without an event, does not.
+		{"jql", &Filter{JQL: query("project = PRJ AND issueKey != PRJ-1")}, []int64{4, 5, 6}},
 		{"jql and event", &Filter{JQL: query("project IN (PRJ, OPS)"), Events: []string{"jira:issue_updated"}}, []int64{2, 3, 5}},
-		{"last", &Filter{Last: 2}, []int64{5, 6}},
+		{"last", &Filter{Last: 2}, []int64{6, 7}},
 		{"last of selected", &Filter{Events: []string{"jira:issue_updated"}, Last: 2}, []int64{3, 5}},
 		{"last more than there are", &Filter{Issues: []string{"PRJ-1"}, Last: 5}, []int64{1, 2}},
-		{"last, exactly", &Filter{Last: 6}, []int64{1, 2, 3, 4, 5, 6}},
-		{"last one", &Filter{Last: 1}, []int64{6}},
+		{"last, exactly", &Filter{Last: 7}, []int64{1, 2, 3, 4, 5, 6, 7}},
+		{"last one", &Filter{Last: 1}, []int64{7}},
 		{"nothing", &Filter{Issues: []string{"NOPE-1"}}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
