@@ -53,7 +53,12 @@ func TestNewCmdListen(t *testing.T) {
 		{Args: "--max-inflight 0", WantErr: `invalid --max-inflight "0": want a positive number of bytes, e.g. 10MiB`},
 
 		{Args: "--save h.ndjson --respond 503 --fail-first 2 --delay 1.5s",
-			Want: with(func(o *Options) { o.Save = "h.ndjson"; o.Respond = 503; o.FailFirst = 2; o.Delay = 1500 * time.Millisecond })},
+			Want: with(func(o *Options) {
+				o.Save = "h.ndjson"
+				o.Respond = 503
+				o.FailFirst = 2
+				o.Delay = 1500 * time.Millisecond
+			})},
 		{Args: "--respond 500", Want: with(func(o *Options) { o.Respond = 500 })},
 		{Args: "--delay 3s", Want: with(func(o *Options) { o.Delay = 3 * time.Second })},
 		{Args: "--respond 99", WantErr: "invalid --respond 99: give an HTTP status from 100 to 599, such as 503"},
