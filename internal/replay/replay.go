@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,9 +161,12 @@ func (p *Replayer) Send(ctx context.Context, rec *listen.Record, target *url.URL
 	req.ContentLength = int64(len(rec.Body))
 	req.Header = header(rec.Header)
 	res.Identifier = rec.Identifier
-	if !p.SameIdentifier {
+	switch {
+	case !p.SameIdentifier:
 		res.Identifier = newIdentifier()
 		req.Header.Del(listen.HeaderRetry)
+	case rec.Retry > 0:
+		req.Header.Set(listen.HeaderRetry, strconv.Itoa(rec.Retry))
 	}
 	if res.Identifier != "" {
 		req.Header.Set(listen.HeaderIdentifier, res.Identifier)
