@@ -589,8 +589,10 @@ func TestServeShutsDown(t *testing.T) {
 	}
 	defer stalled.Close()
 	io.WriteString(stalled, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":")
-	for s.Stats().Forwarded == 0 || s.Stats().Requests < 2 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); s.Stats().Forwarded == 0 || s.Stats().Requests < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s the listener has not seen both requests: %+v", s.Stats())
+		}
 	}
 	cancel()
 	select {
