@@ -249,7 +249,7 @@ func replayRun(ctx context.Context, opts *Options) error {
 		return ctx.Err()
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %s were not answered 2xx", failed, output.Plural(len(jobs), "replay"))
+		return fmt.Errorf("replays not answered 2xx: %d of %d", failed, len(jobs))
 	}
 	return nil
 }

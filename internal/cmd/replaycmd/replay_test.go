@@ -191,7 +191,7 @@ func TestReplayNot2xx(t *testing.T) {
 	h := newHarness(t)
 	a := newApp(t, listen.Respond{Status: 500})
 	err := h.run(t, h.file, "--to", a.url+"/app/hook", "--base-path", "/app", "-o", "json")
-	if err == nil || err.Error() != "2 of 2 replays were not answered 2xx" || cmdutil.ExitCode(err) != 1 {
+	if err == nil || err.Error() != "replays not answered 2xx: 2 of 2" || cmdutil.ExitCode(err) != 1 {
 		t.Errorf("error %v", err)
 	}
 	var results []map[string]any
