@@ -151,15 +151,52 @@ of unknown length counts as twice --max-body while it is read); one that
 finds no room within 15 seconds is answered 503, which Jira retries. At
 most 256 connections are open at once, and slow clients time out.
 
+--save FILE appends every request the listener answers to FILE, one JSON
+line each (when and from where it came, its headers with the token's
+header and claims instead of the Authorization header, the body as sent,
+the verdict and the status answered), before the answer is sent. While
+the listener runs it holds the file's lock: a second listener on the same
+file stops at once. 'jwh history FILE' lists it, 'jwh replay FILE'
+re-sends from it.
+
+--respond STATUS answers deliveries with STATUS instead of handling them
+(they are still verified and saved, but not forwarded), to watch Jira
+retry: with --fail-first N, only the first N deliveries of each identifier,
+then as usual, so that the retries arrive with the same identifier and
+X-Atlassian-Webhook-Retry counting up. --delay DURATION waits before
+answering: the --respond answers, or else every delivery.
+
+--event and --jql print only the deliveries of these events whose issue
+matches the filter (sprint and version events pass --jql: Jira does not
+filter them); every delivery is still answered, verified and saved, and
+refusals are always printed.
+
+--register registers, once the listener is ready, a webhook for the
+session: its URL is --public-url (the tunnel's; --path is added when it
+has none), its filter and events --jql and --event (with --field-id and
+--property-key), checked as 'jwh register' checks them. Its id is printed
+on standard error, and it is deleted when the listener stops; when that
+fails, jwh says how to delete it. A webhook of the tenant with the same
+URL is taken for one left by an earlier session that did not stop
+cleanly: on a terminal jwh asks whether to delete it, --yes deletes it,
+otherwise jwh says how. Jira allows one callback URL per app, so when the
+app has webhooks for another URL, jwh says so and does not start.
+
 The listener binds to loopback unless told otherwise (and warns then).
 "Ready" and all diagnostics go to standard error. Ctrl-C (or SIGTERM)
-stops it within 2 seconds and prints a summary on standard error; the
-exit status is then 130.`,
+stops it within 2 seconds and prints a summary on standard error.
+
+Exit status: 130 when stopped; 1 when it cannot listen, another listener
+holds the --save file, or Jira refused the session's webhook; 2 for
+invalid flags or a --save file that is not a history; 3 when no tenant can
+verify deliveries or --register has no credentials.`,
 		Example: `  ngrok http 8080 &      # or: cloudflared tunnel --url http://127.0.0.1:8080
   jwh register --url https://<tunnel host>/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh listen --path /hook
   jwh listen --json | jq -c '{event: .webhookEvent, key: .issue.key}'
-  jwh listen --forward-to http://localhost:3000/webhook`,
+  jwh listen --forward-to http://localhost:3000/webhook
+  jwh listen --save deliveries.ndjson --respond 503 --fail-first 2
+  jwh listen --register --public-url https://abcd.ngrok.app --path /hook --jql 'project = PRJ' --event jira:issue_updated`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g := cmdutil.GlobalsOf(cmd)
@@ -341,8 +378,12 @@ func listenRun(ctx context.Context, opts *Options) error {
 			}
 		}
 	}
+	var sinks []func(line []byte)
 	if saved != nil {
-		cfg.OnRecord = saver(saved, r)
+		sinks = append(sinks, saver(saved, r))
+	}
+	if len(sinks) > 0 {
+		cfg.OnRecord = recordLines(sinks...)
 	}
 	srv, err := listen.New(cfg)
 	if err != nil {
@@ -404,19 +445,29 @@ func openHistory(path string) (*history.File, error) {
 	return nil, cmdutil.InputErrorf("--save: %w", err)
 }
 
-// saver returns the listen.Config.OnRecord that appends each record to h
-// before the request is answered. A write that fails is told once; the
-// listener goes on answering.
-func saver(h *history.File, r *Renderer) func(*listen.Record) {
-	var once sync.Once
+// recordLines returns the listen.Config.OnRecord that writes each record
+// as its line, once, into a pooled buffer, and passes the line to each
+// sink in turn, before the request is answered. A sink that keeps the
+// line must copy it.
+func recordLines(sinks ...func(line []byte)) func(*listen.Record) {
 	return func(rec *listen.Record) {
 		bp := linePool.Get().(*[]byte)
 		*bp = rec.AppendLine((*bp)[:0])
-		err := h.Append(*bp)
+		for _, sink := range sinks {
+			sink(*bp)
+		}
 		if cap(*bp) <= maxPooledLine {
 			linePool.Put(bp)
 		}
-		if err != nil {
+	}
+}
+
+// saver returns the sink of recordLines that appends each line to h. A
+// write that fails is told once; the listener goes on answering.
+func saver(h *history.File, r *Renderer) func(line []byte) {
+	var once sync.Once
+	return func(line []byte) {
+		if err := h.Append(line); err != nil {
 			once.Do(func() {
 				r.w.Write(nil, fmt.Appendf(nil, "%s could not save to %s: %v; deliveries are still answered, but no longer saved\n",
 					r.errCS.FailureIcon(), h.Path(), err))

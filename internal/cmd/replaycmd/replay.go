@@ -112,6 +112,9 @@ missing (nothing sent); 130 when interrupted.`,
 					return err
 				}
 			}
+			if opts.DryRun && opts.JSON {
+				return cmdutil.UsageErrorf("--dry-run prints text: leave out -o json")
+			}
 			if !strings.HasPrefix(opts.BasePath, "/") {
 				return cmdutil.UsageErrorf("invalid --base-path %q: it must start with /", opts.BasePath)
 			}

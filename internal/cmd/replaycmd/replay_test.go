@@ -29,9 +29,11 @@ var acmeSecret = []byte("SECRET-of-acme-b6f1c0ffee")
 func TestNewCmdReplay(t *testing.T) {
 	cmdtest.Flags(t, NewCmdReplay, []cmdtest.Case[Options]{
 		{Args: "h.ndjson", Want: Options{File: "h.ndjson", BasePath: "/"}},
-		{Args: "h.ndjson -t acme --to http://localhost:3000/hook --same-identifier --base-path /app --dry-run --last 2 --event jira:issue_updated -o json",
+		{Args: "h.ndjson -t acme --to http://localhost:3000/hook --same-identifier --base-path /app --dry-run --last 2 --event jira:issue_updated",
 			Want: Options{File: "h.ndjson", TenantFlag: "acme", To: "http://localhost:3000/hook", SameIdentifier: true, BasePath: "/app",
-				DryRun: true, JSON: true, Filter: cmdutil.FilterFlags{Last: 2, Events: []string{"jira:issue_updated"}}}},
+				DryRun: true, Filter: cmdutil.FilterFlags{Last: 2, Events: []string{"jira:issue_updated"}}}},
+		{Args: "h.ndjson -o json", Want: Options{File: "h.ndjson", BasePath: "/", JSON: true}},
+		{Args: "h.ndjson --dry-run -o json", WantErr: "--dry-run prints text: leave out -o json"},
 		{Args: "", WantErr: "missing the history file, as written by jwh listen --save"},
 		{Args: "h.ndjson --to localhost:3000", WantErr: `invalid --to "localhost:3000": use an http:// or https:// URL, such as http://localhost:3000/webhook`},
 		{Args: "h.ndjson --base-path app", WantErr: `invalid --base-path "app": it must start with /`},
