@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -436,4 +437,78 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// answerWatcher is a ResponseWriter that knows whether an answer has
+// been written.
+type answerWatcher struct {
+	h        http.Header
+	answered bool
+	status   int
+}
+
+func (w *answerWatcher) Header() http.Header { return w.h }
+func (w *answerWatcher) Write(p []byte) (int, error) {
+	if !w.answered {
+		w.WriteHeader(http.StatusOK)
+	}
+	return len(p), nil
+}
+func (w *answerWatcher) WriteHeader(status int) {
+	if !w.answered {
+		w.answered, w.status = true, status
+	}
+}
+
+// TestRecordBeforeAnswer: the record of every kind of answer is passed on
+// before anything of the answer is written, so that a history holds every
+// delivery Jira was told had arrived.
+func TestRecordBeforeAnswer(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	defer app.Close()
+	to, _ := url.Parse(app.URL)
+	var w *answerWatcher
+	records := 0
+	cfg := Config{
+		Secrets: testTenants(t), Leeway: DefaultLeeway, ForwardTo: to, Respond: Respond{Status: 503, FailFirst: 1},
+		OnEvent: func(Event) {},
+		OnRecord: func(r *Record) {
+			records++
+			if w.answered {
+				t.Errorf("record %d (status %d) passed on after the answer", r.Seq, r.Status)
+			}
+		},
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("/")
+	tok, _ := jiraSigner("/").Sign(http.MethodPost, u)
+	for _, c := range []struct {
+		name   string
+		path   string
+		auth   string
+		body   string
+		status int
+	}{
+		{"injected", "/", "JWT " + tok, string(samplePayload("PRJ-1")), 503},
+		{"forwarded", "/", "JWT " + tok, string(samplePayload("PRJ-1")), 202},
+		{"duplicate", "/", "JWT " + tok, string(samplePayload("PRJ-1")), 200},
+		{"refused", "/", "", string(samplePayload("PRJ-1")), 401},
+		{"bad body", "/", "JWT " + tok, "[", 400},
+		{"not found", "/x", "", "", 404},
+	} {
+		w = &answerWatcher{h: http.Header{}}
+		req := httptest.NewRequest(http.MethodPost, c.path, strings.NewReader(c.body))
+		req.Header.Set(HeaderIdentifier, "id-1")
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		before := records
+		s.ServeHTTP(w, req)
+		if w.status != c.status || records != before+1 {
+			t.Errorf("%s: status %d, %d records; want %d, 1", c.name, w.status, records-before, c.status)
+		}
+	}
 }
