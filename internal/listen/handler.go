@@ -185,7 +185,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if nth, ok := s.inject(id, key); ok {
 		status := s.cfg.Respond.Status
-		if id != "" && !is2xx(status) {
+		// A 1xx is informational: HTTP needs a final answer after it,
+		// which is 200.
+		final := status
+		if final < 200 {
+			final = http.StatusOK
+		}
+		if id != "" && !is2xx(final) {
 			// Jira will retry: the retry is a new attempt, not a
 			// duplicate.
 			s.seen.remove(key)
@@ -201,9 +207,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rec != nil {
 			rec.Injected, rec.Reason = true, s.injectedReason(nth)
 		}
-		record(status)
+		record(final)
 		s.pause(r)
-		w.WriteHeader(status)
+		if final != status {
+			w.WriteHeader(status)
+		}
+		w.WriteHeader(final)
 		return
 	}
 

@@ -408,6 +408,20 @@ func TestRespondSuccess(t *testing.T) {
 	}
 }
 
+// TestRespondInformational: a 1xx is not a final answer; 200 follows it,
+// and the record says so.
+func TestRespondInformational(t *testing.T) {
+	var recs recordsOf
+	l := start(t, Config{Leeway: DefaultLeeway, OnRecord: recs.add, Respond: Respond{Status: 102}})
+	resp, _ := l.send(t, delivery{body: samplePayload("PRJ-5"), identifier: "id-i", signer: jiraSigner("/")})
+	if resp.StatusCode != 200 {
+		t.Errorf("status %d, want 200", resp.StatusCode)
+	}
+	if r := recs.last(t); r.Status != 200 || !r.Injected || r.Reason != "answered 102 by --respond, then 200: a 1xx is not a final answer" {
+		t.Errorf("record %+v", r)
+	}
+}
+
 func TestRespondRefused(t *testing.T) {
 	for _, tt := range []struct {
 		r    Respond

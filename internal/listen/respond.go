@@ -15,7 +15,8 @@ type Respond struct {
 	// Status, when not zero, answers the deliveries that Respond selects
 	// with this status instead of handling them (no forwarding). A
 	// delivery answered with a status outside 2xx is not remembered as
-	// seen, so that its retry is handled as new, not as a duplicate.
+	// seen, so that its retry is handled as new, not as a duplicate. A
+	// 1xx status is sent as an informational answer, followed by 200.
 	Status int
 	// FailFirst selects the first FailFirst deliveries of each identifier
 	// (a delivery without an identifier is always a first); zero selects
@@ -97,10 +98,14 @@ func (s *Server) inject(id string, key dedupKey) (nth int, ok bool) {
 // injectedReason is the Reason of a record answered by Respond.
 func (s *Server) injectedReason(nth int) string {
 	r := s.cfg.Respond
-	if r.FailFirst == 0 || nth == 0 {
-		return fmt.Sprintf("answered %d by --respond", r.Status)
+	reason := fmt.Sprintf("answered %d by --respond", r.Status)
+	if r.FailFirst > 0 && nth > 0 {
+		reason += fmt.Sprintf(" (%d of --fail-first %d)", nth, r.FailFirst)
 	}
-	return fmt.Sprintf("answered %d by --respond (%d of --fail-first %d)", r.Status, nth, r.FailFirst)
+	if r.Status < 200 {
+		reason += ", then 200: a 1xx is not a final answer"
+	}
+	return reason
 }
 
 // pause waits Respond.Delay, or until the request is cancelled.
