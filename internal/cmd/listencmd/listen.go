@@ -350,18 +350,32 @@ func listenRun(ctx context.Context, opts *Options) error {
 	if s, ok := cfg.Secrets.(*tenantSecrets); ok {
 		tenants = s.names
 	}
-	var sess *session
-	if opts.Register {
-		if sess, err = newSession(ctx, opts, opts.SessionURL); err != nil {
-			return err
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
+			return cmdutil.ListenError(opts.Addr, err)
 		}
+	}
+	if cfg.ForwardTo != nil && forwardsToItself(cfg.ForwardTo, ln.Addr()) {
+		ln.Close()
+		return cmdutil.UsageErrorf("--forward-to %s is this listener (%s): each delivery would be forwarded to itself; give the address of your app", cfg.ForwardTo, ln.Addr())
 	}
 	var saved *history.File
 	if opts.Save != "" {
 		if saved, err = openHistory(opts.Save); err != nil {
+			ln.Close()
 			return err
 		}
 		defer saved.Close()
+	}
+	var sess *session
+	if opts.Register {
+		// With the address taken: the webhook is registered only once
+		// the listener can receive its deliveries.
+		if sess, err = newSession(ctx, opts, opts.SessionURL); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	r := NewRenderer(opts.IO, RenderOptions{
 		JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants, Filter: opts.Filter, FailFirst: opts.FailFirst,
@@ -387,17 +401,8 @@ func listenRun(ctx context.Context, opts *Options) error {
 	}
 	srv, err := listen.New(cfg)
 	if err != nil {
-		return err
-	}
-	ln := opts.Listener
-	if ln == nil {
-		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
-			return cmdutil.ListenError(opts.Addr, err)
-		}
-	}
-	if cfg.ForwardTo != nil && forwardsToItself(cfg.ForwardTo, ln.Addr()) {
 		ln.Close()
-		return cmdutil.UsageErrorf("--forward-to %s is this listener (%s): each delivery would be forwarded to itself; give the address of your app", cfg.ForwardTo, ln.Addr())
+		return err
 	}
 	if saved != nil {
 		if saved.Cut > 0 {
