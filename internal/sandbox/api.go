@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // expirationLayout is the string form of dates in Jira's examples.
@@ -152,8 +154,8 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 		return jiraError(http.StatusBadRequest, "The url is required: the URL that receives the webhooks.")
 	}
 	callback := *body.URL
-	if u, err := url.Parse(callback); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return jiraError(http.StatusBadRequest, fmt.Sprintf("The url %q is not an absolute http or https URL.", callback))
+	if err := urlpolicy.CheckCallbackURL(callback); err != nil {
+		return jiraError(http.StatusBadRequest, fmt.Sprintf("The url %q is not valid: %s.", callback, urlpolicy.Reason(err)))
 	}
 	if len(body.Webhooks) == 0 {
 		return jiraError(http.StatusBadRequest, "The webhooks list is required and must not be empty.")

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // retryTransport is the outermost RoundTripper: it refuses insecure URLs,
@@ -24,7 +26,7 @@ type retryTransport struct {
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := CheckURL(req.URL); err != nil {
+	if err := urlpolicy.CheckRequestURL(req.URL); err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}

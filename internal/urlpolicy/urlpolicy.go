@@ -60,6 +60,17 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s %q: %s", e.Role, e.URL, e.Reason)
 }
 
+// Reason returns what err says is wrong with a URL, without the URL, for a
+// caller that names the URL itself ("invalid --url ...: "): the Reason of
+// an *Error, else err's text.
+func Reason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return err.Error()
+}
+
 // insecureReason is the one wording of the plain-http rule.
 const insecureReason = "plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https"
 
