@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // expirationLayout is the string form of dates in Jira's examples.
@@ -176,25 +177,28 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 	results := make([]registerResult, len(checked))
 	created := false
 	for i, w := range checked {
+		var refused []string
 		switch {
 		case t.callback != "" && t.callback != callback:
-			results[i].Errors = []string{fmt.Sprintf(
+			refused = []string{fmt.Sprintf(
 				"Only a single URL per app is allowed to be registered: this app's webhooks on this site deliver to %s, not %s.",
 				t.callback, callback)}
 		case errs[i] != nil:
-			results[i].Errors = errs[i]
-		case len(t.webhooks) >= MaxWebhooks:
-			results[i].Errors = []string{fmt.Sprintf(
-				"The app has reached the limit of %d webhooks on this site: delete some before registering more.", MaxWebhooks)}
+			refused = errs[i]
 		default:
-			id := s.nextID
-			s.nextID++
-			w.ID, w.URL, w.ExpiresAt = id, callback, expires
-			t.webhooks = append(t.webhooks, w)
-			t.callback = callback
-			results[i].CreatedWebhookID = &id
-			created = true
+			refused = checkRoom(len(t.webhooks), webhookspec.Connect)
 		}
+		if refused != nil {
+			results[i].Errors = refused
+			continue
+		}
+		id := s.nextID
+		s.nextID++
+		w.ID, w.URL, w.ExpiresAt = id, callback, expires
+		t.webhooks = append(t.webhooks, w)
+		t.callback = callback
+		results[i].CreatedWebhookID = &id
+		created = true
 	}
 	if created {
 		if err := s.persistLocked(); err != nil {

@@ -39,8 +39,6 @@ import (
 
 // Jira's limits and defaults, as the sandbox enforces them.
 const (
-	// MaxWebhooks is how many webhooks one app may have on one tenant.
-	MaxWebhooks = 100
 	// Lifetime is how long a webhook lives after registration or refresh.
 	Lifetime = 30 * 24 * time.Hour
 	// Leeway is the clock skew allowed on a JWT's exp and iat.
