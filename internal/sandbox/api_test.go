@@ -9,6 +9,7 @@ import (
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/jql"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 func TestWebhookLifecycle(t *testing.T) {
@@ -327,5 +328,29 @@ func TestWebhookFilter(t *testing.T) {
 	w.Events[0] = "changed"
 	if f.ten.Webhooks()[0].Events[0] != "jira:issue_updated" {
 		t.Error("Webhooks shares its slices with the server")
+	}
+}
+
+// TestCheckRoom: the limit on how many webhooks an owner may have is a
+// parameter, so that OAuth 2.0 apps (5 per user) are held to theirs.
+func TestCheckRoom(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		lim  webhookspec.Limits
+		want bool // room for one more
+	}{
+		{0, webhookspec.Connect, true},
+		{99, webhookspec.Connect, true},
+		{100, webhookspec.Connect, false},
+		{4, webhookspec.OAuth, true},
+		{5, webhookspec.OAuth, false},
+	} {
+		got := checkRoom(tc.n, tc.lim)
+		if (got == nil) != tc.want {
+			t.Errorf("checkRoom(%d, %s) = %q, want room %v", tc.n, tc.lim.Owner, got, tc.want)
+		}
+		if got != nil && got[0] != fmt.Sprintf("The app has reached the limit of %d webhooks on this site: delete some before registering more.", tc.lim.MaxWebhooks) {
+			t.Errorf("checkRoom(%d, %s) = %q", tc.n, tc.lim.Owner, got)
+		}
 	}
 }
