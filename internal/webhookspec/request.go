@@ -71,11 +71,7 @@ func ParseRequest(data []byte, lim Limits) (req *jira.RegisterRequest, c *Reques
 	req = &jira.RegisterRequest{}
 	c = &RequestCheck{Webhooks: []*WebhookCheck{}}
 
-	if raw, ok := body["url"]; !ok {
-		c.problem("url", "missing: the body needs the URL that Jira delivers to")
-	} else if s, ok := jsonString(raw); !ok {
-		c.problem("url", "must be a string")
-	} else {
+	if s, ok := stringMember(body, "url", "the body needs the URL that Jira delivers to", c.problem); ok {
 		req.URL = s
 		c.checkURL(s)
 	}
@@ -131,11 +127,7 @@ func parseWebhook(raw json.RawMessage) (jira.WebhookSpec, *WebhookCheck) {
 		return w, c
 	}
 
-	if raw, ok := m["jqlFilter"]; !ok {
-		c.problem("jqlFilter", "missing: every webhook needs a JQL filter, such as project = PRJ")
-	} else if src, ok := jsonString(raw); !ok {
-		c.problem("jqlFilter", "must be a string")
-	} else {
+	if src, ok := stringMember(m, "jqlFilter", "every webhook needs a JQL filter, such as project = PRJ", c.problem); ok {
 		w.JQLFilter = src
 		c.checkFilter(src)
 	}
@@ -163,10 +155,18 @@ func parseWebhook(raw json.RawMessage) (jira.WebhookSpec, *WebhookCheck) {
 	return w, c
 }
 
-// jsonString decodes a JSON string; null is not one.
-func jsonString(raw json.RawMessage) (string, bool) {
+// stringMember decodes the member key of m, which must be there and be a
+// string (null is not one); otherwise it reports the problem, saying for a
+// missing member what to give.
+func stringMember(m map[string]json.RawMessage, key, missing string, problem func(path, msg string)) (string, bool) {
+	raw, ok := m[key]
+	if !ok {
+		problem(key, "missing: "+missing)
+		return "", false
+	}
 	var s string
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) || json.Unmarshal(raw, &s) != nil {
+		problem(key, "must be a string")
 		return "", false
 	}
 	return s, true
