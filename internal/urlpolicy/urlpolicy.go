@@ -45,8 +45,9 @@ const (
 // Error is a URL that a rule refuses.
 type Error struct {
 	Role string // what the URL is for: RoleBase, RoleCallback, ...
-	// URL is the URL as given; for RoleRequest, without its query, which
-	// may hold a token.
+	// URL is the URL as given, with the password of any user information
+	// redacted; for RoleRequest, only its scheme, host and path (a query
+	// may hold a token).
 	URL string
 	// Reason says what is wrong and what to do, without the URL, for
 	// callers that name the URL themselves (as "invalid --url ...: ").
@@ -69,6 +70,20 @@ func Reason(err error) string {
 		return e.Reason
 	}
 	return err.Error()
+}
+
+// Redacted returns s, a URL, with the password in its user information
+// replaced by "xxxxx" (as url.URL.Redacted does), for a caller that shows a
+// refused URL; s as it is when it has none or does not parse.
+func Redacted(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); !ok {
+		return s
+	}
+	return u.Redacted()
 }
 
 // insecureReason is the one wording of the plain-http rule.
@@ -168,8 +183,9 @@ func IsLoopbackHost(host string) bool {
 
 // parse parses s and applies r.
 func (r rule) parse(s string) (*url.URL, error) {
+	shown := s
 	fail := func(format string, args ...any) error {
-		return &Error{Role: r.role, URL: s, Reason: fmt.Sprintf(format, args...)}
+		return &Error{Role: r.role, URL: shown, Reason: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case strings.TrimSpace(s) == "":
@@ -190,11 +206,12 @@ func (r rule) parse(s string) (*url.URL, error) {
 		}
 		return nil, fail("not a URL: %v", err)
 	}
+	shown = Redacted(s)
 	if u.Scheme != "http" && u.Scheme != "https" && startsWithDigit(u.Opaque) {
 		// "host:8080/hook", which url.Parse reads as the scheme "host".
 		return nil, fail("not an absolute URL: give one such as %s", r.example)
 	}
-	if e := r.check(u, s); e != nil {
+	if e := r.check(u, shown); e != nil {
 		return nil, e
 	}
 	if strings.Contains(s, "#") {

@@ -194,10 +194,16 @@ func TestErrorText(t *testing.T) {
 	if want := `base URL "http://acme.example": ` + insecure; err == nil || err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
-	// A request is shown without its query, which may hold a token.
-	u, _ := url.Parse("http://jira.example.com/rest/api/2/myself?jwt=secret.token.value")
+	// A password is never shown.
+	err = CheckCallbackURL("https://me:pa55word@app.example.com/hook")
+	if want := `callback URL "https://me:xxxxx@app.example.com/hook": ` + userInfo; err == nil || err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	// A request is shown without its user information and query, which
+	// may hold a token.
+	u, _ := url.Parse("http://me:pw@jira.example.com/rest/api/2/myself?jwt=secret.token.value")
 	err = CheckRequestURL(u)
-	if want := `request URL "http://jira.example.com/rest/api/2/myself": ` + insecure; err == nil || err.Error() != want {
+	if want := `request URL "http://jira.example.com/rest/api/2/myself": ` + userInfo; err == nil || err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }

@@ -242,7 +242,7 @@ func engineConfig(opts *Options) (listen.Config, []string, error) {
 	if opts.ForwardTo != "" {
 		u, err := urlpolicy.ParseTargetURL(opts.ForwardTo)
 		if err != nil {
-			return cfg, nil, cmdutil.UsageErrorf("invalid --forward-to %q: %s", opts.ForwardTo, urlpolicy.Reason(err))
+			return cfg, nil, cmdutil.UsageErrorf("invalid --forward-to %q: %s", urlpolicy.Redacted(opts.ForwardTo), urlpolicy.Reason(err))
 		}
 		cfg.ForwardTo = u
 	}

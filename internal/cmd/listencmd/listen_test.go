@@ -117,7 +117,7 @@ func TestListenRefuses(t *testing.T) {
 		{"forward scheme", func(h *harness, o *Options) { o.ForwardTo = "localhost:3000" },
 			`invalid --forward-to "localhost:3000": not an absolute URL: give one such as http://localhost:3000/webhook`, 2},
 		{"forward with user information", func(h *harness, o *Options) { o.ForwardTo = "http://me:pw@localhost:3000" },
-			`invalid --forward-to "http://me:pw@localhost:3000": holds user information (user@ or user:password@): remove it`, 2},
+			`invalid --forward-to "http://me:xxxxx@localhost:3000": holds user information (user@ or user:password@): remove it`, 2},
 		{"unknown tenant", func(h *harness, o *Options) { o.TenantFlag = "nope" },
 			`no such tenant "nope": configured tenants are acme, beta, globex`, 3},
 		{"tenant without client key", func(h *harness, o *Options) { o.TenantFlag = "beta" },

@@ -7,6 +7,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/output"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
@@ -61,7 +62,7 @@ func problemsError(c *webhookspec.RequestCheck, opts *Options) error {
 	} else {
 		for _, p := range c.Problems {
 			if p.Path == "url" {
-				msgs = append(msgs, fmt.Sprintf("invalid --url %q: %s", opts.URL, p.Msg))
+				msgs = append(msgs, fmt.Sprintf("invalid --url %q: %s", urlpolicy.Redacted(opts.URL), p.Msg))
 			} else {
 				msgs = append(msgs, p.Path+": "+p.Msg)
 			}
