@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/jql"
 	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
@@ -44,13 +45,13 @@ func checkWebhook(names []string, filter *string, fieldIDs, propertyKeys []strin
 	if filter != nil {
 		src = *filter
 	}
-	c := webhookspec.CheckWebhook(src, names)
+	c := webhookspec.CheckSpec(jira.WebhookSpec{JQLFilter: src, Events: names})
 	var errs []string
-	if len(names) == 0 {
-		errs = append(errs, "At least one event is required.")
-	}
 	for _, p := range c.Problems {
-		if p.JQL == nil { // CheckWebhook's other problems are events'
+		switch {
+		case p.Path == "events":
+			errs = append(errs, "At least one event is required.")
+		case p.JQL == nil: // the other problems of CheckSpec are events'
 			errs = append(errs, fmt.Sprintf("The event %s is unsupported.", quoteIfOdd(p.Event)))
 		}
 	}

@@ -48,10 +48,7 @@ func CheckRequest(req *jira.RegisterRequest, lim Limits) *RequestCheck {
 	c.checkURL(req.URL)
 	c.checkCount(len(req.Webhooks), lim)
 	for _, w := range req.Webhooks {
-		wc := &WebhookCheck{}
-		wc.checkFilter(w.JQLFilter)
-		wc.requireEvents(w.Events)
-		c.Webhooks = append(c.Webhooks, wc)
+		c.Webhooks = append(c.Webhooks, CheckSpec(w))
 	}
 	return c
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 
 	"github.com/jwh-cli/jwh/internal/events"
+	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/jql"
 )
 
@@ -75,6 +76,16 @@ func CheckWebhook(filter string, eventNames []string) *WebhookCheck {
 	c := &WebhookCheck{}
 	c.checkFilter(filter)
 	c.checkEvents(eventNames)
+	return c
+}
+
+// CheckSpec checks one webhook of a register request: its filter, and its
+// events, of which it needs at least one. CheckRequest checks each webhook
+// with it; the sandbox, which answers for each webhook, too.
+func CheckSpec(w jira.WebhookSpec) *WebhookCheck {
+	c := &WebhookCheck{}
+	c.checkFilter(w.JQLFilter)
+	c.requireEvents(w.Events)
 	return c
 }
 
