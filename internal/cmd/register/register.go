@@ -61,14 +61,13 @@ file holding the API's own request body:
 
 Every JQL filter and event is checked locally first, as 'jwh validate' checks
 them, and the URL must be https (http only for loopback hosts: localhost,
-127.0.0.0/8, ::1). If anything is invalid, nothing is sent and the problems
-are printed on standard error, each on its own line starting with "jwh: ";
-with -o json, the check is printed on standard output instead, in the form of
-'jwh validate --file -o json': {"valid": false, "errors": [{"message", "path"}],
-"webhooks": [{"valid", "canonical", "aliases", "errors": [{"message", "line",
-"column", "offset", "event", "suggestion", "path"}]}]} (from flags, the body
-they make: "url" is --url, webhooks[0] the webhook). --dry-run prints the
-request body that would be sent and sends nothing.
+127.0.0.0/8, ::1). If anything is invalid, nothing is sent, the exit status
+is 2, and each problem is printed on standard error on a line starting with
+"jwh: ". With -o json the problems go to standard output instead, as
+'jwh validate --file -o json' prints them: {"valid": false, "errors",
+"webhooks"}, where a request from flags is the body they make ("url" is
+--url, webhooks[0] the webhook). --dry-run prints the request body that
+would be sent and sends nothing.
 
 Jira answers each webhook separately: one row per webhook shows its new id,
 or Jira's reasons for refusing it. On a pipe, one tab-separated line per
