@@ -15,10 +15,10 @@ import (
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
-// retryTransport is the outermost RoundTripper: it refuses insecure URLs,
-// bounds each attempt and the whole exchange, and repeats requests answered
-// with 429 or 503, and requests that failed on the way, as the package
-// comment describes.
+// retryTransport is the outermost RoundTripper: it refuses the URLs that
+// urlpolicy.CheckRequestURL refuses, bounds each attempt and the whole
+// exchange, and repeats requests answered with 429 or 503, and requests
+// that failed on the way, as the package comment describes.
 type retryTransport struct {
 	o     Options
 	debug *debugWriter

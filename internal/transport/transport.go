@@ -1,10 +1,10 @@
 // Package transport builds the HTTP client that jwh uses to call one Jira
 // tenant. Its RoundTripper chain refuses URLs that a signed request must
 // not go to (urlpolicy.CheckRequestURL: plain http:// to anything but
-// loopback, among others), bounds every attempt and the whole exchange in time, retries
-// what is safe to retry with a freshly signed request on every attempt, sets
-// the User-Agent, and can dump each exchange for --debug with the
-// credentials redacted.
+// loopback, among others), bounds every attempt and the whole exchange in
+// time, retries what is safe to retry with a freshly signed request on
+// every attempt, sets the User-Agent, and can dump each exchange for
+// --debug with the credentials redacted.
 //
 // The chain, from the outside in:
 //
