@@ -635,7 +635,7 @@ func TestNewRefuses(t *testing.T) {
 		{Config{NoVerify: true}, "listen: no OnEvent"},
 		{Config{OnEvent: on}, "listen: no Secrets to verify deliveries with (or set NoVerify)"},
 		{Config{OnEvent: on, NoVerify: true, Path: "hook"}, `listen: path "hook" does not start with /`},
-		{Config{OnEvent: on, NoVerify: true, ForwardTo: ftp}, `listen: forward URL "ftp://x/" is not an http:// or https:// URL with a host`},
+		{Config{OnEvent: on, NoVerify: true, ForwardTo: ftp}, `listen: forward URL: target URL "ftp://x/": scheme "ftp" is not supported: use http or https`},
 		{Config{OnEvent: on, NoVerify: true, Leeway: -time.Second}, "listen: negative leeway -1s"},
 	}
 	for _, tt := range tests {

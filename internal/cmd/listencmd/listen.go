@@ -24,9 +24,10 @@ import (
 	"github.com/jwh-cli/jwh/internal/history"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
-	"github.com/jwh-cli/jwh/internal/jql"
 	"github.com/jwh-cli/jwh/internal/listen"
 	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // Defaults of the flags.
@@ -310,7 +311,7 @@ func checkSelection(cmd *cobra.Command, opts *Options) error {
 }
 
 // checkRegister checks the flags of --register, as jwh register checks
-// its own, and sets SessionURL.
+// its own (webhookspec), and sets SessionURL.
 func checkRegister(cmd *cobra.Command, opts *Options) error {
 	fl := cmd.Flags()
 	if !opts.Register {
@@ -331,13 +332,35 @@ func checkRegister(cmd *cobra.Command, opts *Options) error {
 	}
 	u, err := sessionURL(opts.PublicURL, opts.Path)
 	if err != nil {
-		return cmdutil.InputErrorf("invalid --public-url %q: %v", opts.PublicURL, err)
+		return cmdutil.InputErrorf("invalid --public-url %q: %v", urlpolicy.Redacted(opts.PublicURL), err)
 	}
-	if err := jql.CheckURL(u); err != nil {
-		return cmdutil.InputErrorf("invalid --public-url %q: %v", opts.PublicURL, err)
+	c := webhookspec.CheckRequest(sessionRequest(opts, u), webhookspec.Connect)
+	if !c.Valid() {
+		var errs []error
+		for _, p := range c.Problems {
+			if p.Path == "url" {
+				errs = append(errs, fmt.Errorf("invalid --public-url %q: %s", urlpolicy.Redacted(opts.PublicURL), p.Msg))
+			} else {
+				errs = append(errs, errors.New(p.Path+": "+p.Msg))
+			}
+		}
+		for _, w := range c.Webhooks {
+			for _, m := range w.Messages("") {
+				errs = append(errs, errors.New(m))
+			}
+		}
+		return cmdutil.InputError(&cmdutil.MultiError{Errs: errs})
 	}
 	opts.SessionURL = u
 	return nil
+}
+
+// sessionRequest is the registration of the session's webhook for url.
+func sessionRequest(opts *Options, url string) *jira.RegisterRequest {
+	return &jira.RegisterRequest{URL: url, Webhooks: []jira.WebhookSpec{{
+		JQLFilter: opts.JQL, Events: opts.Events,
+		FieldIDsFilter: opts.FieldIDs, IssuePropertyKeysFilter: opts.PropertyKeys,
+	}}}
 }
 
 // listenRun runs the listener until ctx is done.
@@ -515,9 +538,9 @@ func engineConfig(opts *Options) (listen.Config, []string, error) {
 		return cfg, nil, cmdutil.UsageErrorf("invalid --max-body %d: it must be positive", opts.MaxBody)
 	}
 	if opts.ForwardTo != "" {
-		u, err := url.Parse(opts.ForwardTo)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return cfg, nil, cmdutil.UsageErrorf("invalid --forward-to %q: use an http:// or https:// URL, e.g. http://localhost:3000/webhook", opts.ForwardTo)
+		u, err := urlpolicy.ParseTargetURL(opts.ForwardTo)
+		if err != nil {
+			return cfg, nil, cmdutil.UsageErrorf("invalid --forward-to %q: %s", urlpolicy.Redacted(opts.ForwardTo), urlpolicy.Reason(err))
 		}
 		cfg.ForwardTo = u
 	}
@@ -577,7 +600,7 @@ func forwardsToItself(u *url.URL, addr net.Addr) bool {
 	if ip := net.ParseIP(host); ip != nil {
 		return ip.Equal(ta.IP)
 	}
-	return strings.EqualFold(host, "localhost") && ta.IP.IsLoopback()
+	return urlpolicy.IsLoopbackHost(host) && ta.IP.IsLoopback()
 }
 
 // parseSize reads a size in bytes: a number, optionally followed by KiB,

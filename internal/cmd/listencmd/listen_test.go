@@ -91,7 +91,7 @@ func TestNewCmdListen(t *testing.T) {
 		{Args: "--register --public-url https://abcd.ngrok.app --event jira:issue_updated", WantErr: "--register needs --jql: the filter of the session's webhook, such as 'project = PRJ'"},
 		{Args: "--register --public-url https://abcd.ngrok.app --jql 'project = PRJ'", WantErr: "--register needs --event: at least one event, such as jira:issue_updated"},
 		{Args: "--register --public-url abcd.ngrok.app --jql 'project = PRJ' --event jira:issue_updated", WantErr: `invalid --public-url "abcd.ngrok.app": want the tunnel's https:// URL, such as https://abcd.ngrok.app`},
-		{Args: "--register --public-url http://abcd.ngrok.app --jql 'project = PRJ' --event jira:issue_updated", WantErr: `invalid --public-url "http://abcd.ngrok.app": plain http is allowed only for loopback hosts (localhost, 127.0.0.1): use https`},
+		{Args: "--register --public-url http://abcd.ngrok.app --jql 'project = PRJ' --event jira:issue_updated", WantErr: `invalid --public-url "http://abcd.ngrok.app": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https`},
 		{Args: "--public-url https://abcd.ngrok.app", WantErr: "--public-url goes with --register"},
 		{Args: "--yes", WantErr: "--yes goes with --register"},
 	}, cmpopts.IgnoreFields(Options{}, "Filter"))
@@ -174,7 +174,9 @@ func TestListenRefuses(t *testing.T) {
 		{"unsafe leeway without verification", func(h *harness, o *Options) { o.Leeway = 24 * time.Hour; o.NoVerify = true },
 			"--leeway 24h0m0s is above 5m0s: a leeway that large accepts replayed, long-expired tokens; add --unsafe-leeway if you mean it", 2},
 		{"forward scheme", func(h *harness, o *Options) { o.ForwardTo = "localhost:3000" },
-			`invalid --forward-to "localhost:3000": use an http:// or https:// URL, e.g. http://localhost:3000/webhook`, 2},
+			`invalid --forward-to "localhost:3000": not an absolute URL: give one such as http://localhost:3000/webhook`, 2},
+		{"forward with user information", func(h *harness, o *Options) { o.ForwardTo = "http://me:pw@localhost:3000" },
+			`invalid --forward-to "http://me:xxxxx@localhost:3000": holds user information (user@ or user:password@): remove it`, 2},
 		{"unknown tenant", func(h *harness, o *Options) { o.TenantFlag = "nope" },
 			`no such tenant "nope": configured tenants are acme, beta, globex`, 3},
 		{"tenant without client key", func(h *harness, o *Options) { o.TenantFlag = "beta" },
@@ -261,6 +263,9 @@ func TestListenForwardToItself(t *testing.T) {
 		{"http://192.0.2.1:8080", "127.0.0.1:8080", false},
 		{"https://localhost:8080", "127.0.0.1:8080", false},
 		{"http://localhost", "127.0.0.1:80", true},
+		{"http://LOCALHOST.:8080", "127.0.0.1:8080", true},
+		{"http://[::ffff:127.0.0.1]:8080", "127.0.0.1:8080", true},
+		{"http://app.localhost:8080", "127.0.0.1:8080", false},
 	} {
 		u, _ := url.Parse(tt.u)
 		a, _ := net.ResolveTCPAddr("tcp", tt.addr)

@@ -102,14 +102,7 @@ func newSession(ctx context.Context, opts *Options, callback string) (*session, 
 		return nil, cmdutil.OnTenant(t.Name, fmt.Errorf("the app's webhooks on this tenant use %s, and Jira allows one callback URL per app: it would refuse a webhook for %s; delete them first ('jwh list', 'jwh delete'), or register your webhooks with that URL and listen behind it without --register",
 			strings.Join(others, ", "), callback))
 	}
-	return &session{
-		client: client, tenant: t,
-		req: jira.RegisterRequest{URL: callback, Webhooks: []jira.WebhookSpec{{
-			JQLFilter: opts.JQL, Events: opts.Events,
-			FieldIDsFilter: opts.FieldIDs, IssuePropertyKeysFilter: opts.PropertyKeys,
-		}}},
-		done: make(chan struct{}),
-	}, nil
+	return &session{client: client, tenant: t, req: *sessionRequest(opts, callback), done: make(chan struct{})}, nil
 }
 
 // joinIDs formats ids separated by sep.

@@ -21,6 +21,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/replay"
 	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // Options are the inputs of jwh replay.
@@ -134,11 +135,12 @@ missing (nothing sent); 130 when interrupted.`,
 	return cmd
 }
 
-// targetURL checks --to.
+// targetURL checks --to: the URL of the user's own app, as --forward-to
+// of jwh listen.
 func targetURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, cmdutil.UsageErrorf("invalid --to %q: use an http:// or https:// URL, such as http://localhost:3000/webhook", s)
+	u, err := urlpolicy.ParseTargetURL(s)
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("invalid --to %q: %s", urlpolicy.Redacted(s), urlpolicy.Reason(err))
 	}
 	return u, nil
 }

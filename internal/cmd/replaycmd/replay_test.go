@@ -35,7 +35,7 @@ func TestNewCmdReplay(t *testing.T) {
 		{Args: "h.ndjson -o json", Want: Options{File: "h.ndjson", BasePath: "/", JSON: true}},
 		{Args: "h.ndjson --dry-run -o json", WantErr: "--dry-run prints text: leave out -o json"},
 		{Args: "", WantErr: "missing the history file, as written by jwh listen --save"},
-		{Args: "h.ndjson --to localhost:3000", WantErr: `invalid --to "localhost:3000": use an http:// or https:// URL, such as http://localhost:3000/webhook`},
+		{Args: "h.ndjson --to localhost:3000", WantErr: `invalid --to "localhost:3000": not an absolute URL: give one such as http://localhost:3000/webhook`},
 		{Args: "h.ndjson --base-path app", WantErr: `invalid --base-path "app": it must start with /`},
 		{Args: "h.ndjson --last -1", WantErr: "invalid --last -1: at least 1"},
 	}, cmpopts.IgnoreFields(cmdutil.FilterFlags{}, "Filter"))
