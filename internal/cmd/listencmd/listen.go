@@ -402,6 +402,7 @@ func listenRun(ctx context.Context, opts *Options) error {
 	}
 	r := NewRenderer(opts.IO, RenderOptions{
 		JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants, Filter: opts.Filter, FailFirst: opts.FailFirst,
+		Save: opts.Save,
 	})
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -431,7 +432,6 @@ func listenRun(ctx context.Context, opts *Options) error {
 		if saved.Cut > 0 {
 			warnings = append(warnings, fmt.Sprintf("%s: cut off its last line (%d bytes), which a listener that was stopped while writing it left incomplete", saved.Path(), saved.Cut))
 		}
-		warnings = append(warnings, fmt.Sprintf("saving every request to %s (read it with 'jwh history %s')", saved.Path(), saved.Path()))
 	}
 	if opts.Register && !strings.HasSuffix(opts.SessionURL, opts.Path) {
 		warnings = append(warnings, fmt.Sprintf("the session's webhook URL %s does not end with --path %s: the tunnel must send its requests to %s", opts.SessionURL, opts.Path, opts.Path))

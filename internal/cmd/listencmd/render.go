@@ -32,6 +32,8 @@ type RenderOptions struct {
 	// FailFirst is --fail-first, for the lines of the deliveries it
 	// answers.
 	FailFirst int
+	// Save is the --save file, for the Ready message.
+	Save string
 }
 
 // A Renderer prints the events of a listen.Server for a person (a summary
@@ -156,6 +158,9 @@ func (r *Renderer) ready(e *listen.Ready) []byte {
 	}
 	if e.ForwardTo != "" {
 		fmt.Fprintf(&b, "  forwarding each delivery to %s\n", e.ForwardTo)
+	}
+	if r.opts.Save != "" {
+		fmt.Fprintf(&b, "  saving every request to %s (read it with 'jwh history %s')\n", r.opts.Save, r.opts.Save)
 	}
 	if !e.Verify {
 		fmt.Fprintf(&b, "%s --no-verify: deliveries are accepted without checking their JWT, and marked unverified\n", cs.WarningIcon())
