@@ -184,3 +184,36 @@ func TestRegisterRefused(t *testing.T) {
 		t.Errorf("%d webhooks", n)
 	}
 }
+
+// TestRegisterDeleteFails: when the session's webhook cannot be deleted,
+// jwh says how to delete it by hand, and the exit status stays that of
+// the interrupt.
+func TestRegisterDeleteFails(t *testing.T) {
+	w := newSessionWorld(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts *Options
+	cmd := NewCmdListen(w.f, func(o *Options) error { opts = o; return nil })
+	if err := cmdtest.Run(cmd, "--register", "--public-url", "http://"+ln.Addr().String(), "--jql", "project = PRJ", "--event", "jira:issue_updated"); err != nil {
+		t.Fatal(err)
+	}
+	opts.Listener = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- listenRun(ctx, opts) }()
+	waitFor(t, "the session's webhook is registered", func() bool { return len(w.ten.Webhooks()) == 1 })
+	w.ten.Deny(403)
+	cancel()
+	if err := <-done; cmdutil.ExitCode(err) != 130 {
+		t.Errorf("listenRun: %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+	if errOut := w.errs.String(); !strings.Contains(errOut, "jwh: could not delete the session's webhook 1000 of tenant acme: ") ||
+		!strings.Contains(errOut, "; delete it with: jwh delete 1000 --tenant acme\n") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	if n := len(w.ten.Webhooks()); n != 1 {
+		t.Errorf("%d webhooks", n)
+	}
+}
