@@ -135,7 +135,17 @@ type registerResult struct {
 	Errors           []string `json:"errors,omitempty"`
 }
 
-func (s *Server) register(r *http.Request, t *Tenant) response {
+// registerBody is a register request whose url is usable: its webhooks
+// checked one by one, each with Jira's reasons for refusing it.
+type registerBody struct {
+	callback string
+	checked  []Webhook
+	errs     [][]string
+}
+
+// readRegistration reads a register request, or returns the answer Jira
+// gives to a request it refuses as a whole.
+func readRegistration(r *http.Request) (registerBody, *response) {
 	var body struct {
 		URL      *string `json:"url"`
 		Webhooks []struct {
@@ -146,26 +156,46 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 		} `json:"webhooks"`
 	}
 	if resp := readJSON(r, &body); resp != nil {
-		return *resp
+		return registerBody{}, resp
+	}
+	bad := func(msg string) (registerBody, *response) {
+		resp := jiraError(http.StatusBadRequest, msg)
+		return registerBody{}, &resp
 	}
 	if body.URL == nil || *body.URL == "" {
-		return jiraError(http.StatusBadRequest, "The url is required: the URL that receives the webhooks.")
+		return bad("The url is required: the URL that receives the webhooks.")
 	}
 	callback := *body.URL
 	if u, err := url.Parse(callback); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return jiraError(http.StatusBadRequest, fmt.Sprintf("The url %q is not an absolute http or https URL.", callback))
+		return bad(fmt.Sprintf("The url %q is not an absolute http or https URL.", callback))
 	}
 	if len(body.Webhooks) == 0 {
-		return jiraError(http.StatusBadRequest, "The webhooks list is required and must not be empty.")
+		return bad("The webhooks list is required and must not be empty.")
 	}
 
 	// Check every webhook outside the lock; only the URL and the limit
 	// depend on the tenant's state.
-	checked := make([]Webhook, len(body.Webhooks))
-	errs := make([][]string, len(body.Webhooks))
+	reg := registerBody{callback: callback, checked: make([]Webhook, len(body.Webhooks)), errs: make([][]string, len(body.Webhooks))}
 	for i, w := range body.Webhooks {
-		checked[i], errs[i] = checkWebhook(w.Events, w.JQLFilter, w.FieldIDsFilter, w.IssuePropertyKeysFilter)
+		reg.checked[i], reg.errs[i] = checkWebhook(w.Events, w.JQLFilter, w.FieldIDsFilter, w.IssuePropertyKeysFilter)
 	}
+	return reg, nil
+}
+
+// singleURL is Jira's refusal of a webhook whose url differs from the one
+// the app's webhooks on the site deliver to.
+func singleURL(current, callback string) []string {
+	return []string{fmt.Sprintf(
+		"Only a single URL per app is allowed to be registered: this app's webhooks on this site deliver to %s, not %s.",
+		current, callback)}
+}
+
+func (s *Server) register(r *http.Request, t *Tenant) response {
+	reg, bad := readRegistration(r)
+	if bad != nil {
+		return *bad
+	}
+	callback, checked, errs := reg.callback, reg.checked, reg.errs
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,9 +206,7 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 	for i, w := range checked {
 		switch {
 		case t.callback != "" && t.callback != callback:
-			results[i].Errors = []string{fmt.Sprintf(
-				"Only a single URL per app is allowed to be registered: this app's webhooks on this site deliver to %s, not %s.",
-				t.callback, callback)}
+			results[i].Errors = singleURL(t.callback, callback)
 		case errs[i] != nil:
 			results[i].Errors = errs[i]
 		case len(t.webhooks) >= MaxWebhooks:
@@ -216,6 +244,12 @@ type webhookJSON struct {
 }
 
 func (s *Server) list(r *http.Request, t *Tenant) response {
+	return s.listPage(r, func() []Webhook { return t.webhooks })
+}
+
+// listPage answers a list request with a page of the webhooks that
+// visible returns, which it calls with s.mu held.
+func (s *Server) listPage(r *http.Request, visible func() []Webhook) response {
 	q := r.URL.Query()
 	startAt, bad := intParam(q, "startAt", 0)
 	if bad != nil {
@@ -229,11 +263,12 @@ func (s *Server) list(r *http.Request, t *Tenant) response {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	total := int64(len(t.webhooks))
+	hooks := visible()
+	total := int64(len(hooks))
 	start := min(startAt, total)
 	end := min(start+maxResults, total)
 	values := make([]webhookJSON, 0, end-start)
-	for _, w := range t.webhooks[start:end] {
+	for _, w := range hooks[start:end] {
 		values = append(values, webhookJSON{
 			ID: w.ID, JQLFilter: w.JQL, Events: w.Events, ExpirationDate: s.expiration(w.ExpiresAt),
 			FieldIDsFilter: w.FieldIDs, IssuePropertyKeysFilter: w.PropertyKeys, URL: w.URL,
@@ -375,7 +410,11 @@ func (s *Server) failedDeliveries(r *http.Request, t *Tenant) response {
 }
 
 func (s *Server) myself(t *Tenant) response {
-	id := t.accountID()
+	return myselfAnswer(t, t.accountID(), "app", t.appKey)
+}
+
+// myselfAnswer is GET /rest/api/2/myself for the account id on t.
+func myselfAnswer(t *Tenant, id, accountType, name string) response {
 	return jsonResponse(http.StatusOK, struct {
 		Self        string `json:"self"`
 		AccountID   string `json:"accountId"`
@@ -384,5 +423,5 @@ func (s *Server) myself(t *Tenant) response {
 		Active      bool   `json:"active"`
 		TimeZone    string `json:"timeZone"`
 		Locale      string `json:"locale"`
-	}{t.BaseURL() + "/rest/api/2/user?accountId=" + id, id, "app", t.appKey, true, "Etc/UTC", "en_US"})
+	}{t.BaseURL() + "/rest/api/2/user?accountId=" + id, id, accountType, name, true, "Etc/UTC", "en_US"})
 }
