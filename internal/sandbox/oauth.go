@@ -103,6 +103,12 @@ type OAuthOptions struct {
 	// login. 0 means DefaultRefreshReuseInterval; a negative value means
 	// none: a rotated token is never accepted again.
 	RefreshReuseInterval time.Duration
+	// OnIssue, when set, is called with every access token and refresh
+	// token ("" when none) the token endpoint issues, before it answers:
+	// tests use it to check that no token shows where it must not. It is
+	// called with the sandbox locked, so it must not call the Server. The
+	// sandbox itself keeps no token, only its SHA-256.
+	OnIssue func(accessToken, refreshToken string)
 }
 
 // OAuthApp is the sandbox's OAuth 2.0 (3LO) app, as Atlassian's developer
@@ -129,6 +135,7 @@ type oauthApp struct {
 	clientID, clientSecret string
 	callbacks              []string
 	accessTTL, reuse       time.Duration // reuse < 0: none
+	onIssue                func(access, refresh string)
 
 	families map[string]family       // logins, by id
 	refresh  map[string]refreshToken // by tokenKey
@@ -179,7 +186,7 @@ func newOAuthApp(opts OAuthOptions) oauthApp {
 	a := oauthApp{
 		clientID: opts.ClientID, clientSecret: opts.ClientSecret,
 		callbacks: []string{DefaultCallbackURL},
-		accessTTL: opts.AccessTokenTTL, reuse: opts.RefreshReuseInterval,
+		accessTTL: opts.AccessTokenTTL, reuse: opts.RefreshReuseInterval, onIssue: opts.OnIssue,
 		families: map[string]family{}, refresh: map[string]refreshToken{}, access: map[string]accessToken{},
 		codes: map[string]*authCode{}, pages: map[string]*consentPage{},
 	}
@@ -762,6 +769,9 @@ func (s *Server) issueLocked(id string, rec *Request, now time.Time) response {
 		rt := randomToken(32)
 		s.oauth.refresh[tokenKey(rt)] = refreshToken{family: id, issued: now}
 		ans.RefreshToken = rt
+	}
+	if s.oauth.onIssue != nil {
+		s.oauth.onIssue(ans.AccessToken, ans.RefreshToken)
 	}
 	rec.Verified = true
 	resp := jsonResponse(http.StatusOK, ans)
