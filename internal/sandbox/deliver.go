@@ -112,7 +112,10 @@ type TriggerResult struct {
 
 // AttemptReport tells Options.OnAttempt about an attempt that has ended.
 type AttemptReport struct {
-	Tenant     string
+	Tenant string
+	// App and AccountID are those of the delivery (see DeliveryResult).
+	App        string
+	AccountID  string
 	Event      string
 	IssueKey   string
 	URL        string
@@ -347,7 +350,7 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 	report := func(a Attempt, outcome string, next time.Duration) {
 		if s.opts.OnAttempt != nil {
 			s.opts.OnAttempt(AttemptReport{
-				Tenant: t.name, Event: event, IssueKey: issueKey, URL: d.URL, Identifier: d.Identifier,
+				Tenant: t.name, App: d.App, AccountID: d.AccountID, Event: event, IssueKey: issueKey, URL: d.URL, Identifier: d.Identifier,
 				WebhookIDs: slices.Clone(d.WebhookIDs), Attempt: a, Outcome: outcome, Next: next,
 			})
 		}
