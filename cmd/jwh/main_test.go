@@ -102,9 +102,11 @@ func TestMain(m *testing.M) {
 //	    add a failed delivery to the tenant.
 //	deny TENANT STATUS
 //	    make the tenant answer every signed request with 401 or 403.
-//	sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] METHOD|* COUNT[+]
+//	sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung]
+//	                 [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]
 //	    assert how many requests the sandbox has logged (COUNT+: at least
-//	    COUNT).
+//	    COUNT); -kind oauth counts those of the OAuth side (authorize,
+//	    token, accessible-resources, gateway), -user those made as USER.
 //	sandbox-reset
 //	    empty the request log.
 //	sandbox-webhooks TENANT COUNT
@@ -396,9 +398,11 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	name := fs.String("tenant", "", "")
 	status := fs.Int("status", 0, "")
 	fault := fs.String("fault", "", "")
+	kind := fs.String("kind", "", "")
+	user := fs.String("user", "", "")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 2 {
-		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] METHOD|* COUNT[+]")
+		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]")
 	}
 	method := fs.Arg(0)
 	count, atLeast := strings.CutSuffix(fs.Arg(1), "+")
@@ -408,13 +412,16 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	got := 0
 	var lines []string
 	for _, r := range log {
-		line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant)
+		line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q, %s %s)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant, r.Kind, r.User)
+		if r.Reason != "" {
+			line += ": " + r.Reason
+		}
 		if r.Fault != "" {
 			line += fmt.Sprintf(" %s (took effect: %v)", r.Fault, r.TookEffect)
 		}
 		lines = append(lines, line)
 		if (method == "*" || r.Method == method) && (*name == "" || r.Tenant == *name) && (*status == 0 || r.Status == *status) &&
-			(*fault == "" || string(r.Fault) == *fault) {
+			(*fault == "" || string(r.Fault) == *fault) && (*kind == "" || r.Kind == *kind) && (*user == "" || r.User == *user) {
 			got++
 		}
 	}
