@@ -405,9 +405,6 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]")
 	}
 	method := fs.Arg(0)
-	count, atLeast := strings.CutSuffix(fs.Arg(1), "+")
-	want, err := strconv.Atoi(count)
-	ts.Check(err)
 	log := state(ts).server(ts).Requests()
 	got := 0
 	var lines []string
@@ -425,8 +422,17 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 			got++
 		}
 	}
+	wantCount(ts, fs.Arg(1), got, "requests", lines)
+}
+
+// wantCount fails the script unless got matches the COUNT[+] argument
+// count (COUNT+: at least COUNT), showing the lines of what was logged.
+func wantCount(ts *testscript.TestScript, count string, got int, what string, lines []string) {
+	n, atLeast := strings.CutSuffix(count, "+")
+	want, err := strconv.Atoi(n)
+	ts.Check(err)
 	if got != want && !(atLeast && got > want) {
-		ts.Fatalf("sandbox logged %d matching requests, want %s; the log:\n%s", got, fs.Arg(1), strings.Join(lines, "\n"))
+		ts.Fatalf("sandbox logged %d matching %s, want %s; the %s:\n%s", got, what, count, what, strings.Join(lines, "\n"))
 	}
 }
 
@@ -591,9 +597,6 @@ func cmdTokens(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: sandbox-tokens [-error CODE|any] GRANT|* COUNT[+]")
 	}
 	grant := fs.Arg(0)
-	count, atLeast := strings.CutSuffix(fs.Arg(1), "+")
-	want, err := strconv.Atoi(count)
-	ts.Check(err)
 	got := 0
 	var lines []string
 	for _, r := range state(ts).server(ts).TokenRequests() {
@@ -608,9 +611,7 @@ func cmdTokens(ts *testscript.TestScript, neg bool, args []string) {
 			got++
 		}
 	}
-	if got != want && !(atLeast && got > want) {
-		ts.Fatalf("sandbox logged %d matching token requests, want %s; the token requests:\n%s", got, fs.Arg(1), strings.Join(lines, "\n"))
-	}
+	wantCount(ts, fs.Arg(1), got, "token requests", lines)
 }
 
 func cmdNoTokens(ts *testscript.TestScript, neg bool, args []string) {

@@ -16,14 +16,20 @@ import (
 // expirationLayout is the string form of dates in Jira's examples.
 const expirationLayout = "2006-01-02T15:04:05.000-0700"
 
-// endpoint serves a request whose JWT verified; rest is its canonical path
-// relative to the tenant.
-func (s *Server) endpoint(r *http.Request, t *Tenant, rest string) response {
+// apiPath returns the path of a REST API request after /rest/api/2/ or
+// /rest/api/3/, which the sandbox serves alike.
+func apiPath(rest string) (string, bool) {
 	sub, ok := strings.CutPrefix(rest, "/rest/api/2/")
 	if !ok {
 		sub, ok = strings.CutPrefix(rest, "/rest/api/3/")
 	}
-	if ok {
+	return sub, ok
+}
+
+// endpoint serves a request whose JWT verified; rest is its canonical path
+// relative to the tenant.
+func (s *Server) endpoint(r *http.Request, t *Tenant, rest string) response {
+	if sub, ok := apiPath(rest); ok {
 		switch sub {
 		case "webhook":
 			switch r.Method {
@@ -182,43 +188,49 @@ func readRegistration(r *http.Request) (registerBody, *response) {
 	return reg, nil
 }
 
-// singleURL is Jira's refusal of a webhook whose url differs from the one
-// the app's webhooks on the site deliver to.
-func singleURL(current, callback string) []string {
-	return []string{fmt.Sprintf(
-		"Only a single URL per app is allowed to be registered: this app's webhooks on this site deliver to %s, not %s.",
-		current, callback)}
+func (s *Server) register(r *http.Request, t *Tenant) response {
+	return s.createWebhooks(r, t, &t.callback,
+		func() int { return MaxWebhooks - len(t.webhooks) },
+		fmt.Sprintf("The app has reached the limit of %d webhooks on this site: delete some before registering more.", MaxWebhooks),
+		func(w Webhook) { t.webhooks = append(t.webhooks, w) })
 }
 
-func (s *Server) register(r *http.Request, t *Tenant) response {
+// createWebhooks serves a register request for one app's webhooks on t:
+// callback is the app's callback URL there (a webhook for another URL is
+// refused), room says how many more webhooks the caller may have (beyond,
+// each is refused with full), and add stores a new one. All three are
+// used with s.mu held. Like Jira it answers 200 with a result per
+// webhook.
+func (s *Server) createWebhooks(r *http.Request, t *Tenant, callback *string, room func() int, full string, add func(Webhook)) response {
 	reg, bad := readRegistration(r)
 	if bad != nil {
 		return *bad
 	}
-	callback, checked, errs := reg.callback, reg.checked, reg.errs
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	undo := t.snapshotLocked(s)
+	left := room()
 	expires := s.now().Add(Lifetime)
-	results := make([]registerResult, len(checked))
+	results := make([]registerResult, len(reg.checked))
 	created := false
-	for i, w := range checked {
+	for i, w := range reg.checked {
 		switch {
-		case t.callback != "" && t.callback != callback:
-			results[i].Errors = singleURL(t.callback, callback)
-		case errs[i] != nil:
-			results[i].Errors = errs[i]
-		case len(t.webhooks) >= MaxWebhooks:
+		case *callback != "" && *callback != reg.callback:
 			results[i].Errors = []string{fmt.Sprintf(
-				"The app has reached the limit of %d webhooks on this site: delete some before registering more.", MaxWebhooks)}
+				"Only a single URL per app is allowed to be registered: this app's webhooks on this site deliver to %s, not %s.",
+				*callback, reg.callback)}
+		case reg.errs[i] != nil:
+			results[i].Errors = reg.errs[i]
+		case left <= 0:
+			results[i].Errors = []string{full}
 		default:
 			id := s.nextID
 			s.nextID++
-			w.ID, w.URL, w.ExpiresAt = id, callback, expires
-			t.webhooks = append(t.webhooks, w)
-			t.callback = callback
+			w.ID, w.URL, w.ExpiresAt = id, reg.callback, expires
+			add(w)
+			*callback = reg.callback
 			results[i].CreatedWebhookID = &id
+			left--
 			created = true
 		}
 	}
@@ -299,29 +311,38 @@ func readIDs(r *http.Request) ([]int64, *response) {
 }
 
 func (s *Server) deleteWebhooks(r *http.Request, t *Tenant) response {
-	ids, bad := readIDs(r)
-	if bad != nil {
-		return *bad
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	undo := t.snapshotLocked(s)
-	kept := slices.DeleteFunc(slices.Clone(t.webhooks), func(w Webhook) bool { return slices.Contains(ids, w.ID) })
-	if len(kept) == len(t.webhooks) {
-		return response{status: http.StatusAccepted}
-	}
-	t.webhooks = kept
-	if len(kept) == 0 {
-		t.callback = ""
-	}
-	if err := s.persistLocked(); err != nil {
-		t.restoreLocked(s, undo)
-		return persistFailed(err)
-	}
-	return response{status: http.StatusAccepted}
+	return s.changeWebhooks(r, t, func(ids []int64) bool {
+		kept := slices.DeleteFunc(slices.Clone(t.webhooks), func(w Webhook) bool { return slices.Contains(ids, w.ID) })
+		if len(kept) == len(t.webhooks) {
+			return false
+		}
+		t.webhooks = kept
+		if len(kept) == 0 {
+			t.callback = ""
+		}
+		return true
+	}, deleted)
 }
 
 func (s *Server) refresh(r *http.Request, t *Tenant) response {
+	expires := s.now().Add(Lifetime)
+	return s.changeWebhooks(r, t, func(ids []int64) bool {
+		changed := false
+		for i := range t.webhooks {
+			if slices.Contains(ids, t.webhooks[i].ID) {
+				t.webhooks[i].ExpiresAt = expires
+				changed = true
+			}
+		}
+		return changed
+	}, s.refreshed(expires))
+}
+
+// changeWebhooks serves a delete or refresh request of webhooks on t: it
+// reads the {"webhookIds": [...]} body, calls change with the ids under
+// the lock, saves the state when change reports a change (undoing it if
+// that fails), and answers with answer.
+func (s *Server) changeWebhooks(r *http.Request, t *Tenant, change func(ids []int64) bool, answer response) response {
 	ids, bad := readIDs(r)
 	if bad != nil {
 		return *bad
@@ -329,20 +350,21 @@ func (s *Server) refresh(r *http.Request, t *Tenant) response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	undo := t.snapshotLocked(s)
-	expires := s.now().Add(Lifetime)
-	changed := false
-	for i := range t.webhooks {
-		if slices.Contains(ids, t.webhooks[i].ID) {
-			t.webhooks[i].ExpiresAt = expires
-			changed = true
-		}
-	}
-	if changed {
+	if change(ids) {
 		if err := s.persistLocked(); err != nil {
 			t.restoreLocked(s, undo)
 			return persistFailed(err)
 		}
 	}
+	return answer
+}
+
+// deleted is Jira's answer to a delete, whether or not the ids existed.
+var deleted = response{status: http.StatusAccepted}
+
+// refreshed is Jira's answer to a refresh: the new expiration date,
+// whether or not the ids existed.
+func (s *Server) refreshed(expires time.Time) response {
 	return jsonResponse(http.StatusOK, struct {
 		ExpirationDate any `json:"expirationDate"`
 	}{s.expiration(expires)})

@@ -94,8 +94,7 @@ func (s *Server) showConsent(ar authRequest, user, problem string) response {
 	s.pruneLocked(now)
 	if len(s.oauth.pages) >= maxPending {
 		s.mu.Unlock()
-		return htmlError(http.StatusServiceUnavailable, "Too many logins under way",
-			fmt.Sprintf("%d consent pages are waiting for an answer: answer them or wait %s.", maxPending, pageLifetime))
+		return tooMany("consent pages are waiting for an answer", pageLifetime)
 	}
 	s.oauth.pages[tokenKey(tok)] = &consentPage{req: ar, expires: now.Add(pageLifetime)}
 	clientID := s.oauth.clientID

@@ -112,11 +112,7 @@ func (s *Server) siteByCloudID(id string) *Tenant {
 // oauthRoute returns the endpoint that serves a gateway request and the
 // scopes it needs (nil: any valid token).
 func (s *Server) oauthRoute(r *http.Request, t *Tenant, g grant, rest string) (func() response, []string) {
-	sub, ok := strings.CutPrefix(rest, "/rest/api/2/")
-	if !ok {
-		sub, ok = strings.CutPrefix(rest, "/rest/api/3/")
-	}
-	if ok {
+	if sub, ok := apiPath(rest); ok {
 		switch sub {
 		case "webhook":
 			switch r.Method {
@@ -155,51 +151,18 @@ func (s *Server) oauthRoute(r *http.Request, t *Tenant, g grant, rest string) (f
 }
 
 func (s *Server) oauthRegister(r *http.Request, t *Tenant, user string) response {
-	reg, bad := readRegistration(r)
-	if bad != nil {
-		return *bad
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	undo := t.snapshotLocked(s)
-	owned := 0
-	for _, w := range t.oauthHooks {
-		if w.User == user {
-			owned++
-		}
-	}
-	expires := s.now().Add(Lifetime)
-	results := make([]registerResult, len(reg.checked))
-	created := false
-	for i, w := range reg.checked {
-		switch {
-		case t.oauthCallback != "" && t.oauthCallback != reg.callback:
-			results[i].Errors = singleURL(t.oauthCallback, reg.callback)
-		case reg.errs[i] != nil:
-			results[i].Errors = reg.errs[i]
-		case owned >= MaxOAuthWebhooks:
-			results[i].Errors = []string{fmt.Sprintf(
-				"The app has reached the limit of %d webhooks per user on this site: delete some of yours before registering more.", MaxOAuthWebhooks)}
-		default:
-			id := s.nextID
-			s.nextID++
-			w.ID, w.URL, w.ExpiresAt = id, reg.callback, expires
-			t.oauthHooks = append(t.oauthHooks, OAuthWebhook{w, user})
-			t.oauthCallback = reg.callback
-			results[i].CreatedWebhookID = &id
-			owned++
-			created = true
-		}
-	}
-	if created {
-		if err := s.persistLocked(); err != nil {
-			t.restoreLocked(s, undo)
-			return persistFailed(err)
-		}
-	}
-	return jsonResponse(http.StatusOK, struct {
-		Results []registerResult `json:"webhookRegistrationResult"`
-	}{results})
+	return s.createWebhooks(r, t, &t.oauthCallback,
+		func() int {
+			n := 0
+			for _, w := range t.oauthHooks {
+				if w.User == user {
+					n++
+				}
+			}
+			return MaxOAuthWebhooks - n
+		},
+		fmt.Sprintf("The app has reached the limit of %d webhooks per user on this site: delete some of yours before registering more.", MaxOAuthWebhooks),
+		func(w Webhook) { t.oauthHooks = append(t.oauthHooks, OAuthWebhook{w, user}) })
 }
 
 func (s *Server) oauthList(r *http.Request, t *Tenant, user string) response {
@@ -215,53 +178,31 @@ func (s *Server) oauthList(r *http.Request, t *Tenant, user string) response {
 }
 
 func (s *Server) oauthDelete(r *http.Request, t *Tenant, user string) response {
-	ids, bad := readIDs(r)
-	if bad != nil {
-		return *bad
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	undo := t.snapshotLocked(s)
-	kept := slices.DeleteFunc(slices.Clone(t.oauthHooks), func(w OAuthWebhook) bool {
-		return w.User == user && slices.Contains(ids, w.ID)
-	})
-	if len(kept) == len(t.oauthHooks) {
-		return response{status: http.StatusAccepted}
-	}
-	t.oauthHooks = kept
-	if len(kept) == 0 {
-		t.oauthCallback = ""
-	}
-	if err := s.persistLocked(); err != nil {
-		t.restoreLocked(s, undo)
-		return persistFailed(err)
-	}
-	return response{status: http.StatusAccepted}
+	return s.changeWebhooks(r, t, func(ids []int64) bool {
+		kept := slices.DeleteFunc(slices.Clone(t.oauthHooks), func(w OAuthWebhook) bool {
+			return w.User == user && slices.Contains(ids, w.ID)
+		})
+		if len(kept) == len(t.oauthHooks) {
+			return false
+		}
+		t.oauthHooks = kept
+		if len(kept) == 0 {
+			t.oauthCallback = ""
+		}
+		return true
+	}, deleted)
 }
 
 func (s *Server) oauthRefresh(r *http.Request, t *Tenant, user string) response {
-	ids, bad := readIDs(r)
-	if bad != nil {
-		return *bad
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	undo := t.snapshotLocked(s)
 	expires := s.now().Add(Lifetime)
-	changed := false
-	for i, w := range t.oauthHooks {
-		if w.User == user && slices.Contains(ids, w.ID) {
-			t.oauthHooks[i].ExpiresAt = expires
-			changed = true
+	return s.changeWebhooks(r, t, func(ids []int64) bool {
+		changed := false
+		for i, w := range t.oauthHooks {
+			if w.User == user && slices.Contains(ids, w.ID) {
+				t.oauthHooks[i].ExpiresAt = expires
+				changed = true
+			}
 		}
-	}
-	if changed {
-		if err := s.persistLocked(); err != nil {
-			t.restoreLocked(s, undo)
-			return persistFailed(err)
-		}
-	}
-	return jsonResponse(http.StatusOK, struct {
-		ExpirationDate any `json:"expirationDate"`
-	}{s.expiration(expires)})
+		return changed
+	}, s.refreshed(expires))
 }

@@ -518,12 +518,18 @@ func (s *Server) approve(ar authRequest, user string) response {
 	s.pruneLocked(now)
 	if len(s.oauth.codes) >= maxPending {
 		s.mu.Unlock()
-		return htmlError(http.StatusServiceUnavailable, "Too many logins under way",
-			fmt.Sprintf("%d authorization codes are waiting to be exchanged: exchange them or wait %s.", maxPending, CodeLifetime))
+		return tooMany("authorization codes are waiting to be exchanged", CodeLifetime)
 	}
 	s.oauth.codes[tokenKey(code)] = &authCode{req: ar, user: user, expires: now.Add(CodeLifetime)}
 	s.mu.Unlock()
 	return redirectTo(ar, url.Values{"code": {code}})
+}
+
+// tooMany is the answer when maxPending of what are waiting: the oldest
+// expire within lifetime.
+func tooMany(what string, lifetime time.Duration) response {
+	return htmlError(http.StatusServiceUnavailable, "Too many logins under way",
+		fmt.Sprintf("%d %s: try again within %s.", maxPending, what, lifetime))
 }
 
 func denyRedirect(ar authRequest) response {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -551,5 +552,36 @@ func TestOAuthLogHasNoSecrets(t *testing.T) {
 				t.Errorf("the log holds a secret: %s", line)
 			}
 		}
+	}
+}
+
+// TestPendingBound: consent pages and codes waiting for an answer are
+// bounded, so that a loop of requests cannot fill the sandbox's memory;
+// expired ones make room again.
+func TestPendingBound(t *testing.T) {
+	clock := newClock()
+	s := New(Options{Clock: clock.Now, OAuth: OAuthOptions{ClientID: testClientID}})
+	get := func(extra ...string) int {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest("GET", AuthorizePath+"?"+authorizeQuery(extra...).Encode(), nil))
+		return w.Code
+	}
+	for i := range maxPending {
+		if code := get(); code != 200 {
+			t.Fatalf("consent page %d: %d", i, code)
+		}
+		if code := get("approve", "alice"); code != 302 {
+			t.Fatalf("code %d: %d", i, code)
+		}
+	}
+	if code := get(); code != 503 {
+		t.Errorf("one consent page too many: %d, want 503", code)
+	}
+	if code := get("approve", "alice"); code != 503 {
+		t.Errorf("one code too many: %d, want 503", code)
+	}
+	clock.Advance(pageLifetime)
+	if get() != 200 || get("approve", "alice") != 302 {
+		t.Error("no room once the pages and codes expired")
 	}
 }

@@ -291,6 +291,21 @@ func TestSandboxStateInUse(t *testing.T) {
 	}
 }
 
+// triggerAndWait triggers the event on the tenant and waits for its
+// deliveries to end.
+func triggerAndWait(t *testing.T, ten *sandbox.Tenant, event string) {
+	t.Helper()
+	tr, err := ten.Trigger(sandbox.Event{Name: event})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := tr.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSandboxDeliveriesLogged(t *testing.T) {
 	var lines string
 	_, stderr, _ := runSandbox(t, Options{RetryScale: 1e-6}, func(s *sandbox.Server, run *sandbox.Running) {
@@ -305,15 +320,7 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		tr, err := ten.Trigger(sandbox.Event{Name: "jira:issue_created"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if _, err := tr.Wait(ctx); err != nil {
-			t.Fatal(err)
-		}
+		triggerAndWait(t, ten, "jira:issue_created")
 		// A request with a bad token is logged with the reason.
 		bad, _ := http.NewRequest("GET", in.BaseURL+"/rest/api/2/webhook?jwt=abc", nil)
 		if resp, err := http.DefaultClient.Do(bad); err == nil {
@@ -432,15 +439,7 @@ func TestSandboxOAuth(t *testing.T) {
 		if resp, err := http.PostForm(base+"/oauth/token", form); err == nil {
 			resp.Body.Close()
 		}
-		tr, err := ten.Trigger(sandbox.Event{Name: "jira:issue_created"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if _, err := tr.Wait(ctx); err != nil {
-			t.Fatal(err)
-		}
+		triggerAndWait(t, ten, "jira:issue_created")
 	})
 	if exitCode(err) != cmdutil.ExitInterrupted {
 		t.Errorf("after Ctrl-C: %v", err)
