@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // expirationLayout is the string form of dates in Jira's examples.
@@ -172,8 +175,8 @@ func readRegistration(r *http.Request) (registerBody, *response) {
 		return bad("The url is required: the URL that receives the webhooks.")
 	}
 	callback := *body.URL
-	if u, err := url.Parse(callback); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return bad(fmt.Sprintf("The url %q is not an absolute http or https URL.", callback))
+	if err := urlpolicy.CheckCallbackURL(callback); err != nil {
+		return bad(fmt.Sprintf("The url %q is not valid: %s.", callback, urlpolicy.Reason(err)))
 	}
 	if len(body.Webhooks) == 0 {
 		return bad("The webhooks list is required and must not be empty.")
@@ -189,19 +192,17 @@ func readRegistration(r *http.Request) (registerBody, *response) {
 }
 
 func (s *Server) register(r *http.Request, t *Tenant) response {
-	return s.createWebhooks(r, t, &t.callback,
-		func() int { return MaxWebhooks - len(t.webhooks) },
-		fmt.Sprintf("The app has reached the limit of %d webhooks on this site: delete some before registering more.", MaxWebhooks),
+	return s.createWebhooks(r, t, &t.callback, webhookspec.Connect,
+		func() int { return len(t.webhooks) },
 		func(w Webhook) { t.webhooks = append(t.webhooks, w) })
 }
 
 // createWebhooks serves a register request for one app's webhooks on t:
 // callback is the app's callback URL there (a webhook for another URL is
-// refused), room says how many more webhooks the caller may have (beyond,
-// each is refused with full), and add stores a new one. All three are
-// used with s.mu held. Like Jira it answers 200 with a result per
-// webhook.
-func (s *Server) createWebhooks(r *http.Request, t *Tenant, callback *string, room func() int, full string, add func(Webhook)) response {
+// refused), count says how many webhooks the caller has, which lim
+// bounds, and add stores a new one. All three are used with s.mu held.
+// Like Jira it answers 200 with a result per webhook.
+func (s *Server) createWebhooks(r *http.Request, t *Tenant, callback *string, lim webhookspec.Limits, count func() int, add func(Webhook)) response {
 	reg, bad := readRegistration(r)
 	if bad != nil {
 		return *bad
@@ -209,30 +210,34 @@ func (s *Server) createWebhooks(r *http.Request, t *Tenant, callback *string, ro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	undo := t.snapshotLocked(s)
-	left := room()
+	owned := count()
 	expires := s.now().Add(Lifetime)
 	results := make([]registerResult, len(reg.checked))
 	created := false
 	for i, w := range reg.checked {
+		var refused []string
 		switch {
 		case *callback != "" && *callback != reg.callback:
-			results[i].Errors = []string{fmt.Sprintf(
+			refused = []string{fmt.Sprintf(
 				"Only a single URL per app is allowed to be registered: this app's webhooks on this site deliver to %s, not %s.",
 				*callback, reg.callback)}
 		case reg.errs[i] != nil:
-			results[i].Errors = reg.errs[i]
-		case left <= 0:
-			results[i].Errors = []string{full}
+			refused = reg.errs[i]
 		default:
-			id := s.nextID
-			s.nextID++
-			w.ID, w.URL, w.ExpiresAt = id, reg.callback, expires
-			add(w)
-			*callback = reg.callback
-			results[i].CreatedWebhookID = &id
-			left--
-			created = true
+			refused = checkRoom(owned, lim)
 		}
+		if refused != nil {
+			results[i].Errors = refused
+			continue
+		}
+		id := s.nextID
+		s.nextID++
+		w.ID, w.URL, w.ExpiresAt = id, reg.callback, expires
+		add(w)
+		*callback = reg.callback
+		results[i].CreatedWebhookID = &id
+		owned++
+		created = true
 	}
 	if created {
 		if err := s.persistLocked(); err != nil {

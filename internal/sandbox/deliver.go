@@ -450,7 +450,7 @@ func (s *Server) retryDelay(n int) time.Duration {
 func (t *Tenant) deliveryAuthorizer(d DeliveryResult) func(*http.Request) error {
 	s := t.s
 	if d.App != KindOAuth {
-		return connectjwt.NewSigner(t.clientKey, []byte(t.secret), t.appBasePath()).WithClock(s.now).SignRequest
+		return connectjwt.NewSigner(t.clientKey, []byte(t.secret), t.appPath).WithClock(s.now).SignRequest
 	}
 	s.mu.Lock()
 	clientID, secret := s.oauth.clientID, []byte(s.oauth.clientSecret)
@@ -505,19 +505,6 @@ func (s *Server) post(ctx context.Context, authorize func(*http.Request) error, 
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	return resp.StatusCode, nil
-}
-
-// appBasePath is the path of the app's base URL, which deliveries' qsh is
-// relative to: AppBaseURL's, else the callback URL's origin, "".
-func (t *Tenant) appBasePath() string {
-	if t.appBaseURL == "" {
-		return ""
-	}
-	u, err := url.Parse(t.appBaseURL) // checked by newTenant
-	if err != nil {
-		return ""
-	}
-	return strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // PendingDeliveries returns how many triggered events have deliveries

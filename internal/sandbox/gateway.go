@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // OAuthWebhook is a webhook that a user registered with the OAuth app
@@ -151,7 +152,7 @@ func (s *Server) oauthRoute(r *http.Request, t *Tenant, g grant, rest string) (f
 }
 
 func (s *Server) oauthRegister(r *http.Request, t *Tenant, user string) response {
-	return s.createWebhooks(r, t, &t.oauthCallback,
+	return s.createWebhooks(r, t, &t.oauthCallback, webhookspec.OAuth,
 		func() int {
 			n := 0
 			for _, w := range t.oauthHooks {
@@ -159,9 +160,8 @@ func (s *Server) oauthRegister(r *http.Request, t *Tenant, user string) response
 					n++
 				}
 			}
-			return MaxOAuthWebhooks - n
+			return n
 		},
-		fmt.Sprintf("The app has reached the limit of %d webhooks per user on this site: delete some of yours before registering more.", MaxOAuthWebhooks),
 		func(w Webhook) { t.oauthHooks = append(t.oauthHooks, OAuthWebhook{w, user}) })
 }
 

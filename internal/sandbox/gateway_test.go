@@ -34,7 +34,7 @@ func TestGatewayOwnership(t *testing.T) {
 	if len(more) != 1 || refused != 1 || reg.Results[0].CreatedWebhookID == nil {
 		t.Fatalf("alice's 5th and 6th: %+v", reg)
 	}
-	if msg := strings.Join(reg.Results[1].Errors, " "); !strings.Contains(msg, "limit of 5 webhooks per user on this site") {
+	if msg := strings.Join(reg.Results[1].Errors, " "); !strings.Contains(msg, "The app has reached the limit of 5 webhooks on this site") {
 		t.Errorf("refusal %q", msg)
 	}
 	ids = append(ids, more...)

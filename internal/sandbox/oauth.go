@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // The OAuth 2.0 (3LO) side of the sandbox plays auth.atlassian.com and
@@ -45,9 +47,6 @@ const (
 	RefreshAbsoluteExpiry = 365 * 24 * time.Hour
 	// CodeLifetime is how long an authorization code can be exchanged.
 	CodeLifetime = 10 * time.Minute
-	// MaxOAuthWebhooks is how many webhooks an OAuth app may have per user
-	// on one site.
-	MaxOAuthWebhooks = 5
 	// DefaultUser is the user the consent page suggests.
 	DefaultUser = "alice"
 	// OAuthAppName is the name of the sandbox's OAuth app.
@@ -234,12 +233,12 @@ func (s *Server) OAuthApp() OAuthApp {
 
 // AddCallbackURL adds u to the app's callback URLs, as the developer
 // console does; an authorization request's redirect_uri must equal one of
-// them, character for character. The error is for a URL that is not
-// absolute http or https without a fragment, or from saving the state.
+// them, character for character. The error is for a URL that
+// urlpolicy.CheckCallbackURL refuses (https, or plain http to loopback,
+// without user information or fragment), or from saving the state.
 func (s *Server) AddCallbackURL(u string) error {
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Fragment != "" || p.User != nil {
-		return fmt.Errorf("sandbox: callback URL %q: use an absolute http or https URL without user info or fragment", u)
+	if err := urlpolicy.CheckCallbackURL(u); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

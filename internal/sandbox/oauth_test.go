@@ -219,7 +219,7 @@ func TestAddCallbackURL(t *testing.T) {
 	if r.status != 302 || loc.Query().Get("x") != "1" || loc.Query().Get("code") == "" || loc.Host != "127.0.0.1:9000" {
 		t.Errorf("redirect to a callback with a query: %d %s", r.status, loc)
 	}
-	for _, bad := range []string{"ftp://x/cb", "/cb", "http://x/cb#frag", "http://u:p@x/cb"} {
+	for _, bad := range []string{"ftp://x/cb", "/cb", "https://x/cb#frag", "https://u:p@x/cb", "http://app.example.com/cb"} {
 		if err := f.s.AddCallbackURL(bad); err == nil {
 			t.Errorf("AddCallbackURL(%q) accepted", bad)
 		}

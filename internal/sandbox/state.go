@@ -8,13 +8,14 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"net/url"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/atomicfile"
 	"github.com/jwh-cli/jwh/internal/lockedfile"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // ErrCorruptState is wrapped by the error of Open when the state file
@@ -339,8 +340,8 @@ func (s *Server) loadTenants(st stateFile) error {
 		if err := s.checkUniqueLocked(t); err != nil {
 			return err
 		}
-		if len(ts.Webhooks) > MaxWebhooks {
-			return fmt.Errorf("tenant %q: %d webhooks, more than %d", ts.Name, len(ts.Webhooks), MaxWebhooks)
+		if limit := webhookspec.Connect.MaxWebhooks; len(ts.Webhooks) > limit {
+			return fmt.Errorf("tenant %q: %d webhooks, more than %d", ts.Name, len(ts.Webhooks), limit)
 		}
 		if len(ts.Webhooks) > 0 && ts.CallbackURL == "" {
 			return fmt.Errorf("tenant %q: webhooks but no callbackUrl", ts.Name)
@@ -380,8 +381,8 @@ func (s *Server) loadTenants(st stateFile) error {
 			if problem := checkUser(ws.User); problem != "" {
 				return fmt.Errorf("tenant %q: OAuth webhook %d: %s", ts.Name, ws.ID, problem)
 			}
-			if owned[ws.User]++; owned[ws.User] > MaxOAuthWebhooks {
-				return fmt.Errorf("tenant %q: user %q has more than %d OAuth webhooks", ts.Name, ws.User, MaxOAuthWebhooks)
+			if owned[ws.User]++; owned[ws.User] > webhookspec.OAuth.MaxWebhooks {
+				return fmt.Errorf("tenant %q: user %q has more than %d OAuth webhooks", ts.Name, ws.User, webhookspec.OAuth.MaxWebhooks)
 			}
 			t.oauthHooks = append(t.oauthHooks, OAuthWebhook{w, ws.User})
 		}
@@ -447,9 +448,8 @@ func (s *Server) loadOAuth(st *oauthState) error {
 	a := &s.oauth
 	a.clientID, a.clientSecret, a.callbacks = st.ClientID, st.ClientSecret, nil
 	for _, u := range st.CallbackURLs {
-		p, err := url.Parse(u)
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Fragment != "" || p.User != nil {
-			return fmt.Errorf("oauth: callback URL %q is not an absolute http or https URL without user info or fragment", u)
+		if err := urlpolicy.CheckCallbackURL(u); err != nil {
+			return fmt.Errorf("oauth: %w", err)
 		}
 		if !slices.Contains(a.callbacks, u) {
 			a.callbacks = append(a.callbacks, u)

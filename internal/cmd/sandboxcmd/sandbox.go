@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/sandbox"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // TenantName is the name of the sandbox's tenant, and the name the hints
@@ -183,9 +183,8 @@ details.`,
 
 // checkCallback checks an --oauth-callback URL as the sandbox takes it.
 func checkCallback(u string) error {
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Fragment != "" || p.User != nil {
-		return cmdutil.UsageErrorf("invalid --oauth-callback %q: use an absolute http or https URL without user info or fragment, such as http://localhost:8080/callback", u)
+	if err := urlpolicy.CheckCallbackURL(u); err != nil {
+		return cmdutil.UsageErrorf("invalid --oauth-callback %q: %s", urlpolicy.Redacted(u), urlpolicy.Reason(err))
 	}
 	return nil
 }
