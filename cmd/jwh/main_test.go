@@ -7,7 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -45,6 +47,10 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"jwh":             func() { os.Exit(app.Main()) },
 		"sandbox-browser": func() { os.Exit(sandboxBrowser()) },
+		// github.com/cli/browser opens URLs with xdg-open on Linux, found
+		// on PATH: in scripts that is the sandbox's browser, so no real
+		// browser ever opens and jwh tenant login's callback is answered.
+		"xdg-open": func() { os.Exit(sandboxBrowser()) },
 	})
 }
 
@@ -117,10 +123,13 @@ func TestMain(m *testing.M) {
 //	    neither the shared secret nor the OAuth client secret is in its
 //	    output.
 //
-// The program sandbox-browser plays a browser for jwh tenant login: run as
-// BROWSER with an authorization URL, it approves it as the user
-// $SANDBOX_USER (default alice) and delivers the redirect to jwh's
-// loopback callback server.
+// The program sandbox-browser plays a browser for jwh tenant login: run
+// with an authorization URL (as $BROWSER, say), it approves it as the user
+// $SANDBOX_USER (default alice; SANDBOX_DENY=1 denies instead) and
+// delivers the redirect to jwh's loopback callback server. It is also on
+// PATH as xdg-open, which github.com/cli/browser runs on Linux, so a
+// script's "exec jwh tenant login ..." is answered as if a user had
+// approved in a browser.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
@@ -569,22 +578,34 @@ func deliverCallback(loc *url.URL) error {
 }
 
 // sandboxBrowser is the sandbox-browser program: a browser for jwh tenant
-// login that approves at once, as $SANDBOX_USER (default alice).
+// login that approves at once, as $SANDBOX_USER (default alice), or
+// denies with SANDBOX_DENY=1.
 func sandboxBrowser() int {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: sandbox-browser URL")
+	return browse(os.Args[1:], os.Getenv("SANDBOX_USER"), os.Getenv("SANDBOX_DENY") == "1", os.Stderr)
+}
+
+// browse approves (or denies) the authorization URL in args as user
+// (default alice), and delivers the redirect to the loopback callback.
+func browse(args []string, user string, deny bool, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: sandbox-browser URL")
 		return 2
 	}
-	user := os.Getenv("SANDBOX_USER")
 	if user == "" {
 		user = sandbox.DefaultUser
 	}
-	loc, err := sandbox.Approve(nil, os.Args[1], user)
+	var loc *url.URL
+	var err error
+	if deny {
+		loc, err = denyURL(args[0])
+	} else {
+		loc, err = sandbox.Approve(nil, args[0], user)
+	}
 	if err == nil {
 		err = deliverCallback(loc)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sandbox-browser:", err)
+		fmt.Fprintln(stderr, "sandbox-browser:", err)
 		return 1
 	}
 	return 0
@@ -674,5 +695,49 @@ func cmdOAuthWebhooks(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("tenant %s has %d OAuth webhooks of %s, want %d", args[0], got, args[1], want)
+	}
+}
+
+// TestSandboxBrowser: the fake browser of the scripts approves or denies
+// and hands the answer to the loopback callback, as a browser would.
+func TestSandboxBrowser(t *testing.T) {
+	got := make(chan url.Values, 2)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Query()
+		fmt.Fprintln(w, "jwh: logged in, you can close this tab")
+	}))
+	defer cb.Close()
+	srv, run, err := startSandbox(sandbox.Options{OAuth: sandbox.OAuthOptions{ClientID: oauthClientID}}, []string{"acme"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	if err := srv.AddCallbackURL(cb.URL + "/cb"); err != nil {
+		t.Fatal(err)
+	}
+	authURL := run.URL() + sandbox.AuthorizePath + "?" + url.Values{
+		"audience": {sandbox.Audience}, "client_id": {oauthClientID}, "scope": {"manage:jira-webhook"},
+		"redirect_uri": {cb.URL + "/cb"}, "state": {"s"}, "response_type": {"code"},
+	}.Encode()
+	var stderr strings.Builder
+	if code := browse([]string{authURL}, "bob", false, &stderr); code != 0 {
+		t.Fatalf("approve: exit %d: %s", code, stderr.String())
+	}
+	if q := <-got; q.Get("code") == "" || q.Get("state") != "s" {
+		t.Errorf("the callback got %v", q)
+	}
+	if r := srv.Requests(); r[len(r)-1].User != "bob" {
+		t.Errorf("approved as %q, want bob", r[len(r)-1].User)
+	}
+	if code := browse([]string{authURL}, "", true, &stderr); code != 0 {
+		t.Fatalf("deny: exit %d: %s", code, stderr.String())
+	}
+	if q := <-got; q.Get("error") != "access_denied" {
+		t.Errorf("the callback got %v", q)
+	}
+	stderr.Reset()
+	bad := strings.Replace(authURL, "client_id="+oauthClientID, "client_id=other", 1)
+	if code := browse([]string{bad}, "", false, &stderr); code != 1 || !strings.Contains(stderr.String(), "No app has the client id") {
+		t.Errorf("a refused request: exit %d: %s", code, stderr.String())
 	}
 }
