@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -116,12 +118,33 @@ func TestMain(m *testing.M) {
 //	    token, accessible-resources, gateway), -user those made as USER.
 //	sandbox-reset
 //	    empty the request log.
-//	sandbox-webhooks TENANT COUNT
-//	    assert how many webhooks the tenant has.
+//	sandbox-webhooks [-wait] TENANT COUNT [ID...]
+//	    assert how many webhooks the tenant has, and which when ids are
+//	    given (with -wait: wait until it has them, for a background jwh
+//	    listen --register).
 //	exits CODE PROGRAM ARGS...
 //	    run a program (like exec) and assert its exit status, and that
 //	    neither the shared secret nor the OAuth client secret is in its
 //	    output.
+//	freeport NAME
+//	    set $NAME to a loopback port that is free now, for a background
+//	    jwh listen whose address the script must know in advance.
+//	wait-listening ADDR
+//	    wait until something accepts connections on ADDR.
+//	flood TENANT URL N
+//	    start sending N deliveries, signed as Jira signs the tenant's, to
+//	    URL, 8 at a time, in the background, until one is not answered
+//	    (the listener is gone); the script goes on at once.
+//	wait-lines FILE N
+//	    wait until FILE has at least N lines.
+//	append FILE TEXT
+//	    append TEXT, without a new line, to FILE.
+//	every-line MIN REGEXP
+//	    assert that the last command's stdout has at least MIN lines and
+//	    that every one of them matches REGEXP.
+//	distinct COLUMN N
+//	    assert that the tab-separated lines of the last command's stdout
+//	    have N distinct values in COLUMN (1-based).
 //
 // The program sandbox-browser plays a browser for jwh tenant login: run
 // with an authorization URL (as $BROWSER, say), it approves it as the user
@@ -150,6 +173,13 @@ func TestScripts(t *testing.T) {
 			"sandbox-reset":    cmdReset,
 			"sandbox-webhooks": cmdWebhooks,
 			"exits":            cmdExits,
+			"freeport":         cmdFreePort,
+			"wait-listening":   cmdWaitListening,
+			"flood":            cmdFlood,
+			"wait-lines":       cmdWaitLines,
+			"append":           cmdAppend,
+			"distinct":         cmdDistinct,
+			"every-line":       cmdEveryLine,
 
 			"sandbox-approve":        cmdApprove,
 			"sandbox-tokens":         cmdTokens,
@@ -465,14 +495,157 @@ func cmdReset(ts *testscript.TestScript, neg bool, args []string) {
 
 func cmdWebhooks(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "sandbox-webhooks")
-	if len(args) != 2 {
-		ts.Fatalf("usage: sandbox-webhooks TENANT COUNT")
+	wait := len(args) > 0 && args[0] == "-wait"
+	if wait {
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: sandbox-webhooks [-wait] TENANT COUNT [ID...]")
 	}
 	want, err := strconv.Atoi(args[1])
 	ts.Check(err)
-	if got := len(state(ts).tenant(ts, args[0]).Webhooks()); got != want {
-		ts.Fatalf("tenant %s has %d webhooks, want %d", args[0], got, want)
+	wantIDs := strings.Join(args[2:], " ")
+	t := state(ts).tenant(ts, args[0])
+	deadline := time.Now().Add(eventually)
+	for {
+		hooks := t.Webhooks()
+		var ids []string
+		for _, h := range hooks {
+			ids = append(ids, strconv.FormatInt(h.ID, 10))
+		}
+		if len(hooks) == want && (wantIDs == "" || strings.Join(ids, " ") == wantIDs) {
+			return
+		}
+		if !wait || time.Now().After(deadline) {
+			ts.Fatalf("tenant %s has %d webhooks (%s), want %d %s", args[0], len(hooks), strings.Join(ids, " "), want, wantIDs)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// eventually bounds the waits of the scripts for what a background
+// process does: generous, for a loaded machine.
+const eventually = 60 * time.Second
+
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "freeport")
+	if len(args) != 1 {
+		ts.Fatalf("usage: freeport NAME")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+func cmdWaitListening(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "wait-listening")
+	if len(args) != 1 {
+		ts.Fatalf("usage: wait-listening ADDR")
+	}
+	deadline := time.Now().Add(eventually)
+	for {
+		c, err := net.DialTimeout("tcp", args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing listens on %s: %v", args[0], err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func cmdFlood(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "flood")
+	if len(args) != 3 {
+		ts.Fatalf("usage: flood TENANT URL N")
+	}
+	t := state(ts).tenant(ts, args[0])
+	target, err := url.Parse(args[1])
+	ts.Check(err)
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	signer := connectjwt.NewSigner(t.ClientKey(), []byte(t.Secret()), "/")
+	client := &http.Client{Timeout: 10 * time.Second}
+	next := make(chan int)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				body := fmt.Sprintf(`{"timestamp":%d,"webhookEvent":"jira:issue_updated","issue":{"id":"%d","key":"FLD-%d","fields":{"project":{"key":"FLD"}}}}`,
+					time.Now().UnixMilli(), 10000+i, i)
+				req, err := http.NewRequest(http.MethodPost, target.String(), strings.NewReader(body))
+				if err != nil {
+					continue
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Atlassian-Webhook-Identifier", fmt.Sprintf("flood-%d", i))
+				if signer.SignRequest(req) != nil {
+					continue
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for i := range n {
+			select {
+			case next <- i:
+			case <-done:
+				return
+			}
+		}
+	}()
+	ts.Defer(func() {
+		close(done)
+		wg.Wait()
+	})
+}
+
+func cmdWaitLines(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "wait-lines")
+	if len(args) != 2 {
+		ts.Fatalf("usage: wait-lines FILE N")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(eventually)
+	for {
+		data, _ := os.ReadFile(path)
+		got := bytes.Count(data, []byte("\n"))
+		if got >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s has %d lines, want at least %d", args[0], got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func cmdAppend(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "append")
+	if len(args) != 2 {
+		ts.Fatalf("usage: append FILE TEXT")
+	}
+	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	ts.Check(err)
+	_, err = f.WriteString(args[1])
+	ts.Check(err)
+	ts.Check(f.Close())
 }
 
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
@@ -739,5 +912,51 @@ func TestSandboxBrowser(t *testing.T) {
 	bad := strings.Replace(authURL, "client_id="+oauthClientID, "client_id=other", 1)
 	if code := browse([]string{bad}, "", false, &stderr); code != 1 || !strings.Contains(stderr.String(), "No app has the client id") {
 		t.Errorf("a refused request: exit %d: %s", code, stderr.String())
+	}
+}
+
+func cmdDistinct(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "distinct")
+	if len(args) != 2 {
+		ts.Fatalf("usage: distinct COLUMN N")
+	}
+	col, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	values := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimRight(ts.ReadFile("stdout"), "\n"), "\n") {
+		cells := strings.Split(line, "\t")
+		if col < 1 || col > len(cells) {
+			ts.Fatalf("line %q has no column %d", line, col)
+		}
+		values[cells[col-1]] = true
+	}
+	if len(values) != want {
+		ts.Fatalf("%d distinct values in column %d, want %d", len(values), col, want)
+	}
+}
+
+func cmdEveryLine(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "every-line")
+	if len(args) != 2 {
+		ts.Fatalf("usage: every-line MIN REGEXP")
+	}
+	min, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	out := strings.TrimRight(ts.ReadFile("stdout"), "\n")
+	lines := strings.Split(out, "\n")
+	if out == "" {
+		lines = nil
+	}
+	if len(lines) < min {
+		ts.Fatalf("stdout has %d lines, want at least %d", len(lines), min)
+	}
+	for i, line := range lines {
+		if !re.MatchString(line) {
+			ts.Fatalf("line %d of stdout does not match %s:\n%s", i+1, re, line)
+		}
 	}
 }
