@@ -66,7 +66,7 @@ func (f *Factory) ClientFor(t *tenant.Tenant, debug bool) (*jira.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	return jira.NewClient(hc, base.String())
+	return jira.NewClient(hc, base), nil
 }
 
 // envDuration reads the duration in the environment variable name: 0 when

@@ -30,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // Defaults of Config and of the jwh listen --inspect flag.
@@ -71,12 +73,17 @@ const streamWriteTimeout = 30 * time.Second
 type ReplayResult struct {
 	Status  int           // the target's status code; 0 when it did not answer
 	Latency time.Duration // from sending the request to reading the answer
+	// Target is the URL the delivery was sent to, when it is not the
+	// target the func was given (a target without a path gets the
+	// record's path, for one); "" otherwise.
+	Target string
 }
 
 // A ReplayFunc re-sends the delivery of a record (line, as given to Add) to
-// target, signed afresh for it. Its error is shown on the page as it is,
-// so it must hold no secret.
-type ReplayFunc func(ctx context.Context, line []byte, target string) (ReplayResult, error)
+// target, signed afresh for it. target has passed urlpolicy's rule for the
+// user's own app (urlpolicy.ParseTargetURL). Its error is shown on the page
+// as it is, so it must hold no secret.
+type ReplayFunc func(ctx context.Context, line []byte, target *url.URL) (ReplayResult, error)
 
 // Config configures a Server. Every field is optional.
 type Config struct {
@@ -384,18 +391,20 @@ func (s *Server) serveReplay(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusNotFound, replayAnswer{Error: fmt.Sprintf("delivery #%d is no longer held by the inspector; replay it from the --save file with jwh replay", req.Seq)})
 		return
 	}
-	target := strings.TrimSpace(req.To)
-	if target == "" {
-		target = s.cfg.ReplayTarget
+	raw := strings.TrimSpace(req.To)
+	if raw == "" {
+		raw = s.cfg.ReplayTarget
 	}
-	if target == "" {
+	if raw == "" {
 		answer(w, http.StatusBadRequest, replayAnswer{Error: "no target: type the URL to replay to (or start jwh listen with --forward-to)"})
 		return
 	}
-	if u, err := url.Parse(target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		answer(w, http.StatusBadRequest, replayAnswer{Error: fmt.Sprintf("invalid target %q: use an http:// or https:// URL, e.g. http://localhost:3000/webhook", target)})
+	u, err := urlpolicy.ParseTargetURL(raw)
+	if err != nil {
+		answer(w, http.StatusBadRequest, replayAnswer{Error: fmt.Sprintf("invalid target %q: %s", urlpolicy.Redacted(raw), urlpolicy.Reason(err))})
 		return
 	}
+	target := u.String()
 	if s.cfg.Replay == nil {
 		answer(w, http.StatusNotImplemented, replayAnswer{Target: target, Error: "replay is not available in this jwh"})
 		return
@@ -409,7 +418,10 @@ func (s *Server) serveReplay(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReplayTimeout)
 	defer cancel()
-	res, err := s.cfg.Replay(ctx, line, target)
+	res, err := s.cfg.Replay(ctx, line, u)
+	if res.Target != "" {
+		target = res.Target
+	}
 	a := replayAnswer{Status: res.Status, Target: target}
 	if res.Latency > 0 {
 		a.Latency = roundLatency(res.Latency).String()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"runtime"
 	"strings"
@@ -101,7 +102,7 @@ func TestNewRefusesNonLoopback(t *testing.T) {
 // made to resolve to 127.0.0.1 (DNS rebinding) sends its own name.
 func TestHostChecked(t *testing.T) {
 	replayed := 0
-	r := start(t, Config{Replay: func(context.Context, []byte, string) (ReplayResult, error) {
+	r := start(t, Config{Replay: func(context.Context, []byte, *url.URL) (ReplayResult, error) {
 		replayed++
 		return ReplayResult{Status: 200}, nil
 	}})
@@ -201,10 +202,10 @@ type replayer struct {
 	err    error
 }
 
-func (rp *replayer) replay(_ context.Context, line []byte, target string) (ReplayResult, error) {
+func (rp *replayer) replay(_ context.Context, line []byte, target *url.URL) (ReplayResult, error) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
-	rp.calls = append(rp.calls, replayCall{string(line), target})
+	rp.calls = append(rp.calls, replayCall{string(line), target.String()})
 	return rp.result, rp.err
 }
 
@@ -299,6 +300,14 @@ func TestReplay(t *testing.T) {
 		t.Errorf("calls: %+v", rp.calls)
 	}
 
+	// The func says where it sent the delivery when that is not the
+	// target it was given.
+	rp.result.Target = "http://localhost:8080/hook?a=1"
+	status, a = post(`{"seq":7,"to":"http://localhost:8080"}`)
+	if status != 200 || a.Target != "http://localhost:8080/hook?a=1" || rp.calls[2].target != "http://localhost:8080" {
+		t.Errorf("target resolved by the func: %d %+v, called with %s", status, a, rp.calls[2].target)
+	}
+
 	rp.err, rp.result = errors.New("no answer from http://127.0.0.1:3000/hook: connection refused"), ReplayResult{}
 	status, a = post(`{"seq":7}`)
 	if status != 200 || a.Status != 0 || a.Error != "no answer from http://127.0.0.1:3000/hook: connection refused" {
@@ -314,8 +323,11 @@ func TestReplay(t *testing.T) {
 		{`{"to":"http://x"}`, 400, `the request must be {"seq": N, "to": "URL"}`},
 		{`{"seq":"7"}`, 400, `the request must be {"seq": N, "to": "URL"}`},
 		{`not json`, 400, `the request must be {"seq": N, "to": "URL"}`},
-		{`{"seq":7,"to":"ftp://x/"}`, 400, `invalid target "ftp://x/": use an http:// or https:// URL, e.g. http://localhost:3000/webhook`},
-		{`{"seq":7,"to":"localhost:3000"}`, 400, `invalid target "localhost:3000": use an http:// or https:// URL, e.g. http://localhost:3000/webhook`},
+		// The rule of urlpolicy for the user's own app, as --forward-to.
+		{`{"seq":7,"to":"ftp://x/"}`, 400, `invalid target "ftp://x/": scheme "ftp" is not supported: use http or https`},
+		{`{"seq":7,"to":"localhost:3000"}`, 400, `invalid target "localhost:3000": not an absolute URL: give one such as http://localhost:3000/webhook`},
+		{`{"seq":7,"to":"http://me:hunter2@localhost:3000/"}`, 400, `invalid target "http://me:xxxxx@localhost:3000/": holds user information (user@ or user:password@): remove it`},
+		{`{"seq":7,"to":"http://localhost:3000/#x"}`, 400, `invalid target "http://localhost:3000/#x": has a fragment (#...), which is never sent: remove it`},
 	} {
 		status, a := post(tt.body)
 		if status != tt.status || a.Error != tt.err {

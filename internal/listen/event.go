@@ -2,7 +2,6 @@ package listen
 
 import (
 	"net"
-	"net/http"
 	"time"
 )
 
@@ -48,17 +47,12 @@ type Delivery struct {
 	Tenant   string // the name of the tenant whose secret verified it
 	// ForwardTo is the URL the delivery is being forwarded to, or "".
 	ForwardTo string
-
-	Request Request
-}
-
-// Request is where a request came from and its headers, as received, for
-// a full account of it (the inspector of jwh listen). Header is the
-// request's own, Authorization included: it must not be changed.
-type Request struct {
-	RemoteAddr string
-	Host       string
-	Header     http.Header
+	// Respond is the status that Config.Respond answered the delivery
+	// with instead of handling it (it is not forwarded), or 0.
+	Respond int
+	// Attempt is which delivery of its identifier this is, counted for
+	// Respond.FailFirst: 1 for the first; 0 when not counted.
+	Attempt int
 }
 
 // What a request was refused for, in Rejected.Check, besides the JWT
@@ -92,8 +86,7 @@ type Rejected struct {
 	Reason     string // why, for a person; the answer's body says less
 	// Meta is what the body says. It is zero: a request is refused either
 	// before its body is read or because the body is not a delivery.
-	Meta    Meta
-	Request Request
+	Meta Meta
 }
 
 // Duplicate is a delivery whose identifier was already accepted: a retry of
@@ -103,13 +96,11 @@ type Duplicate struct {
 	Identifier string
 	Retry      int
 	Meta       Meta
-	Verified   bool
-	Tenant     string
-	FirstSeen  time.Time // when the identifier was first accepted
-	Method     string
-	RequestURI string
-	Body       []byte // as received; the same rules as Delivery.Body
-	Request    Request
+	// Body is the payload as received, valid only during OnEvent.
+	Body      []byte
+	Verified  bool
+	Tenant    string
+	FirstSeen time.Time // when the identifier was first accepted
 }
 
 // Forwarded is the outcome of forwarding a delivery to the local app.
@@ -124,6 +115,8 @@ type Forwarded struct {
 	// bytes), worth showing when Status is not 2xx.
 	Body []byte
 	Err  error // why the app did not answer
+	// Delivery is the delivery that was forwarded.
+	Delivery *Delivery
 }
 
 // OK reports whether the app answered with a 2xx status.

@@ -3,14 +3,12 @@ package listencmd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,50 +74,13 @@ func (a *app) received() ([][]byte, []string) {
 	return append([][]byte(nil), a.bodies...), append([]string(nil), a.auth...)
 }
 
-// resign re-sends a record's delivery to target as Jira would sign it for
-// that URL: a fresh Connect JWT of the tenant's, with the qsh of the
-// target, and a new identifier. It stands in this test for package
-// replay, which jwh wires to the inspector's Replay button.
-func resign(clientKey string, secret []byte) inspect.ReplayFunc {
-	return func(ctx context.Context, line []byte, target string) (inspect.ReplayResult, error) {
-		var rec struct {
-			Body json.RawMessage `json:"body"`
-		}
-		if err := json.Unmarshal(line, &rec); err != nil || rec.Body == nil {
-			return inspect.ReplayResult{}, fmt.Errorf("no JSON body in the record: %v", err)
-		}
-		u, err := url.Parse(target)
-		if err != nil {
-			return inspect.ReplayResult{}, err
-		}
-		tok, err := connectjwt.NewSigner(clientKey, secret, "/").Sign(http.MethodPost, u)
-		if err != nil {
-			return inspect.ReplayResult{}, err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(rec.Body))
-		if err != nil {
-			return inspect.ReplayResult{}, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "JWT "+tok)
-		req.Header.Set(listen.HeaderIdentifier, fmt.Sprintf("replay-%d", time.Now().UnixNano()))
-		start := time.Now()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return inspect.ReplayResult{}, err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return inspect.ReplayResult{Status: resp.StatusCode, Latency: time.Since(start)}, nil
-	}
-}
-
 // TestInspectorInBrowser drives jwh listen --inspect in headless Chromium
 // with deliveries from the sandbox: they appear in the list without a
 // reload; selecting one shows its verdict, claims, changelog and the diff
 // against the previous delivery of its issue; the filter selects; Replay
-// re-sends a delivery, re-signed, through the listener to the app, and the
-// replay appears in the list too.
+// re-sends a delivery, re-signed by package replay as jwh wires it, through
+// the listener to the app, and the replay appears in the list as a replay of
+// the original.
 func TestInspectorInBrowser(t *testing.T) {
 	browser := chromium(t)
 
@@ -155,7 +116,6 @@ func TestInspectorInBrowser(t *testing.T) {
 	}
 
 	myApp := newApp(t)
-	h.replay = resign(ten.ClientKey(), []byte(ten.Secret()))
 	r, base := h.startInspected(t, "--quiet", "--path", "/hook", "--forward-to", myApp.URL+"/webhook")
 
 	// A webhook for project PRJ, registered as jwh register does.
@@ -163,10 +123,7 @@ func TestInspectorInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jc, err := jira.NewClient(hc, run.BaseURL("sandbox"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	jc := jira.NewClient(hc, mustURL(t, run.BaseURL("sandbox")))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if _, err := jc.RegisterWebhooks(ctx, jira.RegisterRequest{URL: r.base + "/hook", Webhooks: []jira.WebhookSpec{
@@ -310,10 +267,20 @@ func TestInspectorInBrowser(t *testing.T) {
 	if !strings.HasPrefix(auth[len(auth)-1], "JWT ") {
 		t.Errorf("the replay reached the app without its token: %q", auth[len(auth)-1])
 	}
-	// Verified by the listener (a token for its URL), and not a duplicate
-	// (a new identifier).
-	if s := text(row(6)); !strings.Contains(s, "✓") || strings.Contains(s, "=") || !strings.Contains(s, "PRJ-1") || !strings.Contains(s, "200") {
+	// Verified by the listener (a token for its URL), not a duplicate (a
+	// new identifier), and known for a replay of #4.
+	if s := text(row(6)); !strings.Contains(s, "✓") || strings.Contains(s, "=") || !strings.Contains(s, "PRJ-1") || !strings.Contains(s, "200") || !strings.Contains(s, "↻") {
 		t.Errorf("the replay's row: %q", s)
+	}
+	do("selecting the replay", chromedp.Click(row(6)), chromedp.WaitVisible(chromedp.CSS(`#detail`)))
+	if s := text(chromedp.CSS("#verdict")); !strings.Contains(s, "✓ verified") || !strings.Contains(s, "tenant sandbox") {
+		t.Errorf("the replay's verdict %q", s)
+	}
+	if s := text(chromedp.CSS("#facts")); !strings.Contains(s, "replay of#4") {
+		t.Errorf("the replay's facts %q, want replay of #4", s)
+	}
+	if s := text(chromedp.CSS("#replay-result")); s != "" {
+		t.Errorf("the replay result of another delivery is shown: %q", s)
 	}
 
 	// The JSON diff, case by case.

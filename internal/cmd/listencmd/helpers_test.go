@@ -17,7 +17,6 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/connectjwt"
-	"github.com/jwh-cli/jwh/internal/inspect"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/listen"
 	"github.com/jwh-cli/jwh/internal/tenant"
@@ -71,8 +70,6 @@ type harness struct {
 
 	// inspectListener, when set, is where jwh listen --inspect serves.
 	inspectListener net.Listener
-	// replay, when set, is the inspector's replay func.
-	replay inspect.ReplayFunc
 }
 
 // newHarness returns a harness with the tenants acme (the default),
@@ -175,9 +172,6 @@ func (h *harness) start(t testing.TB, argv ...string) *running {
 	}
 	opts.Listener = ln
 	opts.InspectListener = h.inspectListener
-	if h.replay != nil {
-		opts.Replay = h.replay
-	}
 	ready := make(chan struct{})
 	errOut := h.ios.ErrOut
 	h.ios.ErrOut = &readySignal{w: errOut, ready: ready}

@@ -3,15 +3,19 @@ package listencmd
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jwh-cli/jwh/internal/inspect"
 	"github.com/jwh-cli/jwh/internal/listen"
 )
 
@@ -142,19 +146,84 @@ func TestInspectRecords(t *testing.T) {
 		}
 	}
 
-	// The Replay button says what it can do in this build.
-	req, _ := http.NewRequest("POST", base+"/replay", strings.NewReader(`{"seq":1,"to":"`+r.base+`/"}`))
+	// Replay #1 to this listener, by its address alone: the delivery goes
+	// to the path it arrived on, signed afresh for it (so verified again),
+	// with a new identifier (so not a duplicate), and its record names #1.
+	token := pageToken(t, base)
+	status, a := replayVia(t, base, token, fmt.Sprintf(`{"seq":1,"to":%q}`, r.base))
+	if status != 200 || a.Status != 200 || a.Error != "" || a.Target != r.base+"/?x=1" {
+		t.Fatalf("replay to the listener: %d %+v", status, a)
+	}
+	rep := records(t, base, 4)[3]
+	if str(rep, "verdict") != "verified" || str(rep, "tenant") != "acme" || string(rep["replayOf"]) != "1" ||
+		string(rep["duplicate"]) != "false" || str(rep, "identifier") == "id-9" || str(rep, "identifier") == "" ||
+		str(rep, "path") != "/?x=1" || string(rep["body"]) != string(body) {
+		t.Errorf("the replay's record: %s", rep)
+	}
+	var repHeaders http.Header
+	json.Unmarshal(rep["headers"], &repHeaders)
+	if repHeaders.Get("Content-Type") != "application/json" {
+		t.Errorf("the replay's headers: %s", rep["headers"])
+	}
+
+	// A replay to the app, on a path of its own (with the query the
+	// delivery arrived with), carries no link to the record: that is for
+	// this listener only.
+	var (
+		mu      sync.Mutex
+		got     *http.Request
+		gotBody []byte
+	)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		mu.Lock()
+		got, gotBody = req, b
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer app.Close()
+	status, a = replayVia(t, base, token, fmt.Sprintf(`{"seq":1,"to":%q}`, app.URL+"/webhook"))
+	if status != 200 || a.Status != 202 || a.Error != "" || a.Target != app.URL+"/webhook?x=1" {
+		t.Fatalf("replay to the app: %d %+v", status, a)
+	}
+	mu.Lock()
+	if got.Header.Get(listen.HeaderReplayOf) != "" || !strings.HasPrefix(got.Header.Get("Authorization"), "JWT ") ||
+		got.URL.Path != "/webhook" || string(gotBody) != string(body) {
+		t.Errorf("the app got %s %s, headers %v, body %s", got.Method, got.URL, got.Header, gotBody)
+	}
+	mu.Unlock()
+
+	// A refused request is not a delivery: it is not replayed.
+	status, a = replayVia(t, base, token, fmt.Sprintf(`{"seq":3,"to":%q}`, r.base))
+	if status != 200 || a.Status != 0 || !strings.Contains(a.Error, "#3 was refused by the listener") {
+		t.Errorf("replay of a refused request: %d %+v", status, a)
+	}
+}
+
+// replayAnswer is the answer of the inspector's POST /replay.
+type replayAnswer struct {
+	Status  int
+	Latency string
+	Target  string
+	Error   string
+}
+
+// replayVia asks the inspector at base for a replay, as its page does.
+func replayVia(t *testing.T, base, token, body string) (int, replayAnswer) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/replay", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Jwh-Token", pageToken(t, base))
+	req.Header.Set(inspect.TokenHeader, token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), "replay is not available yet") {
-		t.Errorf("replay: %d %s", resp.StatusCode, b)
+	defer resp.Body.Close()
+	var a replayAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatalf("replay %s: the answer is not JSON: %v", body, err)
 	}
+	return resp.StatusCode, a
 }
 
 func mustURL(t *testing.T, s string) *url.URL {
