@@ -205,6 +205,12 @@ func TestInspectorInBrowser(t *testing.T) {
 		t.Errorf("the last delivery's row: %q", s)
 	}
 
+	// A refused request is not a delivery: it cannot be replayed.
+	do("selecting the refused request", chromedp.Click(row(5)), chromedp.WaitVisible(chromedp.CSS(`#detail`)))
+	if got := eval(`String(document.getElementById('replay').disabled)`); got != "true" {
+		t.Errorf("the Replay button of a refused request is enabled")
+	}
+
 	// Selecting one shows its verdict, claims, changelog and diff.
 	do("selecting delivery 4", chromedp.Click(row(4)), chromedp.WaitVisible(chromedp.CSS(`#detail`)))
 	if s := text(chromedp.CSS("#verdict")); !strings.Contains(s, "✓ verified") || !strings.Contains(s, "tenant sandbox") {

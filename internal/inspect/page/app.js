@@ -264,7 +264,11 @@ function showDetail(rec) {
   fact('retry', rec.retry);
   fact('replay of', rec.replayOf ? '#' + rec.replayOf : '');
   $('replay-result').textContent = '';
-  $('replay').disabled = bodyOf(rec) === undefined;
+  // As jwh replay: a refused request is not a delivery, and one without a
+  // body has nothing to send.
+  const replayable = rec.verdict !== 'refused' && bodyOf(rec) !== undefined;
+  $('replay').disabled = !replayable;
+  $('replay').title = replayable ? '' : 'only deliveries are replayed: the listener refused this request';
 
   showChangelog(rec);
   showDiff(rec);
