@@ -171,7 +171,9 @@ func (s *Server) URL() string { return s.url }
 // its new line (what jwh listen --save writes). It keeps a copy, so the
 // caller may reuse line. It never waits for the pages: each reads the
 // records at its own pace. A line that is not a JSON object is an error
-// and is not kept.
+// and is not kept; one that starts and ends as the listener writes its
+// records is taken for one without being read through (Add is called
+// before each delivery is answered, and bodies may be large).
 func (s *Server) Add(line []byte) error {
 	seq, ok := lineSeq(line)
 	if !ok {

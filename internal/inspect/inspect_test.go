@@ -627,6 +627,33 @@ func TestAppendEvent(t *testing.T) {
 	}
 }
 
+// TestLineSeq: the seq of a line as the listener writes it is read from
+// its start; any other line is decoded.
+func TestLineSeq(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		seq  int64
+		ok   bool
+	}{
+		{`{"v":1,"seq":17,"received":"2026-12-02T03:04:05.123456Z","body":{"seq":99}}`, 17, true},
+		{`{"v":12,"seq":9223372036854775807,"x":1}`, 9223372036854775807, true},
+		// Not as the listener writes it: decoded whole.
+		{`{"seq":5,"v":1}`, 5, true},
+		{`{"v":1, "seq":6}`, 6, true},
+		{`{"v":1,"seq":7}`, 7, true},
+		{`{"v":,"seq":8,"x":1}`, 0, false},
+		{`{"v":1,"seq":99999999999999999999,"x":1}`, 0, true},
+		{`{"v":1,"seq":3,"x":`, 0, false},
+		{`{"v":1,"seq":3,"x":1} `, 3, true},
+		{`{"v":1,"seq":-3,"x":1}`, -3, true},
+	} {
+		seq, ok := lineSeq([]byte(tt.line))
+		if seq != tt.seq || ok != tt.ok {
+			t.Errorf("lineSeq(%s) = %d, %v; want %d, %v", tt.line, seq, ok, tt.seq, tt.ok)
+		}
+	}
+}
+
 func lineSeqOf(line string) int64 {
 	n, _ := lineSeq([]byte(line))
 	return n

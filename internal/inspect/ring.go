@@ -138,9 +138,12 @@ func (r *ring) stats() (int, int64) {
 
 // lineSeq reads the seq of a record line (0 when it has none, or one that
 // is not a whole number), and reports whether the line is a JSON object.
-// Only seq is decoded; the rest (the body may be large) is scanned, not
-// kept.
+// A line that starts as the listener writes its records is not read past
+// its seq (see recordSeq); another is decoded, keeping only seq.
 func lineSeq(line []byte) (int64, bool) {
+	if seq, ok := recordSeq(line); ok {
+		return seq, true
+	}
 	if t := bytes.TrimLeft(line, " \t"); len(t) == 0 || t[0] != '{' {
 		return 0, false
 	}
@@ -150,6 +153,39 @@ func lineSeq(line []byte) (int64, bool) {
 	if json.Unmarshal(line, &r) != nil {
 		return 0, false
 	}
-	n, _ := strconv.ParseInt(string(r.Seq), 10, 64)
+	n, err := strconv.ParseInt(string(r.Seq), 10, 64)
+	if err != nil {
+		n = 0
+	}
 	return n, true
+}
+
+// recordSeq reads the seq of a line that starts as listen.Record.AppendLine
+// writes every record, {"v":1,"seq":17, and ends with }, without reading
+// the rest: the listener calls Add before it answers each delivery, and a
+// body may be megabytes that decoding would scan for nothing.
+func recordSeq(line []byte) (int64, bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"v":`))
+	if !ok || line[len(line)-1] != '}' {
+		return 0, false
+	}
+	v := digits(rest)
+	if rest, ok = bytes.CutPrefix(rest[v:], []byte(`,"seq":`)); v == 0 || !ok {
+		return 0, false
+	}
+	n := digits(rest)
+	if n == 0 || n >= len(rest) || rest[n] != ',' {
+		return 0, false
+	}
+	seq, err := strconv.ParseInt(string(rest[:n]), 10, 64)
+	return seq, err == nil
+}
+
+// digits returns how many decimal digits b starts with.
+func digits(b []byte) int {
+	n := 0
+	for n < len(b) && '0' <= b[n] && b[n] <= '9' {
+		n++
+	}
+	return n
 }
