@@ -46,7 +46,7 @@ func BenchmarkStartup(b *testing.B) {
 }
 
 // buildFloor builds testdata/depsfloor: a program that links jwh's
-// libraries (cobra, golang-jwt, go-keyring, tablewriter, net/http) and only
+// libraries (cobra, golang-jwt, go-keyring, displaywidth, net/http) and only
 // prints a line.
 func buildFloor(b *testing.B) string {
 	b.Helper()
