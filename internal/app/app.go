@@ -64,7 +64,7 @@ func Run(f *cmdutil.Factory, args []string) int {
 // --help takes, so help, --version and usage errors, which end before a
 // command runs, do without (docs/performance.md).
 func run(ctx context.Context, f *cmdutil.Factory, args []string, onRun func(context.Context) context.Context) int {
-	rootCmd := root.NewCmdRoot(f)
+	rootCmd := root.NewCmdRootFor(f, args)
 	checkGlobals := rootCmd.PersistentPreRunE
 	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if err := checkGlobals(cmd, args); err != nil {
