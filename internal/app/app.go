@@ -62,7 +62,8 @@ func Run(f *cmdutil.Factory, args []string) int {
 // flags are checked; Run's is one that SIGINT and SIGTERM cancel. Asking
 // for the signals starts a thread and adds about a fifth to the time jwh
 // --help takes, so help, --version and usage errors, which end before a
-// command runs, do without (docs/performance.md).
+// command runs, do without, and so do the commands marked
+// cmdutil.NeverWaits (docs/performance.md).
 func run(ctx context.Context, f *cmdutil.Factory, args []string, onRun func(context.Context) context.Context) int {
 	rootCmd := root.NewCmdRootFor(f, args)
 	checkGlobals := rootCmd.PersistentPreRunE
@@ -70,7 +71,9 @@ func run(ctx context.Context, f *cmdutil.Factory, args []string, onRun func(cont
 		if err := checkGlobals(cmd, args); err != nil {
 			return err
 		}
-		cmd.SetContext(onRun(cmd.Context()))
+		if cmdutil.MayWait(cmd) {
+			cmd.SetContext(onRun(cmd.Context()))
+		}
 		return nil
 	}
 	rootCmd.SetArgs(args)

@@ -252,8 +252,8 @@ func TestRunInterrupted(t *testing.T) {
 
 // TestRunAsksForSignalsWhenACommandRuns: run derives the command's context
 // (Run's: one that SIGINT and SIGTERM cancel) once a command starts to
-// run, and only then: help, --version and usage errors end without it,
-// as asking for signals costs a thread.
+// run, and only then: help, --version, usage errors and the commands that
+// never wait end without it, as asking for signals costs a thread.
 func TestRunAsksForSignalsWhenACommandRuns(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -265,8 +265,11 @@ func TestRunAsksForSignalsWhenACommandRuns(t *testing.T) {
 		{[]string{"--version"}, 0},
 		{[]string{"list", "--bogus"}, 0},
 		{[]string{"version", "-o", "yaml"}, 0},
-		{[]string{"version"}, 1},
+		{[]string{"version"}, 0},
+		{[]string{"completion", "bash"}, 0},
 		{[]string{"list"}, 1},
+		{[]string{"validate", "--jql", "project = A"}, 1},
+		{[]string{"tenant", "list"}, 1},
 	} {
 		f, _ := testFactory(t)
 		calls := 0
