@@ -259,6 +259,7 @@ func TestRunAsksForSignalsWhenACommandRuns(t *testing.T) {
 		args []string
 		want int
 	}{
+		{nil, 0},
 		{[]string{"--help"}, 0},
 		{[]string{"list", "--help"}, 0},
 		{[]string{"tenant", "add", "-h"}, 0},

@@ -141,6 +141,7 @@ request with its retries, may take: 30s and 2m), NO_COLOR (no colour).`,
 			return cmdutil.CheckGlobalFlags(cmd)
 		},
 	}
+	cmdutil.NeverWaits(cmd) // on its own, jwh prints its help
 	cmd.SetVersionTemplate(versionLine(f.Version) + "\n")
 	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
 	cmd.SetOut(f.IOStreams.Out)
