@@ -1,7 +1,7 @@
 // Package app runs jwh: it builds the Factory and the command tree, runs
 // the command with a context that SIGINT and SIGTERM cancel, and turns the
-// error it returns into a message and an exit status. It is the only place that
-// decides exit statuses.
+// error it returns into a message and an exit status. It is the only place
+// that decides exit statuses.
 package app
 
 import (
@@ -60,7 +60,7 @@ func Run(f *cmdutil.Factory, args []string) int {
 // run is Run with ctx as the parent of the command's context. onRun
 // derives the context of a command that starts to run, once the global
 // flags are checked; Run's is one that SIGINT and SIGTERM cancel. Asking
-// for the signals starts a thread and adds about a fifth to the time jwh
+// for the signals starts a thread and adds about a sixth to the time jwh
 // --help takes, so help, --version and usage errors, which end before a
 // command runs, do without, and so do the commands marked
 // cmdutil.NeverWaits (docs/performance.md).

@@ -134,10 +134,9 @@ const annotationNeverWaits = "jwh/never-waits"
 
 // NeverWaits marks cmd as a command that only prints what is built into
 // jwh (jwh version, jwh completion, the help of jwh on its own), and
-// returns it. app.Run runs such a
-// command without asking for SIGINT and SIGTERM: it has nothing to cut
-// short, and asking would take longer than the command
-// (docs/performance.md).
+// returns it. app.Run runs such a command without asking for SIGINT and
+// SIGTERM: it has nothing to cut short, and asking would take longer than
+// the command (docs/performance.md).
 func NeverWaits(cmd *cobra.Command) *cobra.Command {
 	if cmd.Annotations == nil {
 		cmd.Annotations = map[string]string{}

@@ -24,8 +24,8 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 )
 
-// NewCmdRoot returns the root command with every subcommand attached: the
-// tree that jwh help, shell completion and the reference docs read.
+// NewCmdRoot returns the root command with every subcommand attached, as
+// the reference docs and jwh demo need it.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := newCmdRoot(f)
 	for _, c := range subcommands() {
@@ -37,8 +37,8 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 // NewCmdRootFor returns the root command to run args with. Only the
 // command that args name is built; every other one stands in with its
 // name, aliases and Short text, which is all that jwh --help and the
-// suggestions for a mistyped name read. Building every command with its
-// flags would take longer than the rest of jwh version
+// suggestions for a mistyped name read: building every command with its
+// flags would add a tenth to the time jwh --help takes
 // (docs/performance.md). jwh help and the shell's __complete, which may
 // read any command, get the whole tree.
 func NewCmdRootFor(f *cmdutil.Factory, args []string) *cobra.Command {
