@@ -1,6 +1,7 @@
 // Package output prints command results: a table on a terminal, tab-separated
 // plain text on a pipe, and JSON for -o json, with times and counts written
-// for people or for scripts as the form calls for.
+// for people or for scripts as the form calls for. It is the only importer
+// of tablewriter.
 package output
 
 import (
@@ -8,7 +9,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/clipperhouse/displaywidth"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/jwh-cli/jwh/internal/iostreams"
 )
@@ -52,77 +55,29 @@ func (t *Table) Render() error {
 		_, err := io.WriteString(t.out, b.String())
 		return err
 	}
-	return t.renderAligned()
-}
-
-// renderAligned prints the header and the rows in left-aligned columns,
-// each as wide as its widest line in terminal cells and followed by two
-// spaces. A cell with new lines takes a line each; a row's lines after its
-// first that are blank in every column are left out. This is the layout
-// tablewriter gave these tables before; jwh draws them itself because
-// tablewriter's package initialisation ran in every jwh process, table or
-// not, and was the largest part of its start-up (docs/performance.md).
-func (t *Table) renderAligned() error {
-	rows := make([][][]string, 0, 1+len(t.rows)) // row, column, line
-	widths := make([]int, len(t.headers))
-	for _, row := range append([][]string{t.headers}, t.rows...) {
-		cells := make([][]string, len(row))
-		for i, cell := range row {
-			cells[i] = cellLines(cell)
-			for _, line := range cells[i] {
-				widths[i] = max(widths[i], width(line))
-			}
-		}
-		rows = append(rows, cells)
-	}
-	var b strings.Builder
-	for _, cells := range rows {
-		height := 0
-		for _, lines := range cells {
-			height = max(height, len(lines))
-		}
-		for n := range height {
-			line := make([]string, len(cells))
-			blank := true
-			for i, lines := range cells {
-				if n < len(lines) {
-					line[i] = lines[n]
-				}
-				blank = blank && line[i] == ""
-			}
-			if n > 0 && blank {
-				continue
-			}
-			for i, s := range line {
-				b.WriteString(s)
-				b.WriteString(strings.Repeat(" ", widths[i]-width(s)+2))
-			}
-			b.WriteByte('\n')
+	tbl := tablewriter.NewTable(t.out,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Lines:      tw.LinesNone,
+				Separators: tw.SeparatorsNone,
+			},
+		})),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	tbl.Header(t.headers)
+	for _, row := range t.rows {
+		if err := tbl.Append(row); err != nil {
+			return err
 		}
 	}
-	_, err := io.WriteString(t.out, b.String())
-	return err
-}
-
-// cellLines returns the lines a cell shows: tabs around it trimmed, a tab
-// within it shown as eight spaces (a terminal's tab stop), split at new
-// lines.
-func cellLines(cell string) []string {
-	cell = strings.ReplaceAll(strings.Trim(cell, "\t"), "\t", "        ")
-	return strings.Split(cell, "\n")
-}
-
-// width returns how many terminal cells s takes: two for a wide character,
-// none for a combining mark or a control character, one for the others,
-// ambiguous East Asian characters included. Runes are counted one by one,
-// so an emoji sequence takes as many cells as the emoji it joins, as on a
-// terminal that does not join them.
-func width(s string) int {
-	w := 0
-	for _, r := range s {
-		w += displaywidth.Rune(r)
-	}
-	return w
+	return tbl.Render()
 }
 
 // JSON writes v as indented JSON followed by a newline, without HTML

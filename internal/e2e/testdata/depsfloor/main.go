@@ -1,5 +1,5 @@
 // Command depsfloor links the libraries jwh is built on (cobra, golang-jwt,
-// go-keyring, displaywidth, net/http) and only prints a line: the start-up
+// go-keyring, tablewriter, net/http) and only prints a line: the start-up
 // floor that BenchmarkStartup compares jwh with.
 package main
 
@@ -7,8 +7,8 @@ import (
 	"fmt"
 	_ "net/http"
 
-	_ "github.com/clipperhouse/displaywidth"
 	_ "github.com/golang-jwt/jwt/v5"
+	_ "github.com/olekukonko/tablewriter"
 	_ "github.com/spf13/cobra"
 	_ "github.com/zalando/go-keyring"
 )
