@@ -194,7 +194,7 @@ otherwise jwh says how. Jira allows one callback URL per app, so when the
 app has webhooks for another URL, jwh says so and does not start.
 
 --inspect serves a web page on 127.0.0.1:4040 (or the loopback address
-given as --inspect=ADDR) that shows every request the listener answers as
+given as --inspect ADDR or --inspect=ADDR) that shows every request the listener answers as
 it arrives, as the --save file records it: the verdict and why, the
 token's header and claims, the headers, the body as pretty JSON, the
 changelog, and what changed since the previous delivery of the same issue.
@@ -222,9 +222,13 @@ verify deliveries or --register has no credentials.`,
   jwh listen --save deliveries.ndjson --respond 503 --fail-first 2
   jwh listen --register --public-url https://abcd.ngrok.app --path /hook --jql 'project = PRJ' --event jira:issue_updated
   jwh listen --inspect --forward-to http://localhost:3000/webhook   # then open http://127.0.0.1:4040`,
+		// --inspect takes its address as --inspect=ADDR or, as the
+		// contract writes it, --inspect ADDR: a flag with an optional value
+		// leaves the second form's address as the command's one argument.
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 && cmd.Flags().Changed("inspect") && opts.Inspect == inspect.DefaultAddr {
-				return cmdutil.UsageErrorf("unexpected argument %q: give the inspector's address with an equals sign, --inspect=%s", args[0], args[0])
+			if len(args) == 1 && cmd.Flags().Changed("inspect") && opts.Inspect == inspect.DefaultAddr {
+				opts.Inspect = args[0]
+				return nil
 			}
 			return cmdutil.NoArgs(cmd, args)
 		},
