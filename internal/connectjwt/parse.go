@@ -1,0 +1,194 @@
+package connectjwt
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jwh-cli/jwh/internal/jsonscan"
+)
+
+// This file reads a token once, without a JWT library: Verify is on the
+// listener's hot path, and a general decoder (reflection, a map for the
+// header, a decode per date claim) cost most of its time. The result is
+// what golang-jwt's parser makes of a token, but for three things: claim
+// names match exactly (RFC 7519 says they are case-sensitive; encoding/json
+// also matched "ISS" to iss), an alg other than HS256 is an alg failure
+// even when the library knows no such algorithm (it said malformed), and a
+// header or claims segment that is not a JSON object is malformed.
+
+// parsedToken is a JWT split and decoded, not yet verified.
+type parsedToken struct {
+	signingInput []byte // header.claims, what the signature covers
+	signature    []byte
+	alg          string
+	claims       parsedClaims
+}
+
+// parsedClaims are the claims Verify checks. A date claim that is absent or
+// null is the zero time.
+type parsedClaims struct {
+	iss, qsh      string
+	exp, iat, nbf time.Time
+}
+
+// parseToken splits token into its three segments and decodes them. Its
+// errors say what is wrong, for a "malformed JWT" reason.
+func parseToken(token string) (*parsedToken, error) {
+	head, rest, ok1 := strings.Cut(token, ".")
+	claims, sig, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(sig, ".") {
+		return nil, errors.New("token contains an invalid number of segments")
+	}
+	enc := base64.RawURLEncoding
+	// One buffer for the token and its three decoded segments.
+	n := len(token)
+	buf := make([]byte, n, n+enc.DecodedLen(len(head))+enc.DecodedLen(len(claims))+enc.DecodedLen(len(sig)))
+	copy(buf, token)
+	t := &parsedToken{signingInput: buf[:len(head)+1+len(claims)]}
+	buf, err := enc.AppendDecode(buf, buf[:len(head)])
+	if err != nil {
+		return nil, fmt.Errorf("could not base64 decode header: %w", err)
+	}
+	header := buf[n:]
+	buf, err = enc.AppendDecode(buf, buf[len(head)+1:len(head)+1+len(claims)])
+	if err != nil {
+		return nil, fmt.Errorf("could not base64 decode claims: %w", err)
+	}
+	claimsJSON := buf[n+len(header):]
+	buf, err = enc.AppendDecode(buf, buf[len(head)+1+len(claims)+1:n])
+	if err != nil {
+		return nil, fmt.Errorf("could not base64 decode signature: %w", err)
+	}
+	t.signature = buf[n+len(header)+len(claimsJSON):]
+	if t.alg, err = headerAlg(header); err != nil {
+		return nil, err
+	}
+	if t.claims, err = readClaims(claimsJSON); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// headerAlg returns the alg of a JWT header.
+func headerAlg(header []byte) (string, error) {
+	var alg string
+	found := false
+	err := members(header, func(key, value []byte) error {
+		if string(key) != "alg" {
+			return nil
+		}
+		found = true
+		if string(value) == `"HS256"` {
+			alg = "HS256" // the usual case, without a copy
+			return nil
+		}
+		s, ok := jsonscan.String(value)
+		if !ok {
+			return errors.New("signing method (alg) is not a string")
+		}
+		alg = s
+		return nil
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("could not JSON decode header: %w", err)
+	case !found:
+		return "", errors.New("signing method (alg) is unspecified")
+	}
+	return alg, nil
+}
+
+// readClaims reads the claims Verify checks, and checks that the other
+// registered claims have their types (RFC 7519: sub and jti strings, aud a
+// string or an array of them).
+func readClaims(b []byte) (parsedClaims, error) {
+	var c parsedClaims
+	err := members(b, func(key, value []byte) error {
+		var err error
+		switch string(key) {
+		case "iss":
+			c.iss, err = stringClaim("iss", value)
+		case "qsh":
+			c.qsh, err = stringClaim("qsh", value)
+		case "sub", "jti":
+			_, err = stringClaim(string(key), value)
+		case "exp":
+			c.exp, err = dateClaim("exp", value)
+		case "iat":
+			c.iat, err = dateClaim("iat", value)
+		case "nbf":
+			c.nbf, err = dateClaim("nbf", value)
+		case "aud":
+			err = audienceClaim(value)
+		}
+		return err
+	})
+	if err != nil {
+		return parsedClaims{}, fmt.Errorf("could not JSON decode claims: %w", err)
+	}
+	return c, nil
+}
+
+// stringClaim reads a claim that is a string; null is "".
+func stringClaim(name string, value []byte) (string, error) {
+	s, ok := jsonscan.String(value)
+	if !ok && !jsonscan.IsNull(value) {
+		return "", fmt.Errorf("claim %s is not a string", name)
+	}
+	return s, nil
+}
+
+// dateClaim reads a NumericDate claim, seconds since 1970, to the second
+// (as golang-jwt reads it): a number, or a string that holds one; null is
+// the zero time.
+func dateClaim(name string, value []byte) (time.Time, error) {
+	num := value
+	switch {
+	case jsonscan.IsNull(value):
+		return time.Time{}, nil
+	case value[0] == '"':
+		// A number in a string, which golang-jwt took too.
+		num = value[1 : len(value)-1]
+	}
+	if len(num) == 0 || (num[0] != '-' && (num[0] < '0' || num[0] > '9')) || !json.Valid(num) {
+		return time.Time{}, fmt.Errorf("claim %s is not a number", name)
+	}
+	f, err := strconv.ParseFloat(string(num), 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("claim %s: %w", name, err)
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).Truncate(time.Second), nil
+}
+
+// audienceClaim checks the aud claim: a string, an array of strings, or null.
+func audienceClaim(value []byte) error {
+	errAud := errors.New("claim aud is not a string or an array of strings")
+	if _, ok := jsonscan.String(value); ok || jsonscan.IsNull(value) {
+		return nil
+	}
+	if value[0] != '[' {
+		return errAud
+	}
+	return jsonscan.Elements(value, func(v []byte) error {
+		if _, ok := jsonscan.String(v); !ok {
+			return errAud
+		}
+		return nil
+	})
+}
+
+// members calls f with each member of the JSON object obj (a decoded
+// segment), which must be nothing else.
+func members(obj []byte, f func(name, value []byte) error) error {
+	if !json.Valid(obj) {
+		return errors.New("not JSON")
+	}
+	return jsonscan.Members(obj, f)
+}
