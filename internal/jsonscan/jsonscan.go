@@ -13,12 +13,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 // ErrNotObject is the error of Members for JSON that is not an object.
 var ErrNotObject = errors.New("not a JSON object")
 
-// Members calls f with the name (unescaped) and the value (as written,
+// Members calls f with the name (decoded as String decodes it) and the value (as written,
 // without surrounding space) of each member of the JSON object obj, in
 // order, until f returns an error, which Members returns. A name that
 // appears twice is seen twice, so that a caller who keeps the last value
@@ -33,7 +34,7 @@ func Members(obj []byte, f func(name, value []byte) error) error {
 	for i < len(obj) && obj[i] == '"' {
 		end := skipValue(obj, i)
 		name := obj[i+1 : max(i+1, end-1)]
-		if bytes.IndexByte(name, '\\') >= 0 {
+		if bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
 			s, _ := String(obj[i:end])
 			name = []byte(s)
 		}
@@ -78,18 +79,19 @@ func Elements(arr []byte, f func(value []byte) error) error {
 	return nil
 }
 
-// String returns the string that the JSON value v is, decoded, and true;
-// or "" and false when v is not a string.
+// String returns the string that the JSON value v is, decoded as
+// encoding/json decodes it (invalid UTF-8 becomes U+FFFD), and true; or ""
+// and false when v is not a string.
 func String(v []byte) (string, bool) {
 	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
 		return "", false
 	}
 	inner := v[1 : len(v)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 		return string(inner), true
 	}
-	// Escapes are rare where this package is used: let encoding/json
-	// decode them.
+	// Escapes and invalid UTF-8 are rare where this package is used: let
+	// encoding/json decode them.
 	var s string
 	if json.Unmarshal(v, &s) != nil {
 		return "", false
