@@ -2,6 +2,7 @@ package listen
 
 import (
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -69,6 +70,13 @@ func (w *GroupWriter) write(out []byte, newline bool, errOut []byte, last bool) 
 			continue
 		}
 		w.flushing = true
+		// Let the callers that are ready to run add their bytes to
+		// this flush first. With one CPU (GOMAXPROCS=1), a Write
+		// to a file does not let others run while it lasts, so
+		// without this every caller would make a write of its own.
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
 		o, e, upto := w.pendingOut, w.pendingErr, w.queued
 		w.pendingOut, w.pendingErr = w.spareOut[:0], w.spareErr[:0]
 		w.mu.Unlock()
