@@ -155,6 +155,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rec != nil {
+		rec.bodyJSON = true // parseMeta checked it
 		rec.Verdict = VerdictVerified
 		if s.cfg.NoVerify {
 			rec.Verdict = VerdictUnverified
