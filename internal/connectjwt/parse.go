@@ -2,7 +2,6 @@ package connectjwt
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -156,7 +155,7 @@ func dateClaim(name string, value []byte) (time.Time, error) {
 		// A number in a string, which golang-jwt took too.
 		num = value[1 : len(value)-1]
 	}
-	if len(num) == 0 || (num[0] != '-' && (num[0] < '0' || num[0] > '9')) || !json.Valid(num) {
+	if len(num) == 0 || (num[0] != '-' && (num[0] < '0' || num[0] > '9')) || !jsonscan.Valid(num) {
 		return time.Time{}, fmt.Errorf("claim %s is not a number", name)
 	}
 	f, err := strconv.ParseFloat(string(num), 64)
@@ -187,7 +186,7 @@ func audienceClaim(value []byte) error {
 // members calls f with each member of the JSON object obj (a decoded
 // segment), which must be nothing else.
 func members(obj []byte, f func(name, value []byte) error) error {
-	if !json.Valid(obj) {
+	if !jsonscan.Valid(obj) {
 		return errors.New("not JSON")
 	}
 	return jsonscan.Members(obj, f)

@@ -1,12 +1,13 @@
-// Package jsonscan reads chosen members of JSON that is known to be valid
-// (json.Valid) without decoding the rest: where a few fields of a document
-// are wanted many times a second (the claims of a token, the summary
-// fields of a webhook delivery), walking the bytes costs a fraction of
-// encoding/json's reflection. Only names and strings are decoded, and only
-// when asked for.
+// Package jsonscan checks JSON and reads chosen members of it without
+// decoding the rest: where a few fields of a document are wanted many
+// times a second (the claims of a token, the summary fields of a webhook
+// delivery), walking the bytes costs a fraction of encoding/json's
+// reflection. Only names and strings are decoded, and only when asked
+// for. Valid answers as json.Valid does, and faster.
 //
-// Every function here expects valid JSON: given anything else, it may
-// return nonsense, but never reads out of bounds or panics.
+// Members, Elements and String expect valid JSON (check it with Valid
+// first): given anything else, they may return nonsense, but never read
+// out of bounds or panic.
 package jsonscan
 
 import (

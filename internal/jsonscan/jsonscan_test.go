@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -117,4 +118,51 @@ func FuzzMembers(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestValid(t *testing.T) {
+	for _, s := range []string{
+		`{}`, ` [ ] `, `"a\u00e9\n\"\\\/"`, `-0.5e+10`, `0`, `1E5`, `true`, `false`, `null`,
+		`{"a":[1,{"b":null}],"c":"\ud83d\ude00"}`, "\"\xff\"",
+		``, ` `, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[,1]`, `01`, `-`, `1.`, `.5`, `1e`, `+1`,
+		`tru`, `nul`, `"\x"`, `"\u12"`, "\"\x01\"", `"abc`, `{} {}`, `{"a":1 "b":2}`, `[1 2]`, `{1:2}`,
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001), strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+	} {
+		if got, want := Valid([]byte(s)), json.Valid([]byte(s)); got != want {
+			t.Errorf("%.40q: Valid %v, json.Valid %v", s, got, want)
+		}
+	}
+}
+
+// FuzzValid holds Valid to json.Valid.
+func FuzzValid(f *testing.F) {
+	f.Add([]byte(`{"a":[1,-2.5e3,true,false,null,"x\u0041\n"],"b":{}}`))
+	f.Add([]byte(`[01]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := Valid(data), json.Valid(data); got != want {
+			t.Fatalf("%q: Valid %v, json.Valid %v", data, got, want)
+		}
+	})
+}
+
+// delivery is a webhook body as Jira sends one.
+var delivery = []byte(`{"timestamp":1714000000123,"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_generic","user":{"accountId":"5b10a2844c20165700ede21g","displayName":"Alice Smith"},"issue":{"id":"10002","key":"PRJ-1","fields":{"summary":"Fix the \u00e9t\u00e9 bug","status":{"name":"Done"}}},"matchedWebhookIds":[1000,1001]}`)
+
+// go test -run '^$' -bench . -benchmem ./internal/jsonscan
+func BenchmarkValid(b *testing.B) {
+	b.SetBytes(int64(len(delivery)))
+	for b.Loop() {
+		if !Valid(delivery) {
+			b.Fatal("invalid")
+		}
+	}
+}
+
+func BenchmarkJSONValid(b *testing.B) {
+	b.SetBytes(int64(len(delivery)))
+	for b.Loop() {
+		if !json.Valid(delivery) {
+			b.Fatal("invalid")
+		}
+	}
 }

@@ -32,7 +32,7 @@ var errNotObject = errors.New("not a JSON object: a delivery body is {...}")
 // of an unexpected type is left empty; only invalid JSON, or JSON that is
 // not an object, is an error.
 //
-// The body is checked once (json.Valid) and then only the members Meta
+// The body is checked once (jsonscan.Valid) and then only the members Meta
 // needs are read (jsonscan), which costs a fraction of decoding it with
 // encoding/json: this runs for every delivery. Names match exactly, as
 // Jira writes them.
@@ -41,7 +41,7 @@ func parseMeta(body []byte) (Meta, error) {
 	if len(trimmed) == 0 {
 		return Meta{}, errors.New("empty body: a delivery body is a JSON object")
 	}
-	if !json.Valid(body) {
+	if !jsonscan.Valid(body) {
 		return Meta{}, invalidJSON(json.Unmarshal(body, new(json.RawMessage)))
 	}
 	if trimmed[0] != '{' {

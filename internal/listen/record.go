@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jwh-cli/jwh/internal/jsonscan"
 )
 
 // RecordVersion is the "v" of the records this package writes. A reader
@@ -352,7 +354,7 @@ func appendBody(dst, body []byte, isJSON bool) []byte {
 // and read back unchanged: valid JSON, valid UTF-8, no raw new line (it
 // would split the line), no white space around it (a decoder drops it).
 func verbatimJSON(body []byte) bool {
-	return verbatim(body) && json.Valid(body)
+	return verbatim(body) && jsonscan.Valid(body)
 }
 
 // verbatim is verbatimJSON for a body known to be valid JSON.
