@@ -1,7 +1,6 @@
 package connectjwt
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -134,6 +133,9 @@ type VerifyOptions struct {
 	// Secret returns the shared secret for an issuer; ok is false when the
 	// issuer is unknown.
 	Secret func(iss string) (secret []byte, ok bool)
+	// Key, when set, is used instead of Secret: it returns the issuer's
+	// secret as a Key, which a caller that verifies many tokens keeps.
+	Key func(iss string) (key *Key, ok bool)
 	// Leeway is the clock skew allowed on exp and iat.
 	Leeway time.Duration
 	// MaxLifetime, when positive, holds the token to what Jira requires of
@@ -187,11 +189,20 @@ func Verify(token string, opts VerifyOptions) (*Verified, error) {
 	if iss == "" {
 		return nil, verifyErr(CheckIssuer, "no iss claim")
 	}
-	secret, ok := opts.Secret(iss)
+	var key *Key
+	var ok bool
+	if opts.Key != nil {
+		key, ok = opts.Key(iss)
+	} else {
+		var secret []byte
+		if secret, ok = opts.Secret(iss); ok {
+			key = &Key{secret: secret}
+		}
+	}
 	if !ok {
 		return nil, verifyErr(CheckIssuer, "unknown issuer %q: no configured tenant has this client key", iss)
 	}
-	if !validHS256(t.signingInput, t.signature, secret) {
+	if !key.validHS256(t.signingInput, t.signature) {
 		return nil, verifyErr(CheckSignature, "bad signature: the token was not signed with the shared secret of %q", iss)
 	}
 	if opts.MaxLifetime > 0 {
@@ -236,14 +247,6 @@ func Verify(token string, opts VerifyOptions) (*Verified, error) {
 	return nil, verifyErr(CheckQSH, "qsh mismatch: expected %s for %s, got %s", want, canonical, claims.qsh)
 }
 
-// validHS256 reports whether sig is the HS256 signature of input with
-// secret.
-func validHS256(input, sig, secret []byte) bool {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(input)
-	var sum [sha256.Size]byte
-	return hmac.Equal(sig, mac.Sum(sum[:0]))
-}
 
 // checkLifetime checks the iat and exp claims of a token as Jira does
 // (see VerifyOptions.MaxLifetime). It looks at the claims as written, since
