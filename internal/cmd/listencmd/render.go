@@ -94,10 +94,14 @@ func (r *Renderer) Event(e listen.Event) {
 		case r.opts.JSON:
 			// The payload is the whole account of an accepted
 			// delivery; a forwarded one still gets its --> line.
-			out = payloadLine(e.Body)
 			if e.ForwardTo != "" {
-				diag = r.forwarding(e)
+				r.w.Write(nil, r.forwarding(e))
 			}
+			if bytes.IndexAny(e.Body, "\r\n") < 0 {
+				r.w.WriteLine(e.Body) // as it is: no copy
+				return
+			}
+			out = payloadLine(e.Body)
 		case r.opts.Quiet:
 			out = r.delivery(e)
 		default:
