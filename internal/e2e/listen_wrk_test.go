@@ -50,8 +50,10 @@ import (
 // It needs wrk, taskset and curl, and at least 2 CPUs; it is skipped
 // otherwise. $JWH_WRK_ROUNDS (default 5) and $JWH_WRK_DURATION (default
 // 5s) change the rounds and the length of each run; $JWH_WRK_BIN names a
-// jwh to measure instead of one built from this tree (another commit's,
-// built as releases are).
+// jwh to measure instead of one built from this tree, and
+// $JWH_WRK_BASELINE another jwh whose listen --json is measured in the
+// same rounds, as one more server (another commit's, built as releases
+// are: CGO_ENABLED=0 go build -trimpath -ldflags='-s -w').
 func BenchmarkListenWrk(b *testing.B) {
 	tools := map[string]string{}
 	for _, name := range []string{"wrk", "taskset", "curl"} {
@@ -105,6 +107,9 @@ func BenchmarkListenWrk(b *testing.B) {
 		{name: "jwh listen --json --inspect ADDR", args: []string{"--json"}, inspect: true},
 		{name: "jwh listen --json --inspect ADDR, page open", args: []string{"--json"}, inspect: true, page: true},
 	}
+	if base := os.Getenv("JWH_WRK_BASELINE"); base != "" {
+		servers = append(servers, wrkServer{name: "baseline: " + filepath.Base(base) + " listen --json", bin: base, args: []string{"--json"}})
+	}
 	load0 := loadAverage()
 	start := time.Now()
 	results := make([][]wrkResult, len(servers))
@@ -121,7 +126,11 @@ func BenchmarkListenWrk(b *testing.B) {
 			if s.bare {
 				r = w.bare(bare)
 			} else {
-				r = w.listen(jwh, s)
+				bin := jwh
+				if s.bin != "" {
+					bin = s.bin
+				}
+				r = w.listen(bin, s)
 			}
 			results[k] = append(results[k], r)
 			b.Logf("round %d: %-45s %8.0f requests/s  p99 %6s  %5.1f µs CPU/request", round+1, s.name, r.rate, fmtLatency(r.p99), r.cpuPerRequest)
@@ -161,6 +170,7 @@ func BenchmarkListenWrk(b *testing.B) {
 type wrkServer struct {
 	name    string
 	bare    bool     // testdata/bareserver instead of jwh listen
+	bin     string   // another jwh than the one measured
 	args    []string // jwh listen's flags, but --addr, --save and --inspect
 	save    bool     // --save to a file of its own
 	inspect bool     // --inspect on a port of its own
