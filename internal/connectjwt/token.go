@@ -247,7 +247,6 @@ func Verify(token string, opts VerifyOptions) (*Verified, error) {
 	return nil, verifyErr(CheckQSH, "qsh mismatch: expected %s for %s, got %s", want, canonical, claims.qsh)
 }
 
-
 // checkLifetime checks the iat and exp claims of a token as Jira does
 // (see VerifyOptions.MaxLifetime). It looks at the claims as written, since
 // the JWT library also takes a number in a string. A payload that is not a
