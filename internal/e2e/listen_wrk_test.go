@@ -133,7 +133,7 @@ func BenchmarkListenWrk(b *testing.B) {
 				r = w.listen(bin, s)
 			}
 			results[k] = append(results[k], r)
-			b.Logf("round %d: %-45s %8.0f requests/s  p99 %6s  %5.1f µs CPU/request", round+1, s.name, r.rate, fmtLatency(r.p99), r.cpuPerRequest)
+			fmt.Printf("round %d: %-50s %8.0f requests/s  p99 %9s  %5.1f µs CPU/request\n", round+1, s.name, r.rate, fmtLatency(r.p99), r.cpuPerRequest)
 		}
 	}
 	b.StopTimer()
@@ -145,6 +145,18 @@ func BenchmarkListenWrk(b *testing.B) {
 	var t strings.Builder
 	fmt.Fprintf(&t, "\n%s, %s/%s, %d CPUs (%s), load average %s before and %s after, %d rounds of %s per server\n\n",
 		start.Format("2006-01-02 15:04"), runtime.Version(), runtime.GOARCH, runtime.NumCPU(), cpuModel(), load0, loadAverage(), rounds, duration)
+	// The ratios are those of the medians, and in brackets their range
+	// over the rounds, each round's server against the same round's.
+	ratio := func(k, ref int) string {
+		if k == ref {
+			return "1"
+		}
+		per := make([]float64, rounds)
+		for i := range per {
+			per[i] = results[k][i].rate / results[ref][i].rate
+		}
+		return fmt.Sprintf("%.2f (%.2f–%.2f)", med[k]/med[ref], slices.Min(per), slices.Max(per))
+	}
 	fmt.Fprintf(&t, "| server (CPU 0; wrk -t1 -c32 on CPU 1) | requests/s | range | vs bare | vs --json | p50 | p99 (range) | CPU µs/request |\n")
 	fmt.Fprintf(&t, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for k, s := range servers {
@@ -153,8 +165,12 @@ func BenchmarkListenWrk(b *testing.B) {
 		hi := slices.MaxFunc(rs, func(x, y wrkResult) int { return cmpFloat(x.rate, y.rate) }).rate
 		p99lo := slices.MinFunc(rs, func(x, y wrkResult) int { return int(x.p99 - y.p99) }).p99
 		p99hi := slices.MaxFunc(rs, func(x, y wrkResult) int { return int(x.p99 - y.p99) }).p99
-		fmt.Fprintf(&t, "| %s | %s | %s–%s | %.2f | %s | %s | %s (%s–%s) | %.1f |\n",
-			s.name, thousands(med[k]), thousands(lo), thousands(hi), med[k]/med[0], vsJSON(k, med),
+		vsJSON := ""
+		if k > 0 {
+			vsJSON = ratio(k, 1)
+		}
+		fmt.Fprintf(&t, "| %s | %s | %s–%s | %s | %s | %s | %s (%s–%s) | %.1f |\n",
+			s.name, thousands(med[k]), thousands(lo), thousands(hi), ratio(k, 0), vsJSON,
 			fmtLatency(medianDuration(rs, func(r wrkResult) time.Duration { return r.p50 })),
 			fmtLatency(medianDuration(rs, func(r wrkResult) time.Duration { return r.p99 })), fmtLatency(p99lo), fmtLatency(p99hi),
 			medianOf(rs, func(r wrkResult) float64 { return r.cpuPerRequest }))
@@ -565,14 +581,6 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
-}
-
-// vsJSON is the rate of server k relative to jwh listen --json (server 1).
-func vsJSON(k int, med []float64) string {
-	if k == 0 {
-		return ""
-	}
-	return strconv.FormatFloat(med[k]/med[1], 'f', 2, 64)
 }
 
 // thousands prints a rate as 12,345.

@@ -3,11 +3,8 @@
 // times a second (the claims of a token, the summary fields of a webhook
 // delivery), walking the bytes costs a fraction of encoding/json's
 // reflection. Only names and strings are decoded, and only when asked
-// for. Valid answers as json.Valid does, and faster.
-//
-// Members, Elements and String expect valid JSON (check it with Valid
-// first): given anything else, they may return nonsense, but never read
-// out of bounds or panic.
+// for. What is valid is what encoding/json takes (Valid gives json.Valid's
+// answers); the fuzz targets hold the two together.
 package jsonscan
 
 import (
@@ -17,65 +14,115 @@ import (
 	"unicode/utf8"
 )
 
-// ErrNotObject is the error of Members for JSON that is not an object.
-var ErrNotObject = errors.New("not a JSON object")
+// Errors of Members and Elements.
+var (
+	ErrInvalid   = errors.New("not valid JSON")
+	ErrNotObject = errors.New("not a JSON object")
+)
 
-// Members calls f with the name (decoded as String decodes it) and the value (as written,
-// without surrounding space) of each member of the JSON object obj, in
-// order, until f returns an error, which Members returns. A name that
-// appears twice is seen twice, so that a caller who keeps the last value
-// reads what encoding/json would. obj must be valid JSON; if it is not an
-// object, Members returns ErrNotObject.
+// Members calls f with the name (decoded as String decodes it) and the
+// value (as written, without surrounding space) of each member of the JSON
+// object obj, in order, until f returns an error, which Members returns. A
+// name that appears twice is seen twice, so that a caller who keeps the
+// last value reads what encoding/json would.
+//
+// Members checks obj as it reads it, in one pass: when obj is not valid
+// JSON it returns ErrInvalid, perhaps after calling f for the members
+// before the fault; when it is valid but not an object, ErrNotObject.
 func Members(obj []byte, f func(name, value []byte) error) error {
 	i := skipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
-		return ErrNotObject
+		if Valid(obj) {
+			return ErrNotObject
+		}
+		return ErrInvalid
 	}
 	i = skipSpace(obj, i+1)
-	for i < len(obj) && obj[i] == '"' {
-		end := skipValue(obj, i)
-		name := obj[i+1 : max(i+1, end-1)]
+	if i < len(obj) && obj[i] == '}' {
+		return end(obj, i+1)
+	}
+	for {
+		if i >= len(obj) || obj[i] != '"' {
+			return ErrInvalid
+		}
+		e, ok := str(obj, i)
+		if !ok {
+			return ErrInvalid
+		}
+		name := obj[i+1 : e-1]
 		if bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
-			s, _ := String(obj[i:end])
+			s, _ := String(obj[i:e])
 			name = []byte(s)
 		}
-		i = skipSpace(obj, end)
-		if i < len(obj) && obj[i] == ':' {
-			i = skipSpace(obj, i+1)
+		i = skipSpace(obj, e)
+		if i >= len(obj) || obj[i] != ':' {
+			return ErrInvalid
 		}
-		end = skipValue(obj, i)
-		if err := f(name, obj[i:end]); err != nil {
+		i = skipSpace(obj, i+1)
+		if e, ok = value(obj, i, 1); !ok {
+			return ErrInvalid
+		}
+		if err := f(name, obj[i:e]); err != nil {
 			return err
 		}
-		i = skipSpace(obj, end)
-		if i < len(obj) && obj[i] == ',' {
+		i = skipSpace(obj, e)
+		if i >= len(obj) {
+			return ErrInvalid
+		}
+		switch obj[i] {
+		case ',':
 			i = skipSpace(obj, i+1)
+		case '}':
+			return end(obj, i+1)
+		default:
+			return ErrInvalid
 		}
 	}
-	return nil
 }
 
 // Elements calls f with each element (as written) of the JSON array arr,
-// in order, until f returns an error, which Elements returns. arr must be
-// valid JSON; if it is not an array, f is not called.
+// in order, until f returns an error, which Elements returns. It checks
+// arr as Members checks an object: ErrInvalid for invalid JSON; when arr
+// is valid but not an array, it calls f for nothing and returns nil.
 func Elements(arr []byte, f func(value []byte) error) error {
 	i := skipSpace(arr, 0)
 	if i >= len(arr) || arr[i] != '[' {
-		return nil
+		if Valid(arr) {
+			return nil
+		}
+		return ErrInvalid
 	}
 	i = skipSpace(arr, i+1)
-	for i < len(arr) && arr[i] != ']' {
-		end := skipValue(arr, i)
-		if end == i {
-			return nil // not valid JSON
+	if i < len(arr) && arr[i] == ']' {
+		return end(arr, i+1)
+	}
+	for {
+		e, ok := value(arr, i, 1)
+		if !ok {
+			return ErrInvalid
 		}
-		if err := f(arr[i:end]); err != nil {
+		if err := f(arr[i:e]); err != nil {
 			return err
 		}
-		i = skipSpace(arr, end)
-		if i < len(arr) && arr[i] == ',' {
-			i = skipSpace(arr, i+1)
+		i = skipSpace(arr, e)
+		if i >= len(arr) {
+			return ErrInvalid
 		}
+		switch arr[i] {
+		case ',':
+			i = skipSpace(arr, i+1)
+		case ']':
+			return end(arr, i+1)
+		default:
+			return ErrInvalid
+		}
+	}
+}
+
+// end checks that nothing but space follows the value that ends at i.
+func end(data []byte, i int) error {
+	if skipSpace(data, i) != len(data) {
+		return ErrInvalid
 	}
 	return nil
 }
@@ -108,51 +155,4 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// skipValue returns the end of the JSON value that starts at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		for i++; i < len(b); i++ {
-			switch b[i] {
-			case '\\':
-				i++
-			case '"':
-				return i + 1
-			}
-		}
-		return len(b)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipValue(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	for i < len(b) && !isDelimiter(b[i]) {
-		i++
-	}
-	return i
-}
-
-// isDelimiter reports whether c ends a number or a literal.
-func isDelimiter(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\r', '\n':
-		return true
-	}
-	return false
 }

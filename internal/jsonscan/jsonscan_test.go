@@ -48,9 +48,14 @@ func TestMembers(t *testing.T) {
 	if err := Members(obj, func(name, value []byte) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("stopping: %v after %d members", err, n)
 	}
-	for _, notObject := range []string{`[]`, `"{}"`, `null`, ` 1`, ``} {
+	for _, notObject := range []string{`[]`, `"{}"`, `null`, ` 1`} {
 		if err := Members([]byte(notObject), func(name, value []byte) error { return nil }); err != ErrNotObject {
 			t.Errorf("%q: %v, want ErrNotObject", notObject, err)
+		}
+	}
+	for _, invalid := range []string{``, ` `, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1 "b":2}`, `{"a":1} x`, `{"a":[1,]}`, `{a:1}`, `[1,`} {
+		if err := Members([]byte(invalid), func(name, value []byte) error { return nil }); err != ErrInvalid {
+			t.Errorf("%q: %v, want ErrInvalid", invalid, err)
 		}
 	}
 }
@@ -64,7 +69,14 @@ func TestElements(t *testing.T) {
 	if want := []string{"1", `"a,]"`, `{"b":[2]}`, "null", "[]"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	Elements([]byte(`{"a":1}`), func(v []byte) error { t.Errorf("an element of an object: %s", v); return nil })
+	if err := Elements([]byte(`{"a":1}`), func(v []byte) error { t.Errorf("an element of an object: %s", v); return nil }); err != nil {
+		t.Errorf("an object: %v", err)
+	}
+	for _, invalid := range []string{``, `[`, `[1,]`, `[1 2]`, `[1]]`, `[}`} {
+		if err := Elements([]byte(invalid), func([]byte) error { return nil }); err != ErrInvalid {
+			t.Errorf("%q: %v, want ErrInvalid", invalid, err)
+		}
+	}
 }
 
 func TestString(t *testing.T) {
@@ -96,8 +108,12 @@ func FuzzMembers(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, obj []byte) {
 		if !json.Valid(obj) {
-			// Anything goes but a panic.
-			Members(obj, func(name, value []byte) error { return Elements(value, func([]byte) error { return nil }) })
+			if err := Members(obj, func(name, value []byte) error { return nil }); err != ErrInvalid {
+				t.Fatalf("%q is not JSON: Members %v, want ErrInvalid", obj, err)
+			}
+			if err := Elements(obj, func(value []byte) error { return nil }); err != ErrInvalid {
+				t.Fatalf("%q is not JSON: Elements %v, want ErrInvalid", obj, err)
+			}
 			return
 		}
 		var want map[string]json.RawMessage

@@ -32,24 +32,17 @@ var errNotObject = errors.New("not a JSON object: a delivery body is {...}")
 // of an unexpected type is left empty; only invalid JSON, or JSON that is
 // not an object, is an error.
 //
-// The body is checked once (jsonscan.Valid) and then only the members Meta
-// needs are read (jsonscan), which costs a fraction of decoding it with
+// The body is checked and the members Meta needs are read in one pass
+// (jsonscan.Members), which costs a fraction of decoding it with
 // encoding/json: this runs for every delivery. Names match exactly, as
 // Jira writes them.
 func parseMeta(body []byte) (Meta, error) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 {
+	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
 		return Meta{}, errors.New("empty body: a delivery body is a JSON object")
-	}
-	if !jsonscan.Valid(body) {
-		return Meta{}, invalidJSON(json.Unmarshal(body, new(json.RawMessage)))
-	}
-	if trimmed[0] != '{' {
-		return Meta{}, errNotObject
 	}
 	var m Meta
 	var displayName, accountID, name string
-	jsonscan.Members(body, func(key, value []byte) error {
+	err := jsonscan.Members(body, func(key, value []byte) error {
 		switch string(key) {
 		case "webhookEvent":
 			m.Event, _ = jsonscan.String(value)
@@ -84,6 +77,13 @@ func parseMeta(body []byte) (Meta, error) {
 		}
 		return nil
 	})
+	switch {
+	case errors.Is(err, jsonscan.ErrNotObject):
+		return Meta{}, errNotObject
+	case err != nil:
+		// Where and why, in encoding/json's words.
+		return Meta{}, invalidJSON(json.Unmarshal(body, new(json.RawMessage)))
+	}
 	switch {
 	case displayName != "":
 		m.User = displayName

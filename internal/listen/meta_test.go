@@ -68,8 +68,8 @@ func FuzzParseMeta(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, err := parseMeta(body)
 		trimmed := strings.TrimLeft(string(body), " \t\r\n")
-		if err == nil && !strings.HasPrefix(trimmed, "{") {
-			t.Errorf("accepted %q", body)
+		if want := json.Valid(body) && strings.HasPrefix(trimmed, "{"); (err == nil) != want {
+			t.Errorf("%q: %v; a JSON object: %v", body, err, want)
 		}
 	})
 }
