@@ -36,40 +36,56 @@ type parsedClaims struct {
 	exp, iat, nbf time.Time
 }
 
+// hs256Headers are the headers of HS256 tokens as JWT libraries write
+// them ({"alg":"HS256","typ":"JWT"} and {"typ":"JWT","alg":"HS256"}),
+// base64url-encoded: a token with one of them needs its header decoded no
+// further.
+var hs256Headers = [...]string{"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9"}
+
 // parseToken splits token into its three segments and decodes them. Its
 // errors say what is wrong, for a "malformed JWT" reason.
-func parseToken(token string) (*parsedToken, error) {
+func parseToken(token string) (parsedToken, error) {
+	var t parsedToken
 	head, rest, ok1 := strings.Cut(token, ".")
 	claims, sig, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(sig, ".") {
-		return nil, errors.New("token contains an invalid number of segments")
+		return t, errors.New("token contains an invalid number of segments")
 	}
 	enc := base64.RawURLEncoding
-	// One buffer for the token and its three decoded segments.
+	// One buffer for the token and its decoded segments.
 	n := len(token)
 	buf := make([]byte, n, n+enc.DecodedLen(len(head))+enc.DecodedLen(len(claims))+enc.DecodedLen(len(sig)))
 	copy(buf, token)
-	t := &parsedToken{signingInput: buf[:len(head)+1+len(claims)]}
-	buf, err := enc.AppendDecode(buf, buf[:len(head)])
-	if err != nil {
-		return nil, fmt.Errorf("could not base64 decode header: %w", err)
+	t.signingInput = buf[:len(head)+1+len(claims)]
+	var header []byte
+	if head == hs256Headers[0] || head == hs256Headers[1] {
+		t.alg = "HS256"
+	} else {
+		var err error
+		if buf, err = enc.AppendDecode(buf, buf[:len(head)]); err != nil {
+			return t, fmt.Errorf("could not base64 decode header: %w", err)
+		}
+		header = buf[n:]
 	}
-	header := buf[n:]
-	buf, err = enc.AppendDecode(buf, buf[len(head)+1:len(head)+1+len(claims)])
+	at := len(buf)
+	buf, err := enc.AppendDecode(buf, buf[len(head)+1:len(head)+1+len(claims)])
 	if err != nil {
-		return nil, fmt.Errorf("could not base64 decode claims: %w", err)
+		return t, fmt.Errorf("could not base64 decode claims: %w", err)
 	}
-	claimsJSON := buf[n+len(header):]
+	claimsJSON := buf[at:]
+	at = len(buf)
 	buf, err = enc.AppendDecode(buf, buf[len(head)+1+len(claims)+1:n])
 	if err != nil {
-		return nil, fmt.Errorf("could not base64 decode signature: %w", err)
+		return t, fmt.Errorf("could not base64 decode signature: %w", err)
 	}
-	t.signature = buf[n+len(header)+len(claimsJSON):]
-	if t.alg, err = headerAlg(header); err != nil {
-		return nil, err
+	t.signature = buf[at:]
+	if t.alg == "" {
+		if t.alg, err = headerAlg(header); err != nil {
+			return t, err
+		}
 	}
 	if t.claims, err = readClaims(claimsJSON); err != nil {
-		return nil, err
+		return t, err
 	}
 	return t, nil
 }

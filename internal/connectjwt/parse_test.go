@@ -166,3 +166,27 @@ func TestVerifyNotBefore(t *testing.T) {
 		t.Fatalf("got %v, want an iat failure: not valid before", err)
 	}
 }
+
+// The headers parseToken takes without decoding them are HS256 headers.
+func TestHS256Headers(t *testing.T) {
+	for _, h := range hs256Headers {
+		b, err := base64.RawURLEncoding.DecodeString(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alg, err := headerAlg(b)
+		if err != nil || alg != "HS256" {
+			t.Errorf("%s is %s: alg %q, %v", h, b, alg, err)
+		}
+	}
+	// And a token with such a header is read as one whose header was
+	// decoded.
+	tok := tokenOf(`{"typ":"JWT","alg":"HS256"}`, `{"iss":"client-1","exp":1714000180}`)
+	if !strings.HasPrefix(tok, hs256Headers[1]+".") {
+		t.Fatalf("%s does not start with %s", tok, hs256Headers[1])
+	}
+	got, err := parseToken(tok)
+	if err != nil || got.alg != "HS256" || got.claims.iss != "client-1" {
+		t.Errorf("%+v, %v", got, err)
+	}
+}

@@ -99,12 +99,7 @@ func parseMeta(body []byte) (Meta, error) {
 // kept as written; a string is decoded; null is ""; anything else is kept
 // as written. A value that is not an array has none.
 func webhookIDs(value []byte) []string {
-	n := 0
-	jsonscan.Elements(value, func([]byte) error { n++; return nil })
-	if n == 0 {
-		return nil
-	}
-	ids := make([]string, 0, n)
+	var ids []string
 	jsonscan.Elements(value, func(v []byte) error {
 		s, ok := jsonscan.String(v)
 		switch {
