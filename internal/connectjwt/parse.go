@@ -15,11 +15,12 @@ import (
 // This file reads a token once, without a JWT library: Verify is on the
 // listener's hot path, and a general decoder (reflection, a map for the
 // header, a decode per date claim) cost most of its time. The result is
-// what golang-jwt's parser makes of a token, but for three things: claim
-// names match exactly (RFC 7519 says they are case-sensitive; encoding/json
-// also matched "ISS" to iss), an alg other than HS256 is an alg failure
-// even when the library knows no such algorithm (it said malformed), and a
-// header or claims segment that is not a JSON object is malformed.
+// what golang-jwt's parser makes of a token (TestParseTokenAgreesWithJWT,
+// FuzzParseToken), but for three things: claim names match exactly (RFC
+// 7519 says they are case-sensitive; encoding/json also matched "ISS" to
+// iss), an alg other than HS256 is an alg failure even when the library
+// knows no such algorithm (it said malformed), and a header or claims
+// segment that is not a JSON object (null included) is malformed.
 
 // parsedToken is a JWT split and decoded, not yet verified.
 type parsedToken struct {
@@ -94,7 +95,7 @@ func parseToken(token string) (parsedToken, error) {
 func headerAlg(header []byte) (string, error) {
 	var alg string
 	found := false
-	err := members(header, func(key, value []byte) error {
+	err := jsonscan.Members(header, func(key, value []byte) error {
 		if string(key) != "alg" {
 			return nil
 		}
@@ -124,7 +125,7 @@ func headerAlg(header []byte) (string, error) {
 // string or an array of them).
 func readClaims(b []byte) (parsedClaims, error) {
 	var c parsedClaims
-	err := members(b, func(key, value []byte) error {
+	err := jsonscan.Members(b, func(key, value []byte) error {
 		var err error
 		switch string(key) {
 		case "iss":
@@ -163,13 +164,12 @@ func stringClaim(name string, value []byte) (string, error) {
 // (as golang-jwt reads it): a number, or a string that holds one; null is
 // the zero time.
 func dateClaim(name string, value []byte) (time.Time, error) {
-	num := value
-	switch {
-	case jsonscan.IsNull(value):
+	if jsonscan.IsNull(value) {
 		return time.Time{}, nil
-	case value[0] == '"':
-		// A number in a string, which golang-jwt took too.
-		num = value[1 : len(value)-1]
+	}
+	num := value
+	if s, ok := jsonscan.String(value); ok {
+		num = []byte(s) // a number in a string, which golang-jwt took too
 	}
 	if len(num) == 0 || (num[0] != '-' && (num[0] < '0' || num[0] > '9')) || !jsonscan.Valid(num) {
 		return time.Time{}, fmt.Errorf("claim %s is not a number", name)
@@ -197,10 +197,4 @@ func audienceClaim(value []byte) error {
 		}
 		return nil
 	})
-}
-
-// members calls f with each member of the JSON object obj (a decoded
-// segment), which must be nothing else.
-func members(obj []byte, f func(name, value []byte) error) error {
-	return jsonscan.Members(obj, f)
 }
