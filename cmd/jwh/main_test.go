@@ -35,18 +35,25 @@ func TestMain(m *testing.M) {
 		os.Setenv("GORACE", "atexit_sleep_ms=10")
 	}
 	testscript.Main(m, map[string]func(){
-		"jwh": func() { os.Exit(app.Main()) },
+		"jwh": func() {
+			if path := os.Getenv(envTestKeyring); path != "" {
+				os.Exit(app.MainWith(fileKeyring{path}))
+			}
+			os.Exit(app.Main())
+		},
 	})
 }
 
-// TestScripts runs testdata/script/*.txtar. Besides testscript's own
-// commands they have:
+// TestScripts runs testdata/script/*.txtar. The jwh of the scripts keeps
+// its secrets in $WORK/keyring.json ($JWH_TEST_KEYRING) instead of the OS
+// keyring. Besides testscript's own commands the scripts have:
 //
 //	sandbox [-page-cap N] [-429 N] [-retry-after D] [-latency D] [-expiration-as-string]
 //	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME] NAME...
 //	    start a sandbox with these tenants (default: acme), all with one
 //	    shared secret except the -wrong-secret one, and write a jwh config
-//	    ($JWH_CONFIG, the first tenant the default) and $JWH_SHARED_SECRET.
+//	    ($JWH_CONFIG, the first tenant the default), the secret of every
+//	    tenant in the keyring, and $JWH_SHARED_SECRET.
 //	faults DROP-RATE HANG-RATE
 //	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
@@ -72,6 +79,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		Setup: func(env *testscript.Env) error {
 			env.Values[stateKey{}] = &scriptState{}
+			env.Setenv(envTestKeyring, filepath.Join(env.WorkDir, "keyring.json"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -155,6 +163,10 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 
 	path := filepath.Join(ts.Getenv("WORK"), "jwh", "config.json")
 	ts.Check(writeConfig(path, srv, run, names))
+	keyring := fileKeyring{ts.Getenv(envTestKeyring)}
+	for _, name := range names {
+		ts.Check(keyring.Set(name, []byte(sharedSecret)))
+	}
 	ts.Setenv(tenant.EnvConfig, path)
 	ts.Setenv(tenant.EnvSecret, sharedSecret)
 	ts.Setenv("SANDBOX_URL", run.URL())

@@ -27,20 +27,34 @@ func (f *Factory) JiraClient(tenantName string, debug bool) (*jira.Client, *tena
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := f.ClientFor(t, debug)
+	r, err := f.Resolver(tenantName)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := f.clientFor(t, r, debug)
 	if err != nil {
 		return nil, nil, err
 	}
 	return c, t, nil
 }
 
-// ClientFor returns a client for tenant t that signs every attempt with
-// the tenant's Connect JWT, its shared secret read as Credentials reads it,
-// retries 429 and 503, and with debug dumps each exchange on stderr.
-// JiraClient uses it for the selected tenant, extend --all-tenants for
-// each configured one.
+// ClientFor returns a client for tenant t of a command that works on
+// every tenant (extend --all-tenants): the tenant selected without
+// --tenant (JWH_TENANT, the default or the only one) is the one that the
+// secrets in the environment stand for (see tenant.Resolver).
 func (f *Factory) ClientFor(t *tenant.Tenant, debug bool) (*jira.Client, error) {
-	secret, _, err := tenant.LookupSecret(f.Secrets(), f.Getenv, t.Name)
+	r, err := f.Resolver("")
+	if err != nil {
+		return nil, err
+	}
+	return f.clientFor(t, r, debug)
+}
+
+// clientFor returns a client for tenant t, with its secrets from r, that
+// authorizes every attempt, retries 429 and 503, and with debug dumps
+// each exchange on stderr.
+func (f *Factory) clientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
+	secret, _, err := r.ConnectSecret(t)
 	if err != nil {
 		return nil, err
 	}
@@ -48,25 +62,37 @@ func (f *Factory) ClientFor(t *tenant.Tenant, debug bool) (*jira.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	opts := transport.Options{
-		Signer:    connectjwt.NewSigner(t.AppKey, secret, base.EscapedPath()),
-		UserAgent: "jwh/" + f.Version,
-		Base:      f.Transport,
-	}
-	if opts.Timeout, err = f.envDuration(EnvTimeout); err != nil {
+	opts, err := f.transportOptions(debug)
+	if err != nil {
 		return nil, err
 	}
-	if opts.TotalTimeout, err = f.envDuration(EnvTotalTimeout); err != nil {
-		return nil, err
-	}
-	if debug {
-		opts.Debug = f.IOStreams.ErrOut
-	}
+	opts.Signer = connectjwt.NewSigner(t.AppKey, secret, base.EscapedPath())
 	hc, err := transport.New(opts)
 	if err != nil {
 		return nil, err
 	}
 	return jira.NewClient(hc, base.String())
+}
+
+// transportOptions returns the options of every client of a command: the
+// User-Agent, the timeouts of JWH_TIMEOUT and JWH_TOTAL_TIMEOUT, and with
+// debug the dump on stderr.
+func (f *Factory) transportOptions(debug bool) (transport.Options, error) {
+	opts := transport.Options{
+		UserAgent: "jwh/" + f.Version,
+		Base:      f.Transport,
+	}
+	var err error
+	if opts.Timeout, err = f.envDuration(EnvTimeout); err != nil {
+		return opts, err
+	}
+	if opts.TotalTimeout, err = f.envDuration(EnvTotalTimeout); err != nil {
+		return opts, err
+	}
+	if debug {
+		opts.Debug = f.IOStreams.ErrOut
+	}
+	return opts, nil
 }
 
 // envDuration reads the duration in the environment variable name: 0 when

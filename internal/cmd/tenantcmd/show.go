@@ -1,7 +1,6 @@
 package tenantcmd
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -23,14 +22,6 @@ type ShowOptions struct {
 	Name       string // the argument; empty: the selected tenant
 	TenantFlag string // --tenant, used when Name is empty
 }
-
-// Where a secret comes from, in -o json.
-const (
-	sourceEnvironment = "environment"
-	sourceKeyring     = "keyring"
-	sourceMissing     = "missing"
-	sourceUnavailable = "unavailable"
-)
 
 // NewCmdShow returns jwh tenant show. Tests pass runF to see the parsed
 // Options.
@@ -82,7 +73,9 @@ func showRun(opts *ShowOptions) error {
 	if err != nil {
 		return err
 	}
-	source, detail := secretSource(opts, t.Name)
+	secret, src, _ := cfg.Resolver(opts.Secrets(), opts.Getenv, opts.TenantFlag).ConnectSecret(t)
+	clear(secret)
+	source, detail := src.Kind, src.Detail
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, struct {
 			tenantJSON
@@ -108,21 +101,4 @@ func showRun(opts *ShowOptions) error {
 	fmt.Fprintf(w, "secret:      %s\n", detail)
 	fmt.Fprintf(w, "config:      %s\n", cfg.Path())
 	return nil
-}
-
-// secretSource says where the secret of the tenant called name comes from,
-// as a keyword and a sentence.
-func secretSource(opts *ShowOptions, name string) (source, detail string) {
-	if opts.Getenv(tenant.EnvSecret) != "" {
-		return sourceEnvironment, "from " + tenant.EnvSecret + " (overrides the keyring)"
-	}
-	secret, err := opts.Secrets().Get(name)
-	clear(secret)
-	switch {
-	case err == nil:
-		return sourceKeyring, "stored in " + tenant.KeyringSource(name)
-	case errors.Is(err, tenant.ErrNoSecret):
-		return sourceMissing, fmt.Sprintf("missing: store one with 'jwh tenant add %s' (needs a Secret Service) or set %s", name, tenant.EnvSecret)
-	}
-	return sourceUnavailable, "unknown: " + err.Error()
 }
