@@ -235,7 +235,7 @@ func cmdSeed(ts *testscript.TestScript, neg bool, args []string) {
 // seed registers n webhooks (project = P1, P2, ...) on the tenant with a
 // signed client, as an app would, 100 per request.
 func seed(t *sandbox.Tenant, n int) error {
-	hc, err := transport.New(transport.Options{Signer: connectjwt.NewSigner(t.AppKey(), []byte(t.Secret()), t.BasePath())})
+	hc, err := transport.New(transport.Options{Authorizer: connectjwt.NewSigner(t.AppKey(), []byte(t.Secret()), t.BasePath())})
 	if err != nil {
 		return err
 	}

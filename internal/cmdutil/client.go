@@ -66,7 +66,7 @@ func (f *Factory) clientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*
 	if err != nil {
 		return nil, err
 	}
-	opts.Signer = connectjwt.NewSigner(t.AppKey, secret, base.EscapedPath())
+	opts.Authorizer = connectjwt.NewSigner(t.AppKey, secret, base.EscapedPath())
 	hc, err := transport.New(opts)
 	if err != nil {
 		return nil, err

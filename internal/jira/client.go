@@ -231,14 +231,16 @@ func (c *Client) Do(ctx context.Context, method, pathWithQuery string, body []by
 
 // requestError removes net/http's *url.Error wrapping, whose text repeats
 // the URL, and makes sure the error is a *transport.Error that knows the
-// request.
+// request, unless the credentials could not be set
+// (*transport.AuthorizeError, which says what to do in words of its own).
 func requestError(method string, u *url.URL, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
 	var te *transport.Error
-	if errors.As(err, &te) {
+	var ae *transport.AuthorizeError
+	if errors.As(err, &te) || errors.As(err, &ae) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) {

@@ -418,7 +418,7 @@ func (s *Server) post(ctx context.Context, signer *connectjwt.Signer, d Delivery
 	if retry > 0 {
 		req.Header.Set(HeaderRetry, strconv.Itoa(retry))
 	}
-	if err := signer.SignRequest(req); err != nil {
+	if err := signer.Authorize(req); err != nil {
 		return 0, err
 	}
 	resp, err := s.client.Do(req)
