@@ -1,11 +1,14 @@
 package cmdutil
 
 import (
+	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/oauth"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
 )
@@ -51,18 +54,41 @@ func (f *Factory) ClientFor(t *tenant.Tenant, debug bool) (*jira.Client, error) 
 }
 
 // clientFor returns a client for tenant t, with its secrets from r, that
-// authorizes every attempt, retries 429 and 503, and with debug dumps
-// each exchange on stderr.
+// authorizes every attempt (a Connect JWT, or an OAuth bearer token
+// refreshed as needed), retries 429 and 503, and with debug dumps each
+// exchange on stderr. An OAuth tenant's client sends the same
+// site-relative paths through the API gateway (APIURL/ex/jira/CLOUDID).
 func (f *Factory) clientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
+	opts, err := f.transportOptions(debug)
+	if err != nil {
+		return nil, err
+	}
+	if t.IsOAuth() {
+		src, err := f.oauthSource(t, r, opts)
+		if err != nil {
+			return nil, err
+		}
+		base, err := GatewayURL(t)
+		if err != nil {
+			return nil, err
+		}
+		opts.Authorizer = src
+		hc, err := transport.New(opts)
+		if err != nil {
+			return nil, err
+		}
+		c, err := jira.NewClient(hc, base.String())
+		if err != nil {
+			return nil, err
+		}
+		return c.WithAuthHint(fmt.Sprintf("check the app's scopes (%s) and the permissions of the user who logged in, or log in again: %s",
+			strings.Join(oauth.WebhookScopes, " "), t.LoginCommand())), nil
+	}
 	secret, _, err := r.ConnectSecret(t)
 	if err != nil {
 		return nil, err
 	}
 	base, err := TenantBaseURL(t)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := f.transportOptions(debug)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +98,102 @@ func (f *Factory) clientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*
 		return nil, err
 	}
 	return jira.NewClient(hc, base.String())
+}
+
+// OAuthSource returns the token source of the OAuth tenant that tenantName
+// (--tenant) selects, and that tenant: for callers that send the bearer
+// token themselves (jwh token).
+func (f *Factory) OAuthSource(tenantName string, debug bool) (*oauth.Source, *tenant.Tenant, error) {
+	t, err := f.SelectTenant(tenantName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !t.IsOAuth() {
+		return nil, nil, InputErrorf("tenant %s is a Connect tenant, not an OAuth 2.0 one", t.Name)
+	}
+	r, err := f.Resolver(tenantName)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts, err := f.transportOptions(debug)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := f.oauthSource(t, r, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, t, nil
+}
+
+// oauthSource returns the token source of OAuth tenant t, with its bundle
+// and client secret as r finds them, whose token requests go through a
+// client with opts but no Authorizer. It warns on stderr when the login
+// is about to reach its absolute expiry.
+func (f *Factory) oauthSource(t *tenant.Tenant, r *tenant.Resolver, opts transport.Options) (*oauth.Source, error) {
+	login, err := r.OAuth(t)
+	if err != nil {
+		return nil, err
+	}
+	app, err := f.OAuthApp(t, opts)
+	if err != nil {
+		return nil, err
+	}
+	if login.ClientSecretFrom.Kind == tenant.SourceEnvironment {
+		app.ClientSecret = login.ClientSecret
+	}
+	return oauth.NewSource(oauth.SourceConfig{
+		Tenant:  t,
+		App:     app,
+		Secrets: login.Secrets,
+		Store:   r.OAuthStore(t),
+		Now:     f.Now,
+		Warn:    func(msg string) { fmt.Fprintln(f.IOStreams.ErrOut, "warning: "+msg) },
+	}), nil
+}
+
+// OAuthApp returns the app of OAuth tenant t, without its client secret,
+// whose requests (token endpoint, accessible-resources) go through a
+// client with opts but no Authorizer. A URL of the tenant that is not
+// usable is bad input.
+func (f *Factory) OAuthApp(t *tenant.Tenant, opts transport.Options) (*oauth.App, error) {
+	authURL, apiURL := t.AuthURL, t.APIURL
+	if authURL == "" {
+		authURL = oauth.DefaultAuthURL
+	}
+	if apiURL == "" {
+		apiURL = oauth.DefaultAPIURL
+	}
+	for _, u := range []struct{ flag, value string }{{"--auth-url", authURL}, {"--api-url", apiURL}} {
+		if _, err := tenant.ValidateBaseURL(u.value); err != nil {
+			return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("%v: log in again with a good %s: %s", err, u.flag, t.LoginCommand())})
+		}
+	}
+	opts.Authorizer = nil
+	opts.Peer = oauth.Peer
+	hc, err := transport.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &oauth.App{ClientID: t.ClientID, AuthURL: authURL, APIURL: apiURL, Scopes: t.Scopes, HTTPClient: hc, Now: f.Now}, nil
+}
+
+// GatewayURL returns the base URL of OAuth tenant t's requests,
+// APIURL/ex/jira/CLOUDID; a config edited by hand can make it unusable,
+// which is bad input naming the tenant.
+func GatewayURL(t *tenant.Tenant) (*url.URL, error) {
+	apiURL := t.APIURL
+	if apiURL == "" {
+		apiURL = oauth.DefaultAPIURL
+	}
+	if t.CloudID == "" {
+		return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("no cloud id in the config: log in again: %s", t.LoginCommand())})
+	}
+	u, err := jira.ParseBaseURL(oauth.GatewayURL(apiURL, t.CloudID))
+	if err != nil {
+		return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("%v: log in again: %s", err, t.LoginCommand())})
+	}
+	return u, nil
 }
 
 // transportOptions returns the options of every client of a command: the

@@ -24,8 +24,9 @@ const MaxResponseSize = 64 << 20
 
 // A Client calls one tenant's REST API.
 type Client struct {
-	hc   *http.Client
-	base *url.URL
+	hc       *http.Client
+	base     *url.URL
+	authHint string
 }
 
 // NewClient returns a Client that sends requests with hc to paths under
@@ -59,6 +60,15 @@ func ParseBaseURL(baseURL string) (*url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return u, nil
+}
+
+// WithAuthHint returns a copy of c whose errors for 401 and 403 answers
+// advise hint (what to check) instead of the advice for a Connect app's
+// JWT: an OAuth tenant's token is refused for other reasons.
+func (c *Client) WithAuthHint(hint string) *Client {
+	d := *c
+	d.authHint = hint
+	return &d
 }
 
 // BaseURL returns a copy of the tenant's base URL.
@@ -224,7 +234,9 @@ func (c *Client) Do(ctx context.Context, method, pathWithQuery string, body []by
 	}
 	r := &Response{Status: resp.StatusCode, Proto: resp.Proto, Header: resp.Header, Body: data}
 	if resp.StatusCode >= 400 {
-		return r, newAPIError(method, transport.RedactURL(u), r)
+		e := newAPIError(method, transport.RedactURL(u), r)
+		e.AuthHint = c.authHint
+		return r, e
 	}
 	return r, nil
 }
