@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -169,13 +170,29 @@ func (f *Factory) OAuthApp(t *tenant.Tenant, opts transport.Options) (*oauth.App
 			return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("%v: log in again with a good %s: %s", err, u.flag, t.LoginCommand())})
 		}
 	}
-	opts.Authorizer = nil
-	opts.Peer = oauth.Peer
-	hc, err := transport.New(opts)
+	hc, err := oauthHTTPClient(opts)
 	if err != nil {
 		return nil, err
 	}
 	return &oauth.App{ClientID: t.ClientID, AuthURL: authURL, APIURL: apiURL, Scopes: t.Scopes, HTTPClient: hc, Now: f.Now}, nil
+}
+
+// OAuthHTTPClient returns the client of the requests to an authorization
+// server and to accessible-resources: the transport's timeouts, retries
+// and --debug dump (secrets redacted), and no Authorizer, since their
+// credentials travel in the body or are set by package oauth.
+func (f *Factory) OAuthHTTPClient(debug bool) (*http.Client, error) {
+	opts, err := f.transportOptions(debug)
+	if err != nil {
+		return nil, err
+	}
+	return oauthHTTPClient(opts)
+}
+
+func oauthHTTPClient(opts transport.Options) (*http.Client, error) {
+	opts.Authorizer = nil
+	opts.Peer = oauth.Peer
+	return transport.New(opts)
 }
 
 // GatewayURL returns the base URL of OAuth tenant t's requests,

@@ -73,6 +73,9 @@ type Resolver struct {
 // JWH_TENANT select as the selected one; when they select none (several
 // tenants and no default), no environment variable applies.
 func (c *Config) Resolver(store SecretStore, getenv func(string) string, flagName string) *Resolver {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
 	r := &Resolver{Store: store, Getenv: getenv, CredentialsPath: c.CredentialsPath()}
 	if t, err := c.Select(flagName, getenv(EnvTenant)); err == nil {
 		r.Selected = t.Name

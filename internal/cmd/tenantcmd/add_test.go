@@ -108,9 +108,15 @@ func TestAddRunJSON(t *testing.T) {
 	}
 	want := `{
   "name": "acme",
+  "kind": "connect",
+  "site": "https://acme.example",
   "baseUrl": "https://acme.example",
   "appKey": "k",
   "clientKey": "",
+  "clientId": "",
+  "cloudId": "",
+  "scopes": [],
+  "storage": "keyring",
   "default": true,
   "updated": false,
   "secretStored": true

@@ -74,9 +74,15 @@ func TestImportRunStdinNamed(t *testing.T) {
 	}
 	want := `{
   "name": "sandbox",
+  "kind": "connect",
+  "site": "http://127.0.0.1:4321",
   "baseUrl": "http://127.0.0.1:4321",
   "appKey": "com.example.app",
   "clientKey": "ck-sandbox",
+  "clientId": "",
+  "cloudId": "",
+  "scopes": [],
+  "storage": "keyring",
   "default": true,
   "updated": false,
   "secretStored": true
