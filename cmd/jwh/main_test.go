@@ -21,6 +21,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/sandbox"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output in testdata/script from what the commands print")
@@ -239,10 +240,11 @@ func seed(t *sandbox.Tenant, n int) error {
 	if err != nil {
 		return err
 	}
-	c, err := jira.NewClient(hc, t.BaseURL())
+	base, err := urlpolicy.ParseBaseURL(t.BaseURL())
 	if err != nil {
 		return err
 	}
+	c := jira.NewClient(hc, base)
 	next := len(t.Webhooks()) + 1
 	for n > 0 {
 		batch := min(n, 100)

@@ -12,6 +12,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/oauth"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // Environment variables that bound the requests of every command, as
@@ -78,10 +79,7 @@ func (f *Factory) clientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*
 		if err != nil {
 			return nil, err
 		}
-		c, err := jira.NewClient(hc, base.String())
-		if err != nil {
-			return nil, err
-		}
+		c := jira.NewClient(hc, base)
 		return c.WithAuthHint(fmt.Sprintf("check the app's scopes (%s) and the permissions of the user who logged in, or log in again: %s",
 			strings.Join(oauth.WebhookScopes, " "), t.LoginCommand())), nil
 	}
@@ -98,7 +96,7 @@ func (f *Factory) clientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*
 	if err != nil {
 		return nil, err
 	}
-	return jira.NewClient(hc, base.String())
+	return jira.NewClient(hc, base), nil
 }
 
 // OAuthSource returns the token source of the OAuth tenant that tenantName
@@ -166,8 +164,8 @@ func (f *Factory) OAuthApp(t *tenant.Tenant, opts transport.Options) (*oauth.App
 		apiURL = oauth.DefaultAPIURL
 	}
 	for _, u := range []struct{ flag, value string }{{"--auth-url", authURL}, {"--api-url", apiURL}} {
-		if _, err := tenant.ValidateBaseURL(u.value); err != nil {
-			return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("%v: log in again with a good %s: %s", err, u.flag, t.LoginCommand())})
+		if _, err := urlpolicy.ParseBaseURL(u.value); err != nil {
+			return nil, &TenantError{Tenant: t.Name, Err: fmt.Errorf("%w: log in again with a good %s: %s", err, u.flag, t.LoginCommand())}
 		}
 	}
 	hc, err := oauthHTTPClient(opts)
@@ -206,9 +204,9 @@ func GatewayURL(t *tenant.Tenant) (*url.URL, error) {
 	if t.CloudID == "" {
 		return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("no cloud id in the config: log in again: %s", t.LoginCommand())})
 	}
-	u, err := jira.ParseBaseURL(oauth.GatewayURL(apiURL, t.CloudID))
+	u, err := urlpolicy.ParseBaseURL(oauth.GatewayURL(apiURL, t.CloudID))
 	if err != nil {
-		return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("%v: log in again: %s", err, t.LoginCommand())})
+		return nil, &TenantError{Tenant: t.Name, Err: fmt.Errorf("%w: log in again: %s", err, t.LoginCommand())}
 	}
 	return u, nil
 }

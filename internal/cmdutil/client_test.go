@@ -22,7 +22,7 @@ func TestOnTenant(t *testing.T) {
 		{network, "tenant acme: Jira closed the connection (3 attempts over 7s); check the network or try again"},
 		{OnTenant("acme", network), "tenant acme: Jira closed the connection (3 attempts over 7s); check the network or try again"},
 		{noSecret, noSecret.Error()},
-		{badBase, `tenant acme: base URL "ftp://x" is not an absolute http(s) URL: fix it with 'jwh tenant add acme --base-url URL'`},
+		{badBase, `tenant acme: base URL "ftp://x": scheme "ftp" is not supported: use https: fix it with 'jwh tenant add acme --base-url URL'`},
 		{OnTenant("beta", network), "tenant acme: tenant beta: Jira closed the connection (3 attempts over 7s); check the network or try again"},
 	} {
 		got := OnTenant("acme", tc.err)

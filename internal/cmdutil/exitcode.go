@@ -7,7 +7,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/oauth"
 	"github.com/jwh-cli/jwh/internal/tenant"
-	"github.com/jwh-cli/jwh/internal/transport"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // ExitCode returns the exit status for an error of any package, following
@@ -21,7 +21,7 @@ func ExitCode(err error) int {
 	var exitErr *ExitError
 	var flagErr *FlagError
 	var apiErr *jira.APIError
-	var insecureErr *transport.InsecureURLError
+	var urlErr *urlpolicy.Error
 	var damagedErr *tenant.DamagedConfigError
 	switch {
 	case errors.As(err, &exitErr):
@@ -41,7 +41,7 @@ func ExitCode(err error) int {
 		return ExitInput
 	case errors.As(err, &apiErr) && apiErr.Credentials():
 		return ExitCredentials
-	case errors.As(err, &insecureErr):
+	case errors.As(err, &urlErr):
 		return ExitInput
 	case errors.As(err, &damagedErr):
 		return ExitInput

@@ -10,6 +10,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/lockedfile"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 func TestExitCode(t *testing.T) {
@@ -33,7 +34,9 @@ func TestExitCode(t *testing.T) {
 		{"jira 403", &jira.APIError{Status: 403}, 3},
 		{"jira 400", &jira.APIError{Status: 400}, 1},
 		{"jira 503", &jira.APIError{Status: 503}, 1},
-		{"insecure URL", &transport.InsecureURLError{URL: "http://example.com", Host: "example.com"}, 2},
+		{"insecure URL", &urlpolicy.Error{Role: urlpolicy.RoleRequest, URL: "http://example.com", Reason: "plain http", Insecure: true}, 2},
+		{"malformed URL", fmt.Errorf("x: %w", &urlpolicy.Error{Role: urlpolicy.RoleBase, URL: "ftp://x", Reason: "scheme"}), 2},
+		{"a request refused by the transport", &transport.Error{Method: "GET", Err: &urlpolicy.Error{Role: urlpolicy.RoleRequest}}, 2},
 		{"canceled", fmt.Errorf("get: %w", context.Canceled), 130},
 		{"damaged config", &tenant.DamagedConfigError{Path: "/c.json", Reason: "unexpected end of JSON input"}, 2},
 		{"config locked by another jwh", &lockedfile.TimeoutError{Path: "/c.json", LockPath: "/c.json.lock", Waited: lockedfile.DefaultWait}, 1},

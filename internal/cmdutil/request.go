@@ -6,7 +6,7 @@ import (
 
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/tenant"
-	"github.com/jwh-cli/jwh/internal/transport"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // MethodAndPath splits the "[METHOD] PATH" arguments of jwh api and jwh
@@ -28,28 +28,31 @@ func MethodAndPath(args []string, what, command string) (method, path string, er
 	return "", path, nil
 }
 
-// TenantBaseURL parses the base URL of tenant t as the Jira client does
-// (jira.ParseBaseURL); a config file edited by hand can hold a bad one,
-// which is bad input. The error names the tenant (see OnTenant).
+// TenantBaseURL parses the base URL of tenant t with
+// urlpolicy.ParseBaseURL. A command does this once and passes the result
+// down (to the signer, the Jira client, a token). A config file edited by
+// hand can hold a bad one, which is bad input (the error wraps a
+// *urlpolicy.Error); the error names the tenant (see OnTenant) and the fix.
 func TenantBaseURL(t *tenant.Tenant) (*url.URL, error) {
-	u, err := jira.ParseBaseURL(t.BaseURL)
+	u, err := urlpolicy.ParseBaseURL(t.BaseURL)
 	if err != nil {
-		return nil, InputError(&TenantError{Tenant: t.Name,
-			Err: fmt.Errorf("%v: fix it with 'jwh tenant add %s --base-url URL'", err, t.Name)})
+		return nil, &TenantError{Tenant: t.Name,
+			Err: fmt.Errorf("%w: fix it with 'jwh tenant add %s --base-url URL'", err, t.Name)}
 	}
 	return u, nil
 }
 
 // RequestURL resolves ref against a tenant's base URL (jira.ResolveURL)
-// and applies the transport's rule on plain http, so that a bad path or
-// URL is bad input found before anything is sent.
+// and applies the rule every signed request must pass
+// (urlpolicy.CheckRequestURL), so that a bad path or URL is bad input
+// found before anything is sent.
 func RequestURL(base *url.URL, ref string) (*url.URL, error) {
 	u, err := jira.ResolveURL(base, ref)
-	if err == nil {
-		err = transport.CheckURL(u)
-	}
 	if err != nil {
 		return nil, InputError(err)
+	}
+	if err := urlpolicy.CheckRequestURL(u); err != nil {
+		return nil, err
 	}
 	return u, nil
 }

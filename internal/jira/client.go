@@ -2,7 +2,8 @@
 // Connect app sees it: a generic Do for any endpoint (jwh api) and typed
 // calls for the dynamic-webhook endpoints under /rest/api/2/webhook. It
 // takes an *http.Client that already authenticates requests (see package
-// transport) and a tenant's base URL, which may carry a context path
+// transport) and a tenant's base URL, parsed once by the command (see
+// package urlpolicy), which may carry a context path
 // (https://example.com/jira).
 package jira
 
@@ -30,36 +31,12 @@ type Client struct {
 }
 
 // NewClient returns a Client that sends requests with hc to paths under
-// baseURL, an absolute http(s) URL without query, whose path (if any) is
-// the context path every request path is appended to.
-func NewClient(hc *http.Client, baseURL string) (*Client, error) {
-	u, err := ParseBaseURL(baseURL)
-	if err != nil {
-		return nil, err
-	}
-	return &Client{hc: hc, base: u}, nil
-}
-
-// ParseBaseURL parses a tenant's base URL as NewClient does: an absolute
-// http(s) URL without user information, query or fragment, returned with a
-// lower-case scheme and no trailing slash. It does not apply the transport's
-// plain-http rule (see transport.CheckURL).
-func ParseBaseURL(baseURL string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(baseURL))
-	if err != nil {
-		return nil, fmt.Errorf("base URL %q: %w", baseURL, err)
-	}
-	scheme := strings.ToLower(u.Scheme)
-	if (scheme != "http" && scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return nil, fmt.Errorf("base URL %q is not an absolute http(s) URL", baseURL)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("base URL %q must not have user information, a query or a fragment", baseURL)
-	}
-	u.Scheme = scheme
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = strings.TrimRight(u.RawPath, "/")
-	return u, nil
+// base, a tenant's base URL as urlpolicy.ParseBaseURL returns it: its path
+// (if any) is the context path every request path is appended to. The
+// client keeps a copy of base.
+func NewClient(hc *http.Client, base *url.URL) *Client {
+	u := *base
+	return &Client{hc: hc, base: &u}
 }
 
 // WithAuthHint returns a copy of c whose errors for 401 and 403 answers

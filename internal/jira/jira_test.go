@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/sandbox"
 	"github.com/jwh-cli/jwh/internal/transport"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // env is a sandbox on loopback with one tenant and a client for it.
@@ -62,11 +64,7 @@ func start(t *testing.T, opts sandbox.Options, basePath string, wrap func(http.H
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := jira.NewClient(hc, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, s: s, tenant: ten, base: base, client: c}
+	return &env{t: t, s: s, tenant: ten, base: base, client: jira.NewClient(hc, parseBase(t, base))}
 }
 
 // allVerified fails unless the sandbox logged n requests, all with a JWT
@@ -399,7 +397,7 @@ func TestAPIErrors(t *testing.T) {
 	t.Run("wrong secret", func(t *testing.T) {
 		e := start(t, sandbox.Options{}, "/jira", nil)
 		hc, _ := transport.New(transport.Options{Authorizer: connectjwt.NewSigner("com.example.app", []byte("not the secret"), "/jira")})
-		c, _ := jira.NewClient(hc, e.base)
+		c := jira.NewClient(hc, parseBase(t, e.base))
 		resp, err := c.Do(ctx, "GET", "/rest/api/2/myself", nil)
 		var ae *jira.APIError
 		if !errors.As(err, &ae) || resp == nil || resp.Status != 401 {
@@ -411,8 +409,8 @@ func TestAPIErrors(t *testing.T) {
 	})
 	t.Run("400 with messages", func(t *testing.T) {
 		e := start(t, sandbox.Options{}, "", nil)
-		_, err := e.client.RegisterWebhooks(ctx, jira.RegisterRequest{URL: "not a url", Webhooks: specs[:1]})
-		want := `jira: 400 Bad Request: The url "not a url" is not an absolute http or https URL.`
+		_, err := e.client.RegisterWebhooks(ctx, jira.RegisterRequest{URL: "/hook", Webhooks: specs[:1]})
+		want := `jira: 400 Bad Request: The url "/hook" is not valid: not an absolute URL: give one such as https://app.example.com/hook.`
 		if err == nil || err.Error() != want {
 			t.Errorf("error %v, want %s", err, want)
 		}
@@ -453,10 +451,7 @@ func TestNoAnswer(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	base := srv.URL + "/jira"
 	srv.Close() // nothing listens there any more
-	c, err := jira.NewClient(hc, base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := jira.NewClient(hc, parseBase(t, base))
 	resp, err := c.Do(context.Background(), "GET", "/rest/api/2/webhook", nil)
 	var te *transport.Error
 	if resp != nil || !errors.As(err, &te) {
@@ -472,15 +467,24 @@ func TestNoAnswer(t *testing.T) {
 	}
 }
 
+// TestPlainHTTPBaseRefused: a base URL that did not come through
+// urlpolicy.ParseBaseURL is still judged on every request.
 func TestPlainHTTPBaseRefused(t *testing.T) {
 	hc, _ := transport.New(transport.Options{Authorizer: connectjwt.NewSigner("k", []byte("s"), "")})
-	c, err := jira.NewClient(hc, "http://acme.example.com")
+	c := jira.NewClient(hc, &url.URL{Scheme: "http", Host: "acme.example.com"})
+	_, err := c.Do(context.Background(), "GET", "/rest/api/2/myself", nil)
+	var ue *urlpolicy.Error
+	if !errors.As(err, &ue) || !ue.Insecure {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// parseBase parses a base URL as commands do.
+func parseBase(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := urlpolicy.ParseBaseURL(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Do(context.Background(), "GET", "/rest/api/2/myself", nil)
-	var ie *transport.InsecureURLError
-	if !errors.As(err, &ie) {
-		t.Fatalf("error %v", err)
-	}
+	return u
 }

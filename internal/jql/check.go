@@ -15,7 +15,6 @@ const (
 // Query is a filter that passed Validate: safe to send to Jira and ready to
 // match issues.
 type Query struct {
-	src     string
 	expr    Expr
 	aliases map[string]string
 }
@@ -24,26 +23,19 @@ type Query struct {
 // accepts in a dynamic webhook's jqlFilter. It returns the query when src is
 // valid, and otherwise every problem: the first syntax error alone, or all
 // the subset violations in source order.
-func Validate(src string) (*Query, ErrorList) {
+func Validate(src string) (*Query, []*Error) {
 	x, err := parse(src)
 	if err != nil {
-		err.locate(src)
-		return nil, ErrorList{err}
+		return nil, []*Error{err}
 	}
 	c := checker{src: src}
 	c.expr(x)
 	if len(c.errs) > 0 {
-		c.errs.sortAndLocate(src)
+		sortAndLocate(c.errs, src)
 		return nil, c.errs
 	}
-	return &Query{src: src, expr: x, aliases: c.aliases}, nil
+	return &Query{expr: x, aliases: c.aliases}, nil
 }
-
-// Source returns the filter as given to Validate.
-func (q *Query) Source() string { return q.src }
-
-// Expr returns the syntax tree. Callers must not modify it.
-func (q *Query) Expr() Expr { return q.expr }
 
 // Canonical returns the filter as canonical JQL, with aliases replaced by
 // the fields they stand for: "key = prj-1" becomes "issueKey = prj-1".
@@ -66,7 +58,7 @@ func (q *Query) Aliases() map[string]string {
 // checker walks a parsed filter and records every subset violation.
 type checker struct {
 	src     string
-	errs    ErrorList
+	errs    []*Error
 	aliases map[string]string
 }
 

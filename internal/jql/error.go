@@ -96,55 +96,11 @@ func (e *Error) locate(src string) {
 	e.Column = utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
 }
 
-// ErrorList is every problem found in a filter, in source order.
-type ErrorList []*Error
-
-// Error returns the errors one per line.
-func (l ErrorList) Error() string {
-	var b strings.Builder
-	for i, e := range l {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
-
-// Err returns l as an error, or nil when l is empty.
-func (l ErrorList) Err() error {
-	if len(l) == 0 {
-		return nil
-	}
-	return l
-}
-
-// Render returns each error followed by its snippet (see Error.Snippet):
-// what a compiler prints.
-func (l ErrorList) Render(src string) string {
-	var b strings.Builder
-	for _, e := range l {
-		b.WriteString(e.Error())
-		b.WriteByte('\n')
-		b.WriteString(e.Snippet(src))
-	}
-	return b.String()
-}
-
-// Unwrap returns the errors, for errors.Is and errors.As.
-func (l ErrorList) Unwrap() []error {
-	errs := make([]error, len(l))
-	for i, e := range l {
-		errs[i] = e
-	}
-	return errs
-}
-
-// sortAndLocate orders the errors by position, keeping the order of errors
-// at the same place, and fills in their lines and columns.
-func (l ErrorList) sortAndLocate(src string) {
-	slices.SortStableFunc(l, func(a, b *Error) int { return cmp.Compare(a.Offset, b.Offset) })
-	for _, e := range l {
+// sortAndLocate orders errs by position, keeping the order of errors at
+// the same place, and fills in their lines and columns.
+func sortAndLocate(errs []*Error, src string) {
+	slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Offset, b.Offset) })
+	for _, e := range errs {
 		e.locate(src)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,7 +50,7 @@ func TestGoldenErrors(t *testing.T) {
 			if q != nil {
 				t.Fatalf("Validate(%q) is valid; golden cases must fail", tt.src)
 			}
-			got := "-- filter --\n" + tt.src + "\n-- errors --\n" + list.Render(tt.src)
+			got := "-- filter --\n" + tt.src + "\n-- errors --\n" + render(list, tt.src)
 			path := filepath.Join("testdata", "errors", tt.name+".golden")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -69,4 +70,13 @@ func TestGoldenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// render writes each error and its snippet, as a compiler prints them.
+func render(errs []*Error, src string) string {
+	var b strings.Builder
+	for _, e := range errs {
+		b.WriteString(e.Error() + "\n" + e.Snippet(src))
+	}
+	return b.String()
 }

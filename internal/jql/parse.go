@@ -8,22 +8,18 @@ import (
 // exhaust the stack.
 const maxDepth = 100
 
-// Parse parses src as JQL, syntax only: it accepts everything JQL can say,
-// including what webhook filters refuse (use Validate for that). It stops at
-// the first syntax error, which it returns as an *Error. An empty or blank
-// filter is an error too.
-func Parse(src string) (Expr, error) {
-	x, err := parse(src)
+// parse parses src as JQL, syntax only: it accepts everything JQL can say,
+// including what webhook filters refuse (Validate checks that). It stops at
+// the first syntax error, which it returns with its line and column. An
+// empty or blank filter is an error too.
+func parse(src string) (Expr, *Error) {
+	p := parser{src: src, toks: lex(src)}
+	x, err := p.query()
 	if err != nil {
 		err.locate(src)
 		return nil, err
 	}
 	return x, nil
-}
-
-func parse(src string) (Expr, *Error) {
-	p := parser{src: src, toks: lex(src)}
-	return p.query()
 }
 
 // parser is a recursive-descent parser over the whole token slice:

@@ -1,7 +1,6 @@
 package jql
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -181,16 +180,16 @@ func TestParse(t *testing.T) {
 		if tt.tree == "" {
 			continue
 		}
-		x, err := Parse(tt.src)
+		x, err := parse(tt.src)
 		if err != nil {
-			t.Errorf("Parse(%q): %v", tt.src, err)
+			t.Errorf("parse(%q): %v", tt.src, err)
 			continue
 		}
 		if got := dump(x); got != tt.tree {
-			t.Errorf("Parse(%q)\n got  %s\n want %s", tt.src, got, tt.tree)
+			t.Errorf("parse(%q)\n got  %s\n want %s", tt.src, got, tt.tree)
 		}
 		if got := x.String(); got != tt.canonical {
-			t.Errorf("Parse(%q).String()\n got  %s\n want %s", tt.src, got, tt.canonical)
+			t.Errorf("parse(%q).String()\n got  %s\n want %s", tt.src, got, tt.canonical)
 		}
 	}
 }
@@ -203,7 +202,7 @@ type node interface {
 
 func TestParsePositions(t *testing.T) {
 	src := `(project = PRJ OR key in (A-1, "B-2")) AND NOT cf[10014] != currentUser() ORDER BY key DESC`
-	x, err := Parse(src)
+	x, err := parse(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +241,7 @@ func TestParsePositions(t *testing.T) {
 			t.Errorf("span %q, want %q", tt.got, tt.want)
 		}
 	}
-	c, _ := Parse("status was not in (A) by x")
+	c, _ := parse("status was not in (A) by x")
 	cl := c.(*Clause)
 	if got := "status was not in (A) by x"[cl.OpSpan.Start:cl.OpSpan.Stop]; got != "was not in" {
 		t.Errorf("operator span %q, want %q", got, "was not in")
@@ -322,21 +321,16 @@ var parseErrorTests = []struct {
 
 func TestParseErrors(t *testing.T) {
 	for _, tt := range parseErrorTests {
-		x, err := Parse(tt.src)
-		if err == nil {
-			t.Errorf("Parse(%q) = %s, want error %s", tt.src, x, tt.want)
+		x, e := parse(tt.src)
+		if e == nil {
+			t.Errorf("parse(%q) = %s, want error %s", tt.src, x, tt.want)
 			continue
 		}
-		var e *Error
-		if !errors.As(err, &e) {
-			t.Errorf("Parse(%q) error is %T, want *Error", tt.src, err)
-			continue
-		}
-		if got := err.Error(); got != tt.want {
-			t.Errorf("Parse(%q)\n got  %s\n want %s", tt.src, got, tt.want)
+		if got := e.Error(); got != tt.want {
+			t.Errorf("parse(%q)\n got  %s\n want %s", tt.src, got, tt.want)
 		}
 		if e.Offset < 0 || e.End < e.Offset || e.End > len(tt.src) {
-			t.Errorf("Parse(%q): span [%d,%d) outside the source", tt.src, e.Offset, e.End)
+			t.Errorf("parse(%q): span [%d,%d) outside the source", tt.src, e.Offset, e.End)
 		}
 	}
 }
@@ -363,14 +357,14 @@ func roundTripSources() []string {
 // does not give the same tree and the same print.
 func checkRoundTrip(t *testing.T, src string) {
 	t.Helper()
-	x, err := Parse(src)
+	x, err := parse(src)
 	if err != nil {
 		return
 	}
 	printed := x.String()
-	y, err := Parse(printed)
+	y, err := parse(printed)
 	if err != nil {
-		t.Fatalf("Parse(%q) prints %q, which does not parse: %v", src, printed, err)
+		t.Fatalf("parse(%q) prints %q, which does not parse: %v", src, printed, err)
 	}
 	if a, b := dump(x), dump(y); a != b {
 		t.Fatalf("round trip of %q through %q changes the tree:\n before %s\n after  %s", src, printed, a, b)

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // Headers Jira sets on every delivery.
@@ -139,7 +141,9 @@ type Config struct {
 	// ForwardTo, when set, is where every accepted delivery is forwarded.
 	// A URL with no path receives each delivery on the path (and query) it
 	// arrived with; one with a path receives it there, with the
-	// delivery's query when it has none of its own.
+	// delivery's query when it has none of its own. It must pass
+	// urlpolicy.ParseTargetURL (http or https, a host, no user information
+	// or fragment).
 	ForwardTo *url.URL
 	// ForwardTimeout bounds one forwarded delivery, reply included. Zero
 	// means DefaultForwardTimeout.
@@ -249,8 +253,8 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	if u := cfg.ForwardTo; u != nil {
-		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("listen: forward URL %q is not an http:// or https:// URL with a host", u)
+		if _, err := urlpolicy.ParseTargetURL(u.String()); err != nil {
+			return nil, fmt.Errorf("listen: forward URL: %w", err)
 		}
 		s.client = newForwardClient(cfg.ForwardTimeout)
 	}

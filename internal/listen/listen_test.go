@@ -589,8 +589,10 @@ func TestServeShutsDown(t *testing.T) {
 	}
 	defer stalled.Close()
 	io.WriteString(stalled, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":")
-	for s.Stats().Forwarded == 0 || s.Stats().Requests < 2 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); s.Stats().Forwarded == 0 || s.Stats().Requests < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s the listener has not seen both requests: %+v", s.Stats())
+		}
 	}
 	cancel()
 	select {
@@ -633,7 +635,7 @@ func TestNewRefuses(t *testing.T) {
 		{Config{NoVerify: true}, "listen: no OnEvent"},
 		{Config{OnEvent: on}, "listen: no Secrets to verify deliveries with (or set NoVerify)"},
 		{Config{OnEvent: on, NoVerify: true, Path: "hook"}, `listen: path "hook" does not start with /`},
-		{Config{OnEvent: on, NoVerify: true, ForwardTo: ftp}, `listen: forward URL "ftp://x/" is not an http:// or https:// URL with a host`},
+		{Config{OnEvent: on, NoVerify: true, ForwardTo: ftp}, `listen: forward URL: target URL "ftp://x/": scheme "ftp" is not supported: use http or https`},
 		{Config{OnEvent: on, NoVerify: true, Leeway: -time.Second}, "listen: negative leeway -1s"},
 	}
 	for _, tt := range tests {

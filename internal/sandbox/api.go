@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // expirationLayout is the string form of dates in Jira's examples.
@@ -152,8 +155,8 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 		return jiraError(http.StatusBadRequest, "The url is required: the URL that receives the webhooks.")
 	}
 	callback := *body.URL
-	if u, err := url.Parse(callback); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return jiraError(http.StatusBadRequest, fmt.Sprintf("The url %q is not an absolute http or https URL.", callback))
+	if err := urlpolicy.CheckCallbackURL(callback); err != nil {
+		return jiraError(http.StatusBadRequest, fmt.Sprintf("The url %q is not valid: %s.", callback, urlpolicy.Reason(err)))
 	}
 	if len(body.Webhooks) == 0 {
 		return jiraError(http.StatusBadRequest, "The webhooks list is required and must not be empty.")
@@ -174,25 +177,28 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 	results := make([]registerResult, len(checked))
 	created := false
 	for i, w := range checked {
+		var refused []string
 		switch {
 		case t.callback != "" && t.callback != callback:
-			results[i].Errors = []string{fmt.Sprintf(
+			refused = []string{fmt.Sprintf(
 				"Only a single URL per app is allowed to be registered: this app's webhooks on this site deliver to %s, not %s.",
 				t.callback, callback)}
 		case errs[i] != nil:
-			results[i].Errors = errs[i]
-		case len(t.webhooks) >= MaxWebhooks:
-			results[i].Errors = []string{fmt.Sprintf(
-				"The app has reached the limit of %d webhooks on this site: delete some before registering more.", MaxWebhooks)}
+			refused = errs[i]
 		default:
-			id := s.nextID
-			s.nextID++
-			w.ID, w.URL, w.ExpiresAt = id, callback, expires
-			t.webhooks = append(t.webhooks, w)
-			t.callback = callback
-			results[i].CreatedWebhookID = &id
-			created = true
+			refused = checkRoom(len(t.webhooks), webhookspec.Connect)
 		}
+		if refused != nil {
+			results[i].Errors = refused
+			continue
+		}
+		id := s.nextID
+		s.nextID++
+		w.ID, w.URL, w.ExpiresAt = id, callback, expires
+		t.webhooks = append(t.webhooks, w)
+		t.callback = callback
+		results[i].CreatedWebhookID = &id
+		created = true
 	}
 	if created {
 		if err := s.persistLocked(); err != nil {

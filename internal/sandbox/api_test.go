@@ -9,6 +9,7 @@ import (
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/jql"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 func TestWebhookLifecycle(t *testing.T) {
@@ -170,7 +171,9 @@ func TestMalformedRequests(t *testing.T) {
 		{"trailing data", "POST", "/rest/api/2/webhook", webhooksBody(hook, 1) + `x`, 400, "Invalid request payload."},
 		{"events not a list", "POST", "/rest/api/2/webhook", `{"url":"` + hook + `","webhooks":[{"jqlFilter":"project = P","events":"jira:issue_created"}]}`, 400, "Invalid request payload."},
 		{"no url", "POST", "/rest/api/2/webhook", `{"webhooks":[{"jqlFilter":"project = P","events":["jira:issue_created"]}]}`, 400, "The url is required"},
-		{"relative url", "POST", "/rest/api/2/webhook", webhooksBody("/hook", 1), 400, `The url "/hook" is not an absolute http or https URL.`},
+		{"relative url", "POST", "/rest/api/2/webhook", webhooksBody("/hook", 1), 400, `The url "/hook" is not valid: not an absolute URL: give one such as https://app.example.com/hook.`},
+		{"plain http to another host", "POST", "/rest/api/2/webhook", webhooksBody("http://app.example.com/hook", 1), 400,
+			`The url "http://app.example.com/hook" is not valid: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https.`},
 		{"no webhooks", "POST", "/rest/api/2/webhook", `{"url":"` + hook + `","webhooks":[]}`, 400, "The webhooks list is required"},
 		{"delete without ids", "DELETE", "/rest/api/2/webhook", `{}`, 400, "The webhookIds list is required."},
 		{"refresh with strings", "PUT", "/rest/api/2/webhook/refresh", `{"webhookIds":["1000"]}`, 400, "Invalid request payload."},
@@ -325,5 +328,29 @@ func TestWebhookFilter(t *testing.T) {
 	w.Events[0] = "changed"
 	if f.ten.Webhooks()[0].Events[0] != "jira:issue_updated" {
 		t.Error("Webhooks shares its slices with the server")
+	}
+}
+
+// TestCheckRoom: the limit on how many webhooks an owner may have is a
+// parameter, so that OAuth 2.0 apps (5 per user) are held to theirs.
+func TestCheckRoom(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		lim  webhookspec.Limits
+		want bool // room for one more
+	}{
+		{0, webhookspec.Connect, true},
+		{99, webhookspec.Connect, true},
+		{100, webhookspec.Connect, false},
+		{4, webhookspec.OAuth, true},
+		{5, webhookspec.OAuth, false},
+	} {
+		got := checkRoom(tc.n, tc.lim)
+		if (got == nil) != tc.want {
+			t.Errorf("checkRoom(%d, %s) = %q, want room %v", tc.n, tc.lim.Owner, got, tc.want)
+		}
+		if got != nil && got[0] != fmt.Sprintf("The app has reached the limit of %d webhooks on this site: delete some before registering more.", tc.lim.MaxWebhooks) {
+			t.Errorf("checkRoom(%d, %s) = %q", tc.n, tc.lim.Owner, got)
+		}
 	}
 }

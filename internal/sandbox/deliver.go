@@ -310,7 +310,7 @@ func (p *prepared) skip(w Webhook, now time.Time) string {
 // deliver makes the attempts of delivery i of tr.
 func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryResult, event, issueKey string) {
 	s := t.s
-	signer := connectjwt.NewSigner(t.clientKey, []byte(t.secret), t.appBasePath()).WithClock(s.now)
+	signer := connectjwt.NewSigner(t.clientKey, []byte(t.secret), t.appPath).WithClock(s.now)
 	report := func(a Attempt, outcome string, next time.Duration) {
 		if s.opts.OnAttempt != nil {
 			s.opts.OnAttempt(AttemptReport{
@@ -435,19 +435,6 @@ func (s *Server) post(ctx context.Context, signer *connectjwt.Signer, d Delivery
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	return resp.StatusCode, nil
-}
-
-// appBasePath is the path of the app's base URL, which deliveries' qsh is
-// relative to: AppBaseURL's, else the callback URL's origin, "".
-func (t *Tenant) appBasePath() string {
-	if t.appBaseURL == "" {
-		return ""
-	}
-	u, err := url.Parse(t.appBaseURL) // checked by newTenant
-	if err != nil {
-		return ""
-	}
-	return strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // PendingDeliveries returns how many triggered events have deliveries

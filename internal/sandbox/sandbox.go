@@ -3,8 +3,8 @@
 // delete, refresh, failed deliveries) and GET /rest/api/2/myself for several
 // tenants at once, each under its own context path, checking every Connect
 // JWT and its qsh exactly as Jira does and enforcing Jira's limits (100
-// webhooks per app and tenant, one callback URL, the supported events, the
-// JQL subset of internal/jql). It backs jwh sandbox, jwh demo and the tests
+// webhooks per app and tenant, one callback URL, and the rules of
+// internal/webhookspec on the callback URL, events and JQL filters). It backs jwh sandbox, jwh demo and the tests
 // of every client package, which run it on loopback with Listen.
 //
 // Options make it misbehave on purpose for those tests: a fixed clock,
@@ -39,8 +39,6 @@ import (
 
 // Jira's limits and defaults, as the sandbox enforces them.
 const (
-	// MaxWebhooks is how many webhooks one app may have on one tenant.
-	MaxWebhooks = 100
 	// Lifetime is how long a webhook lives after registration or refresh.
 	Lifetime = 30 * 24 * time.Hour
 	// Leeway is the clock skew allowed on a JWT's exp and iat.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jwh-cli/jwh/internal/atomicfile"
 	"github.com/jwh-cli/jwh/internal/lockedfile"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // ErrCorruptState is wrapped by the error of Open when the state file
@@ -225,8 +226,8 @@ func (s *Server) loadState(b []byte) error {
 		if err := s.checkUniqueLocked(t); err != nil {
 			return err
 		}
-		if len(ts.Webhooks) > MaxWebhooks {
-			return fmt.Errorf("tenant %q: %d webhooks, more than %d", ts.Name, len(ts.Webhooks), MaxWebhooks)
+		if limit := webhookspec.Connect.MaxWebhooks; len(ts.Webhooks) > limit {
+			return fmt.Errorf("tenant %q: %d webhooks, more than %d", ts.Name, len(ts.Webhooks), limit)
 		}
 		if len(ts.Webhooks) > 0 && ts.CallbackURL == "" {
 			return fmt.Errorf("tenant %q: webhooks but no callbackUrl", ts.Name)

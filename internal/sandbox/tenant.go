@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // TenantConfig describes a tenant to add. Every field but Name has a
@@ -56,6 +57,7 @@ type Tenant struct {
 
 	name, appKey, clientKey, secret, basePath string
 	appBaseURL                                string // "" for the callback's origin
+	appPath                                   string // appBaseURL's path, which deliveries' qsh is relative to
 
 	// Guarded by s.mu.
 	callback string    // the app's callback URL; "" when it has no webhooks
@@ -262,11 +264,11 @@ func (s *Server) newTenant(cfg TenantConfig) (*Tenant, error) {
 	}
 	t.basePath = base
 	if cfg.AppBaseURL != "" {
-		u, err := url.Parse(cfg.AppBaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("tenant %q: the app base URL %q is not an absolute http or https URL without query", cfg.Name, cfg.AppBaseURL)
+		u, err := urlpolicy.ParseBaseURL(cfg.AppBaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %q: the app base URL %q: %s", cfg.Name, cfg.AppBaseURL, urlpolicy.Reason(err))
 		}
-		t.appBaseURL = strings.TrimRight(cfg.AppBaseURL, "/")
+		t.appBaseURL, t.appPath = u.String(), u.EscapedPath()
 	}
 	return t, nil
 }

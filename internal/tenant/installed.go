@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // maxInstalledSize bounds an installed payload; real ones are under 2 kB.
@@ -44,7 +46,7 @@ func (in *Installed) Tenant(name string) Tenant {
 // ParseInstalled reads an installed payload: one JSON object, read up to
 // its closing brace (so a stream that stays open after it, such as the
 // output of jwh sandbox, works). key, clientKey, sharedSecret and baseUrl
-// are required; baseUrl is checked and normalised with ValidateBaseURL.
+// are required; baseUrl is parsed and normalised with urlpolicy.ParseBaseURL.
 func ParseInstalled(r io.Reader) (*Installed, error) {
 	dec := json.NewDecoder(io.LimitReader(r, maxInstalledSize))
 	var in Installed
@@ -67,10 +69,10 @@ func ParseInstalled(r io.Reader) (*Installed, error) {
 	if in.EventType == "uninstalled" {
 		return nil, errors.New(`installed payload is an "uninstalled" event: use the body of the installed callback`)
 	}
-	u, err := ValidateBaseURL(in.BaseURL)
+	u, err := urlpolicy.ParseBaseURL(in.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("installed payload: baseUrl: %w", err)
 	}
-	in.BaseURL = u
+	in.BaseURL = u.String()
 	return &in, nil
 }

@@ -88,7 +88,7 @@ func TestParseInstalledErrors(t *testing.T) {
 		{"uninstalled", `{"key": "k", "clientKey": "ck", "sharedSecret": "s", "baseUrl": "https://a.example", "eventType": "uninstalled"}`,
 			`installed payload is an "uninstalled" event: use the body of the installed callback`},
 		{"http", `{"key": "k", "clientKey": "ck", "sharedSecret": "s", "baseUrl": "http://a.example"}`,
-			`installed payload: baseUrl: base URL "http://a.example" uses plain http: use https (http is allowed only for loopback hosts)`},
+			`installed payload: baseUrl: base URL "http://a.example": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https`},
 		{"too big", `{"key": "` + strings.Repeat("k", maxInstalledSize) + `"}`, "installed payload is cut short or larger than 1048576 bytes"},
 	}
 	for _, tt := range tests {

@@ -12,12 +12,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
-// retryTransport is the outermost RoundTripper: it refuses insecure URLs,
-// bounds each attempt and the whole exchange, and repeats requests answered
-// with 429 or 503, and requests that failed on the way, as the package
-// comment describes.
+// retryTransport is the outermost RoundTripper: it refuses the URLs that
+// urlpolicy.CheckRequestURL refuses, bounds each attempt and the whole
+// exchange, and repeats requests answered with 429 or 503, and requests
+// that failed on the way, as the package comment describes.
 type retryTransport struct {
 	o      Options
 	reauth Reauthorizer // nil when the Authorizer is not one
@@ -26,7 +28,7 @@ type retryTransport struct {
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := CheckURL(req.URL); err != nil {
+	if err := urlpolicy.CheckRequestURL(req.URL); err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}

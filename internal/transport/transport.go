@@ -1,9 +1,11 @@
 // Package transport builds the HTTP clients that jwh uses to call one
-// Jira tenant (and Atlassian's OAuth 2.0 token endpoint). Its RoundTripper
-// chain refuses plain http:// to anything but loopback, bounds every
-// attempt and the whole exchange in time, retries what is safe to retry
-// with fresh credentials on every attempt, sets the User-Agent, and can
-// dump each exchange for --debug with the credentials redacted.
+// Jira tenant (and an OAuth 2.0 authorization server). Its RoundTripper
+// chain refuses URLs that a request with credentials must not go to
+// (urlpolicy.CheckRequestURL: plain http:// to anything but loopback,
+// among others), bounds every attempt and the whole exchange in time,
+// retries what is safe to retry with fresh credentials on every attempt,
+// sets the User-Agent, and can dump each exchange for --debug with the
+// credentials redacted.
 //
 // The chain, from the outside in:
 //
@@ -62,7 +64,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -209,45 +210,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("redirect to %s refused: it leaves %s://%s", RedactURL(req.URL), prev.Scheme, prev.Host)
 	}
 	return nil
-}
-
-// CheckURL refuses URLs that jwh must not send signed requests to: schemes
-// other than https, and plain http unless the host is loopback
-// (127.0.0.0/8, ::1 or localhost), where a local sandbox runs.
-func CheckURL(u *url.URL) error {
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return nil
-	case "http":
-		if IsLoopback(u.Hostname()) {
-			return nil
-		}
-		return &InsecureURLError{URL: RedactURL(u), Host: u.Hostname()}
-	case "":
-		return fmt.Errorf("%q is not an absolute URL: use https://HOST/...", RedactURL(u))
-	default:
-		return fmt.Errorf("unsupported URL scheme %q in %s: use https://", u.Scheme, RedactURL(u))
-	}
-}
-
-// IsLoopback reports whether host (without port or brackets) is a loopback
-// address or "localhost".
-func IsLoopback(host string) bool {
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// InsecureURLError is a plain http:// URL with a host that is not loopback.
-type InsecureURLError struct {
-	URL  string
-	Host string
-}
-
-func (e *InsecureURLError) Error() string {
-	return fmt.Sprintf("refusing to send signed requests over plain http to %s: use https:// (http:// is allowed only for loopback hosts such as 127.0.0.1 and localhost)", e.Host)
 }
 
 // RedactURL returns u as a string with the values of the query parameters

@@ -372,7 +372,8 @@ func TestPlainHTTPBaseRefused(t *testing.T) {
 	h := newHarness(t)
 	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: "http://jira.example.com/jira", AppKey: appKey})
 	r := h.run(t, nil, "api", "/rest/api/2/myself")
-	if r.code != 2 || !strings.Contains(r.errOut, "refusing to send signed requests over plain http to jira.example.com") {
+	want := "jwh: tenant acme: base URL \"http://jira.example.com/jira\": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https: fix it with 'jwh tenant add acme --base-url URL'\n"
+	if r.code != 2 || r.errOut != want || len(h.sb.Requests()) != 0 {
 		t.Errorf("exit %d, stderr %q", r.code, r.errOut)
 	}
 }
@@ -391,7 +392,7 @@ func TestHandEditedBaseURL(t *testing.T) {
 	h.sb.ResetRequests()
 	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: "ftp://jira.example.com", AppKey: appKey})
 	r = h.run(t, nil, "api", "/rest/api/2/myself")
-	want := "jwh: tenant acme: base URL \"ftp://jira.example.com\" is not an absolute http(s) URL: fix it with 'jwh tenant add acme --base-url URL'\n"
+	want := "jwh: tenant acme: base URL \"ftp://jira.example.com\": scheme \"ftp\" is not supported: use https: fix it with 'jwh tenant add acme --base-url URL'\n"
 	if r.code != 2 || r.errOut != want || len(h.sb.Requests()) != 0 {
 		t.Errorf("bad base URL: exit %d, stderr %q; want exit 2 and %q", r.code, r.errOut, want)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/listen"
 	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // Defaults of the flags.
@@ -239,9 +240,9 @@ func engineConfig(opts *Options) (listen.Config, []string, error) {
 		return cfg, nil, cmdutil.UsageErrorf("invalid --max-body %d: it must be positive", opts.MaxBody)
 	}
 	if opts.ForwardTo != "" {
-		u, err := url.Parse(opts.ForwardTo)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return cfg, nil, cmdutil.UsageErrorf("invalid --forward-to %q: use an http:// or https:// URL, e.g. http://localhost:3000/webhook", opts.ForwardTo)
+		u, err := urlpolicy.ParseTargetURL(opts.ForwardTo)
+		if err != nil {
+			return cfg, nil, cmdutil.UsageErrorf("invalid --forward-to %q: %s", urlpolicy.Redacted(opts.ForwardTo), urlpolicy.Reason(err))
 		}
 		cfg.ForwardTo = u
 	}
@@ -301,7 +302,7 @@ func forwardsToItself(u *url.URL, addr net.Addr) bool {
 	if ip := net.ParseIP(host); ip != nil {
 		return ip.Equal(ta.IP)
 	}
-	return strings.EqualFold(host, "localhost") && ta.IP.IsLoopback()
+	return urlpolicy.IsLoopbackHost(host) && ta.IP.IsLoopback()
 }
 
 // parseSize reads a size in bytes: a number, optionally followed by KiB,

@@ -115,7 +115,9 @@ func TestListenRefuses(t *testing.T) {
 		{"unsafe leeway without verification", func(h *harness, o *Options) { o.Leeway = 24 * time.Hour; o.NoVerify = true },
 			"--leeway 24h0m0s is above 5m0s: a leeway that large accepts replayed, long-expired tokens; add --unsafe-leeway if you mean it", 2},
 		{"forward scheme", func(h *harness, o *Options) { o.ForwardTo = "localhost:3000" },
-			`invalid --forward-to "localhost:3000": use an http:// or https:// URL, e.g. http://localhost:3000/webhook`, 2},
+			`invalid --forward-to "localhost:3000": not an absolute URL: give one such as http://localhost:3000/webhook`, 2},
+		{"forward with user information", func(h *harness, o *Options) { o.ForwardTo = "http://me:pw@localhost:3000" },
+			`invalid --forward-to "http://me:xxxxx@localhost:3000": holds user information (user@ or user:password@): remove it`, 2},
 		{"unknown tenant", func(h *harness, o *Options) { o.TenantFlag = "nope" },
 			`no such tenant "nope": configured tenants are acme, beta, globex`, 3},
 		{"tenant without client key", func(h *harness, o *Options) { o.TenantFlag = "beta" },
@@ -202,6 +204,9 @@ func TestListenForwardToItself(t *testing.T) {
 		{"http://192.0.2.1:8080", "127.0.0.1:8080", false},
 		{"https://localhost:8080", "127.0.0.1:8080", false},
 		{"http://localhost", "127.0.0.1:80", true},
+		{"http://LOCALHOST.:8080", "127.0.0.1:8080", true},
+		{"http://[::ffff:127.0.0.1]:8080", "127.0.0.1:8080", true},
+		{"http://app.localhost:8080", "127.0.0.1:8080", false},
 	} {
 		u, _ := url.Parse(tt.u)
 		a, _ := net.ResolveTCPAddr("tcp", tt.addr)

@@ -1,67 +1,79 @@
 package register
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/jira"
-	"github.com/jwh-cli/jwh/internal/jql"
+	"github.com/jwh-cli/jwh/internal/output"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
-// checkFlags checks the one webhook built from flags and returns the
-// problems as 'jwh validate --jql' prints them (with a caret under the
-// offending token of the filter), or "".
-func checkFlags(req *jira.RegisterRequest) string {
-	var problems string
-	if err := jql.CheckURL(req.URL); err != nil {
-		problems = fmt.Sprintf("invalid --url %q: %v\n", req.URL, err)
+// request builds the register request from flags or decodes it from the
+// file, and checks it with webhookspec, once. Problems end the command with
+// exit status 2 before anything is sent: each printed on standard error as
+// jwh validate prints it, or with -o json the whole check on standard
+// output, as jwh validate --file -o json prints it.
+func request(opts *Options) (*jira.RegisterRequest, error) {
+	var req *jira.RegisterRequest
+	var c *webhookspec.RequestCheck
+	if opts.File != "" {
+		data, err := cmdutil.ReadInput(opts.IO, opts.File)
+		if err != nil {
+			return nil, err
+		}
+		name := opts.File
+		if name == "-" {
+			name = "standard input"
+		}
+		req, c, err = webhookspec.ParseRequest(data, opts.Limits)
+		if err != nil {
+			return nil, cmdutil.InputErrorf("%s: %w", name, err)
+		}
+	} else {
+		req = &jira.RegisterRequest{URL: opts.URL, Webhooks: []jira.WebhookSpec{{
+			JQLFilter: opts.JQL, Events: opts.Events,
+			FieldIDsFilter: opts.FieldIDs, IssuePropertyKeysFilter: opts.PropertyKeys,
+		}}}
+		c = webhookspec.CheckRequest(req, opts.Limits)
 	}
-	w := req.Webhooks[0]
-	return problems + jql.CheckWebhook(w.JQLFilter, w.Events).Render("")
+	if c.Valid() {
+		return req, nil
+	}
+	if opts.JSON {
+		if err := output.JSON(opts.IO.Out, c.JSON()); err != nil {
+			return nil, err
+		}
+		return nil, cmdutil.SilentExit(cmdutil.ExitInput)
+	}
+	return nil, problemsError(c, opts)
 }
 
-// problemsError returns the problems that checkFlags or parseBody found as
-// one error each: a line that does not start with a space starts a
-// problem, and the lines that show a filter with a caret under it belong
-// to the problem above them. app.Run then prints each problem after
-// "jwh: ", in the form validate gives it.
-func problemsError(problems string) error {
-	var errs []error
-	for line := range strings.Lines(problems) {
-		line = strings.TrimSuffix(line, "\n")
-		if strings.HasPrefix(line, " ") && len(errs) > 0 {
-			last := errs[len(errs)-1].(problem)
-			errs[len(errs)-1] = last + problem("\n"+line)
-			continue
+// problemsError returns the problems of a check as one error each, which
+// app.Run prints after "jwh: ", in the words of jwh validate: for a file,
+// each names where it is (webhooks[1].jqlFilter); from flags, a problem of
+// the URL names --url, and the webhook's are as validate --jql gives them.
+func problemsError(c *webhookspec.RequestCheck, opts *Options) error {
+	var msgs []string
+	if opts.File != "" {
+		msgs = c.Messages()
+	} else {
+		for _, p := range c.Problems {
+			if p.Path == "url" {
+				msgs = append(msgs, fmt.Sprintf("invalid --url %q: %s", urlpolicy.Redacted(opts.URL), p.Msg))
+			} else {
+				msgs = append(msgs, p.Path+": "+p.Msg)
+			}
 		}
-		errs = append(errs, problem(line))
+		for _, w := range c.Webhooks {
+			msgs = append(msgs, w.Messages("")...)
+		}
+	}
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		errs[i] = errors.New(m)
 	}
 	return cmdutil.InputError(&cmdutil.MultiError{Errs: errs})
-}
-
-// problem is one problem of a local check, in the lines validate prints.
-type problem string
-
-func (p problem) Error() string { return string(p) }
-
-// parseBody checks a register request body as 'jwh validate --file' does
-// and decodes it. problems is what validate prints ("" when the body is
-// valid, and only then is req set); the error is for data that is not a
-// JSON object at all.
-func parseBody(data []byte) (req *jira.RegisterRequest, problems string, err error) {
-	bc, err := jql.CheckBody(data)
-	if err != nil {
-		return nil, "", err
-	}
-	if !bc.Valid() {
-		return nil, bc.Render(), nil
-	}
-	req = &jira.RegisterRequest{}
-	if err := json.Unmarshal(data, req); err != nil {
-		// CheckBody has checked every member's type.
-		return nil, "", fmt.Errorf("decode the register request body: %w", err)
-	}
-	return req, "", nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // Options are the inputs of jwh register.
@@ -28,6 +29,9 @@ type Options struct {
 	IO     *iostreams.IOStreams
 	Client func() (*jira.Client, *tenant.Tenant, error)
 	JSON   bool // -o json
+	// Limits are what Jira allows the tenant's kind of app; a request
+	// with more webhooks is refused locally.
+	Limits webhookspec.Limits
 
 	// From flags.
 	URL          string
@@ -56,9 +60,14 @@ file holding the API's own request body:
                  "fieldIdsFilter": ["summary"], "issuePropertyKeysFilter": ["my-prop"]}]}
 
 Every JQL filter and event is checked locally first, as 'jwh validate' checks
-them, and the URL must be https (http only for loopback hosts). If anything
-is invalid, the problems are printed and nothing is sent. --dry-run prints
-the request body that would be sent and sends nothing.
+them, and the URL must be https (http only for loopback hosts: localhost,
+127.0.0.0/8, ::1). If anything is invalid, nothing is sent, the exit status
+is 2, and each problem is printed on standard error on a line starting with
+"jwh: ". With -o json the problems go to standard output instead, as
+'jwh validate --file -o json' prints them: {"valid": false, "errors",
+"webhooks"}, where a request from flags is the body they make ("url" is
+--url, webhooks[0] the webhook). --dry-run prints the request body that
+would be sent and sends nothing.
 
 Jira answers each webhook separately: one row per webhook shows its new id,
 or Jira's reasons for refusing it. On a pipe, one tab-separated line per
@@ -88,6 +97,7 @@ Exit status: 0 when every webhook was registered, 1 when Jira refused any
 			g := cmdutil.GlobalsOf(cmd)
 			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.JSON = g.JSON
+			opts.Limits = webhookspec.Connect // every tenant is a Connect app's
 			opts.Events = cmdutil.SplitList(eventFlags)
 			opts.FieldIDs = cmdutil.SplitList(fieldFlags)
 			opts.PropertyKeys = cmdutil.SplitList(propFlags)
@@ -277,36 +287,4 @@ func refusal(errs []string) string {
 		return "no reason given"
 	}
 	return strings.Join(errs, "; ")
-}
-
-// request builds the register request from flags or the file and checks it
-// locally; problems end the command with exit status 2, each printed on
-// standard error.
-func request(opts *Options) (*jira.RegisterRequest, error) {
-	var req *jira.RegisterRequest
-	var problems string
-	if opts.File != "" {
-		data, err := cmdutil.ReadInput(opts.IO, opts.File)
-		if err != nil {
-			return nil, err
-		}
-		name := opts.File
-		if name == "-" {
-			name = "standard input"
-		}
-		req, problems, err = parseBody(data)
-		if err != nil {
-			return nil, cmdutil.InputErrorf("%s: %w", name, err)
-		}
-	} else {
-		req = &jira.RegisterRequest{URL: opts.URL, Webhooks: []jira.WebhookSpec{{
-			JQLFilter: opts.JQL, Events: opts.Events,
-			FieldIDsFilter: opts.FieldIDs, IssuePropertyKeysFilter: opts.PropertyKeys,
-		}}}
-		problems = checkFlags(req)
-	}
-	if problems != "" {
-		return nil, problemsError(problems)
-	}
-	return req, nil
 }

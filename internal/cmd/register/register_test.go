@@ -1,70 +1,141 @@
 package register
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jwh-cli/jwh/internal/cmdtest"
+	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
-func TestCheckFlags(t *testing.T) {
-	req := &jira.RegisterRequest{URL: "https://app.example.com/hook", Webhooks: []jira.WebhookSpec{{
-		JQLFilter: "project = A", Events: []string{"jira:issue_updated"}}}}
-	if got := checkFlags(req); got != "" {
-		t.Errorf("valid: %q", got)
+func TestRequest(t *testing.T) {
+	flags := func(url, filter string, events ...string) *Options {
+		return &Options{URL: url, JQL: filter, Events: events, FieldIDs: []string{"summary"}, Limits: webhookspec.Connect}
 	}
-	req.URL = "http://app.example.com/hook"
-	req.Webhooks[0] = jira.WebhookSpec{JQLFilter: "project = A OR labels = x", Events: []string{"jira:issue_updated", "issue_updated"}}
-	got := checkFlags(req)
-	lines := strings.Split(got, "\n")
-	if len(lines) != 6 || lines[5] != "" {
-		t.Fatalf("want 5 lines:\n%s", got)
+	file := func(body string, lim webhookspec.Limits) (*Options, *bytes.Buffer) {
+		ios, in, _, _ := iostreams.Test()
+		in.WriteString(body)
+		return &Options{IO: ios, File: "-", Limits: lim}, in
 	}
-	if !strings.HasPrefix(lines[0], `invalid --url "http://app.example.com/hook": plain http is allowed only for loopback hosts`) ||
-		!strings.HasPrefix(lines[1], "1:16: ") || !strings.Contains(lines[1], "labels") ||
-		lines[2] != "  project = A OR labels = x" || lines[3] != "                 ^^^^^^" ||
-		lines[4] != `unknown event "issue_updated": did you mean "jira:issue_updated"?` {
-		t.Errorf("got:\n%s", got)
-	}
+
+	t.Run("valid flags", func(t *testing.T) {
+		req, err := request(flags("http://localhost./hook", "project = A", "jira:issue_updated"))
+		want := &jira.RegisterRequest{URL: "http://localhost./hook", Webhooks: []jira.WebhookSpec{
+			{JQLFilter: "project = A", Events: []string{"jira:issue_updated"}, FieldIDsFilter: []string{"summary"}}}}
+		if err != nil || !reflect.DeepEqual(req, want) {
+			t.Errorf("request = %+v, %v; want %+v", req, err, want)
+		}
+	})
+
+	t.Run("invalid flags", func(t *testing.T) {
+		_, err := request(flags("http://app.example.com/hook", "project = A OR labels = x", "jira:issue_updated", "issue_updated"))
+		want := []string{
+			`invalid --url "http://app.example.com/hook": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https`,
+			`1:16: unsupported field "labels": webhook filters can use issueKey, project, issuetype, status, assignee, reporter, issue.property[...] and cf[id]` + "\n" +
+				"  project = A OR labels = x\n" +
+				"                 ^^^^^^",
+			`unknown event "issue_updated": did you mean "jira:issue_updated"?`,
+		}
+		if got := cmdutil.Messages(err); !slices.Equal(got, want) || cmdutil.ExitCode(err) != 2 {
+			t.Errorf("exit %d, problems\n%s\nwant\n%s", cmdutil.ExitCode(err), strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+
+	t.Run("valid file", func(t *testing.T) {
+		o, _ := file(`{"url": "https://app.example.com/hook", "webhooks": [
+			{"jqlFilter": "project = A", "events": ["jira:issue_updated"], "fieldIdsFilter": ["summary"], "issuePropertyKeysFilter": ["p"]},
+			{"jqlFilter": "status = Done", "events": ["comment_created", "comment_updated"]}]}`, webhookspec.Connect)
+		req, err := request(o)
+		want := &jira.RegisterRequest{URL: "https://app.example.com/hook", Webhooks: []jira.WebhookSpec{
+			{JQLFilter: "project = A", Events: []string{"jira:issue_updated"}, FieldIDsFilter: []string{"summary"}, IssuePropertyKeysFilter: []string{"p"}},
+			{JQLFilter: "status = Done", Events: []string{"comment_created", "comment_updated"}},
+		}}
+		if err != nil || !reflect.DeepEqual(req, want) {
+			t.Errorf("request = %+v, %v; want %+v", req, err, want)
+		}
+	})
+
+	t.Run("invalid file", func(t *testing.T) {
+		o, _ := file(`{"url": "ftp://x", "webhooks": [{"jqlFilter": "project = A", "events": ["nope"]}, {"events": []}]}`, webhookspec.Connect)
+		_, err := request(o)
+		want := []string{
+			`url: scheme "ftp" is not supported: use https`,
+			`webhooks[0].events[0]: ` + `unknown event "nope": the events are jira:issue_created, jira:issue_updated, jira:issue_deleted, ` +
+				`comment_created, comment_updated, comment_deleted, issue_property_set, issue_property_deleted, ` +
+				`sprint_created, sprint_updated, sprint_closed, sprint_deleted, sprint_started, ` +
+				`jira:version_released, jira:version_unreleased, jira:version_created, jira:version_moved, ` +
+				`jira:version_updated, jira:version_merged, jira:version_deleted`,
+			"webhooks[1].jqlFilter: missing: every webhook needs a JQL filter, such as project = PRJ",
+			"webhooks[1].events: empty: list at least one event, such as jira:issue_updated",
+		}
+		if got := cmdutil.Messages(err); !slices.Equal(got, want) || cmdutil.ExitCode(err) != 2 {
+			t.Errorf("exit %d, problems\n%s\nwant\n%s", cmdutil.ExitCode(err), strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		for _, bad := range []string{`[]`, `null`, `"x"`, `{`, ``} {
+			o, _ := file(bad, webhookspec.Connect)
+			if _, err := request(o); cmdutil.ExitCode(err) != 2 || !strings.HasPrefix(err.Error(), "standard input: ") {
+				t.Errorf("body %s: %v", bad, err)
+			}
+		}
+	})
+
+	// The limit is the tenant's kind of app's: five webhooks per user for
+	// an OAuth 2.0 app.
+	t.Run("limit", func(t *testing.T) {
+		body := `{"url": "https://app.example.com/hook", "webhooks": [` +
+			strings.Repeat(`{"jqlFilter": "project = A", "events": ["jira:issue_updated"]},`, 5) +
+			`{"jqlFilter": "project = B", "events": ["jira:issue_updated"]}]}`
+		o, _ := file(body, webhookspec.Connect)
+		if _, err := request(o); err != nil {
+			t.Errorf("6 webhooks of a Connect app: %v", err)
+		}
+		o, _ = file(body, webhookspec.OAuth)
+		_, err := request(o)
+		want := "webhooks: 6 webhooks: Jira allows at most 5 per OAuth 2.0 app and user on a site"
+		if cmdutil.ExitCode(err) != 2 || err.Error() != want {
+			t.Errorf("6 webhooks of an OAuth 2.0 app: %v, want %s", err, want)
+		}
+	})
 }
 
-func TestParseBody(t *testing.T) {
-	req, problems, err := parseBody([]byte(`{"url": "https://app.example.com/hook", "webhooks": [
-		{"jqlFilter": "project = A", "events": ["jira:issue_updated"], "fieldIdsFilter": ["summary"], "issuePropertyKeysFilter": ["p"]},
-		{"jqlFilter": "status = Done", "events": ["comment_created", "comment_updated"]}]}`))
-	if err != nil || problems != "" {
-		t.Fatalf("valid body: %v %q", err, problems)
+// TestRequestJSON: with -o json, invalid input is the check on standard
+// output (the JSON of validate --file -o json), exit status 2 and no error
+// to print.
+func TestRequestJSON(t *testing.T) {
+	ios, _, out, errOut := iostreams.Test()
+	o := &Options{IO: ios, JSON: true, Limits: webhookspec.Connect, URL: "https://app.example.com/hook#top",
+		JQL: "project = A AND priority = 1", Events: []string{"jira:issue_updated", "comment_create"}}
+	_, err := request(o)
+	if cmdutil.ExitCode(err) != 2 || !cmdutil.IsSilent(err) || errOut.Len() != 0 {
+		t.Fatalf("error %v (exit %d), stderr %q: want a silent exit 2", err, cmdutil.ExitCode(err), errOut)
 	}
-	want := &jira.RegisterRequest{URL: "https://app.example.com/hook", Webhooks: []jira.WebhookSpec{
-		{JQLFilter: "project = A", Events: []string{"jira:issue_updated"}, FieldIDsFilter: []string{"summary"}, IssuePropertyKeysFilter: []string{"p"}},
-		{JQLFilter: "status = Done", Events: []string{"comment_created", "comment_updated"}},
-	}}
-	if !reflect.DeepEqual(req, want) {
-		t.Errorf("decoded %+v, want %+v", req, want)
+	var got webhookspec.RequestJSON
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("stdout is not the check: %v\n%s", err, out)
 	}
-
-	req, problems, err = parseBody([]byte(`{"url": "ftp://x", "webhooks": [{"jqlFilter": "project = A", "events": ["nope"]}, {"events": []}]}`))
-	if err != nil || req != nil {
-		t.Fatalf("invalid body: %v %+v", err, req)
+	want := webhookspec.RequestJSON{
+		Errors: []webhookspec.ProblemJSON{{Message: "has a fragment (#...), which is never sent: remove it", Path: "url"}},
+		Webhooks: []*webhookspec.WebhookJSON{{Aliases: map[string]string{}, Errors: []webhookspec.ProblemJSON{
+			{Message: `unsupported field "priority": webhook filters can use issueKey, project, issuetype, status, assignee, reporter, issue.property[...] and cf[id]`,
+				Line: 1, Column: 17, Offset: 16},
+			{Message: `unknown event "comment_create": did you mean "comment_created"?`, Event: "comment_create", Suggestion: "comment_created"},
+		}}},
 	}
-	for _, want := range []string{"url: scheme \"ftp\" is not supported", "webhooks[0].events[0]: unknown event \"nope\"", "webhooks[1].jqlFilter: missing", "webhooks[1].events: empty"} {
-		if !strings.Contains(problems, "\n"+want) && !strings.HasPrefix(problems, want) {
-			t.Errorf("no %q in:\n%s", want, problems)
-		}
-	}
-	for _, bad := range []string{`[]`, `null`, `"x"`, `{`, ``} {
-		if _, _, err := parseBody([]byte(bad)); err == nil {
-			t.Errorf("parseBody(%s): no error", bad)
-		}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stdout\n%s\nwant %+v", out, want)
 	}
 }
 
 func TestNewCmdRegister(t *testing.T) {
 	const base = "--url https://app.example.com/hook --jql 'project = A' "
-	flags := Options{URL: "https://app.example.com/hook", JQL: "project = A"}
+	flags := Options{URL: "https://app.example.com/hook", JQL: "project = A", Limits: webhookspec.Connect}
 	with := func(change func(o *Options)) Options {
 		o := flags
 		change(&o)
@@ -79,7 +150,7 @@ func TestNewCmdRegister(t *testing.T) {
 			})},
 		{Args: base + "--event jira:issue_created --dry-run -o json",
 			Want: with(func(o *Options) { o.Events = []string{"jira:issue_created"}; o.DryRun = true; o.JSON = true })},
-		{Args: "--file -", Want: Options{File: "-"}},
+		{Args: "--file -", Want: Options{File: "-", Limits: webhookspec.Connect}},
 		{Args: base, WantErr: "missing --event: at least one event, such as jira:issue_updated"},
 		{Args: base + "--event ,", WantErr: "missing --event: at least one event, such as jira:issue_updated"},
 		{Args: "--jql 'a = b' --event x", WantErr: "missing --url: the URL that Jira delivers to (or use --file)"},

@@ -41,7 +41,8 @@ func TestNewCmdSandbox(t *testing.T) {
 }
 
 // runSandbox runs sandboxRun with opts; check, when set, is called while
-// it listens.
+// it listens, and the test fails if the sandbox stopped before it could
+// be.
 func runSandbox(t *testing.T, opts Options, check func(s *sandbox.Server, run *sandbox.Running)) (stdout, stderr string, err error) {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
@@ -51,13 +52,18 @@ func runSandbox(t *testing.T, opts Options, check func(s *sandbox.Server, run *s
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	checked := false
 	opts.ready = func(s *sandbox.Server, run *sandbox.Running) {
 		if check != nil {
 			check(s, run)
+			checked = true
 		}
 		cancel()
 	}
 	err = sandboxRun(ctx, &opts)
+	if check != nil && !checked {
+		t.Errorf("the sandbox stopped before it listened, so nothing was checked: %v\nstderr:\n%s", err, errOut)
+	}
 	return out.String(), errOut.String(), err
 }
 
@@ -201,16 +207,19 @@ func TestSandboxState(t *testing.T) {
 	}
 
 	// --addr wins over the address in the state.
-	_, _, _ = runSandbox(t, Options{State: state, Quiet: true, Addr: "127.0.0.1:0", AddrSet: true}, func(s *sandbox.Server, run *sandbox.Running) {
+	_, _, err := runSandbox(t, Options{State: state, Quiet: true, Addr: "127.0.0.1:0", AddrSet: true}, func(s *sandbox.Server, run *sandbox.Running) {
 		if run.URL() == first.BaseURL {
 			t.Errorf("--addr 127.0.0.1:0 listened on the old address %s", run.URL())
 		}
 	})
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitInterrupted {
+		t.Errorf("--addr over the state: %v (exit %d), want an interrupted run", err, code)
+	}
 
 	// An address in use: a clear error.
 	blocker, _, _ := runSandboxInBackground(t, state)
 	defer blocker()
-	_, _, err := runSandbox(t, Options{State: state, Quiet: true}, nil)
+	_, _, err = runSandbox(t, Options{State: state, Quiet: true}, nil)
 	if err == nil || !strings.Contains(err.Error(), "cannot listen on") || !strings.Contains(err.Error(), "choose an address with --addr") {
 		t.Errorf("address in use: %v", err)
 	}
@@ -240,9 +249,8 @@ func TestSandboxStateInUse(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
 	var second error
 	_, _, err := runSandbox(t, Options{State: state, Quiet: true}, func(s *sandbox.Server, run *sandbox.Running) {
-		_, _, second = runSandbox(t, Options{State: state, Quiet: true}, func(*sandbox.Server, *sandbox.Running) {
-			t.Error("a second sandbox started on a state file in use")
-		})
+		// A nil check: this one must not get as far as listening.
+		_, _, second = runSandbox(t, Options{State: state, Quiet: true}, nil)
 	})
 	if exitCode(err) != cmdutil.ExitInterrupted {
 		t.Fatalf("the first sandbox: %v", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // AddOptions are the inputs of jwh tenant add.
@@ -21,7 +22,7 @@ type AddOptions struct {
 	JSON    bool // -o json
 
 	Name      string
-	BaseURL   string // normalised by tenant.ValidateBaseURL
+	BaseURL   string // normalised by urlpolicy.ParseBaseURL
 	AppKey    string
 	ClientKey string
 	NoKeyring bool // --no-keyring: do not read or store a secret
@@ -62,11 +63,11 @@ With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
 				return cmdutil.InputError(err)
 			}
 			if cmd.Flags().Changed("base-url") {
-				u, err := tenant.ValidateBaseURL(opts.BaseURL)
+				u, err := urlpolicy.ParseBaseURL(opts.BaseURL)
 				if err != nil {
-					return cmdutil.InputError(err)
+					return err
 				}
-				opts.BaseURL = u
+				opts.BaseURL = u.String()
 			}
 			if cmd.Flags().Changed("app-key") && strings.TrimSpace(opts.AppKey) == "" {
 				return cmdutil.UsageErrorf("--app-key is empty")

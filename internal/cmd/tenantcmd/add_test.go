@@ -22,7 +22,9 @@ func TestNewCmdAdd(t *testing.T) {
 		{Args: "a b", WantErr: `unexpected argument "b"`},
 		{Args: "'a b'", WantErr: `invalid tenant name "a b": use letters, digits, '.', '-' and '_', starting with a letter or digit`},
 		{Args: "acme --base-url http://acme.example --app-key k",
-			WantErr: `base URL "http://acme.example" uses plain http: use https (http is allowed only for loopback hosts)`},
+			WantErr: `base URL "http://acme.example": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https`},
+		{Args: "local --base-url http://LOCALHOST.:8080/ --app-key k",
+			Want: AddOptions{Name: "local", BaseURL: "http://localhost:8080", AppKey: "k"}},
 		{Args: "acme --app-key ' '", WantErr: "--app-key is empty"},
 		{Args: "acme --secret x", WantErr: "unknown flag: --secret"},
 	})

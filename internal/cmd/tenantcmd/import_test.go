@@ -149,7 +149,7 @@ func TestImportRunErrors(t *testing.T) {
 		{name: "not json", in: "hello", file: "-",
 			want: `standard input: installed payload is not a JSON object of the installed callback: invalid character 'h' looking for beginning of value`, code: 2},
 		{name: "plain http", in: payload("http://acme.example", "ck"), file: "-",
-			want: `standard input: installed payload: baseUrl: base URL "http://acme.example" uses plain http: use https (http is allowed only for loopback hosts)`, code: 2},
+			want: `standard input: installed payload: baseUrl: base URL "http://acme.example": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https`, code: 2},
 		{name: "no such file", file: "/nonexistent/installed.json",
 			want: "cannot read the installed payload: open /nonexistent/installed.json: no such file or directory", code: 2},
 		{name: "host not a name", in: payload("http://[::1]:4000", "ck"), file: "-",

@@ -20,6 +20,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/oauth"
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/tenant"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // DefaultLoginTimeout is how long jwh tenant login waits for the browser.
@@ -161,11 +162,11 @@ keyring unavailable), 1 anything else.`,
 				if !fl.Changed(u.flag) {
 					continue
 				}
-				v, err := tenant.ValidateBaseURL(*u.value)
+				v, err := urlpolicy.ParseBaseURL(*u.value)
 				if err != nil {
-					return cmdutil.InputErrorf("--%s: %v", u.flag, err)
+					return cmdutil.InputErrorf("invalid --%s %q: %s", u.flag, urlpolicy.Redacted(*u.value), urlpolicy.Reason(err))
 				}
-				*u.value = v
+				*u.value = v.String()
 			}
 			opts.Site = strings.TrimSpace(opts.Site)
 			if opts.Timeout <= 0 {

@@ -40,8 +40,8 @@ func TestNewCmdLogin(t *testing.T) {
 		{Args: "--client-id cid --redirect-uri https://app.example.com/cb",
 			WantErr: `redirect URI "https://app.example.com/cb" is not plain http on this machine: use http://localhost:PORT/PATH (or 127.0.0.1 or [::1]), as among the app's callback URLs`},
 		{Args: "--client-id cid --auth-url http://auth.example.com",
-			WantErr: `--auth-url: base URL "http://auth.example.com" uses plain http: use https (http is allowed only for loopback hosts)`},
-		{Args: "--client-id cid --api-url ftp://x", WantErr: `--api-url: base URL "ftp://x" is not an absolute http(s) URL: use e.g. https://your-site.atlassian.net`},
+			WantErr: `invalid --auth-url "http://auth.example.com": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https`},
+		{Args: "--client-id cid --api-url ftp://x", WantErr: `invalid --api-url "ftp://x": scheme "ftp" is not supported: use https`},
 		{Args: "--client-id cid --timeout 0s", WantErr: "invalid --timeout 0s: use a duration above 0, such as 5m"},
 	})
 }

@@ -261,13 +261,13 @@ func TestTokenErrors(t *testing.T) {
 
 	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: "ftp://jira.example.com", AppKey: appKey})
 	code, out, errOut := h.run(t, "token", "/rest/api/2/myself")
-	if want := "jwh: tenant acme: base URL \"ftp://jira.example.com\" is not an absolute http(s) URL: fix it with 'jwh tenant add acme --base-url URL'\n"; code != 2 || out != "" || errOut != want {
+	if want := "jwh: tenant acme: base URL \"ftp://jira.example.com\": scheme \"ftp\" is not supported: use https: fix it with 'jwh tenant add acme --base-url URL'\n"; code != 2 || out != "" || errOut != want {
 		t.Errorf("bad base URL: exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, errOut, want)
 	}
 
 	h.seed(t, tenant.Tenant{Name: "acme", BaseURL: "http://jira.example.com", AppKey: appKey})
 	code, out, errOut = h.run(t, "token", "/rest/api/2/myself")
-	if code != 2 || out != "" || !strings.Contains(errOut, "refusing to send signed requests over plain http") {
+	if code != 2 || out != "" || !strings.Contains(errOut, `base URL "http://jira.example.com": plain http is allowed only for loopback hosts`) {
 		t.Errorf("plain http: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

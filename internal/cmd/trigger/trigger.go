@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -256,11 +255,9 @@ func triggerRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if u, err := url.Parse(t.BaseURL); err == nil {
-		host := strings.ToLower(u.Hostname())
-		if slices.ContainsFunc(cloudSuffixes, func(s string) bool { return strings.HasSuffix(host, s) }) {
-			return cmdutil.InputErrorf("tenant %s is the Jira site %s: jwh trigger only works against 'jwh sandbox'; select a sandbox tenant with --tenant", t.Name, t.BaseURL)
-		}
+	host := client.BaseURL().Hostname() // in lower case, as urlpolicy.ParseBaseURL leaves it
+	if slices.ContainsFunc(cloudSuffixes, func(s string) bool { return strings.HasSuffix(host, s) }) {
+		return cmdutil.InputErrorf("tenant %s is the Jira site %s: jwh trigger only works against 'jwh sandbox'; select a sandbox tenant with --tenant", t.Name, t.BaseURL)
 	}
 	body, err := json.Marshal(sandbox.TriggerRequest{Event: ev, WaitSeconds: opts.Wait.Seconds()})
 	if err != nil {

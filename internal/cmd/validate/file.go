@@ -4,18 +4,13 @@ import (
 	"fmt"
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/jql"
 	"github.com/jwh-cli/jwh/internal/output"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
-// fileResult is the check of a register request body: the JSON of
-// --file with -o json.
-type fileResult struct {
-	Valid    bool        `json:"valid"`
-	Errors   []jsonError `json:"errors"` // problems outside any one webhook, with Path
-	Webhooks []*result   `json:"webhooks"`
-}
-
+// fileRun checks a register request body. There is no tenant here, so the
+// limit on the number of webhooks is a Connect app's, the larger of the
+// two; jwh register checks against the tenant's own.
 func fileRun(opts *Options) error {
 	data, err := cmdutil.ReadInput(opts.IO, opts.File)
 	if err != nil {
@@ -25,30 +20,23 @@ func fileRun(opts *Options) error {
 	if name == "-" {
 		name = "standard input"
 	}
-	bc, err := jql.CheckBody(data)
+	_, c, err := webhookspec.ParseRequest(data, webhookspec.Connect)
 	if err != nil {
 		return cmdutil.InputErrorf("%s: %w", name, err)
 	}
 	if opts.JSON {
-		fr := &fileResult{Valid: bc.Valid(), Errors: []jsonError{}, Webhooks: []*result{}}
-		for _, p := range bc.Problems {
-			fr.Errors = append(fr.Errors, jsonError{Message: p.Msg, Path: p.Path})
-		}
-		for i, w := range bc.Webhooks {
-			fr.Webhooks = append(fr.Webhooks, newResult(w, fmt.Sprintf("webhooks[%d]", i)))
-		}
-		if err := output.JSON(opts.IO.Out, fr); err != nil {
+		if err := output.JSON(opts.IO.Out, c.JSON()); err != nil {
 			return err
 		}
 	} else {
-		for _, p := range bc.Problems {
-			fmt.Fprintf(opts.IO.ErrOut, "%s: %s\n", p.Path, p.Msg)
+		for i, w := range c.Webhooks {
+			if w.Valid() {
+				printValid(opts.IO, fmt.Sprintf("webhooks[%d]", i), w)
+			}
 		}
-		for i, w := range bc.Webhooks {
-			printText(opts.IO, fmt.Sprintf("webhooks[%d]", i), w)
-		}
+		fmt.Fprint(opts.IO.ErrOut, c.Render())
 	}
-	if !bc.Valid() {
+	if !c.Valid() {
 		return cmdutil.SilentExit(cmdutil.ExitInput)
 	}
 	return nil

@@ -14,8 +14,8 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/events"
 	"github.com/jwh-cli/jwh/internal/iostreams"
-	"github.com/jwh-cli/jwh/internal/jql"
 	"github.com/jwh-cli/jwh/internal/output"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // Options are the inputs of jwh validate.
@@ -119,13 +119,15 @@ func validateRun(opts *Options) error {
 		}
 		src = trimNewline(string(b))
 	}
-	c := jql.CheckWebhook(src, opts.Events)
+	c := webhookspec.CheckWebhook(src, opts.Events)
 	if opts.JSON {
-		if err := output.JSON(opts.IO.Out, newResult(c, "")); err != nil {
+		if err := output.JSON(opts.IO.Out, c.JSON("")); err != nil {
 			return err
 		}
+	} else if c.Valid() {
+		printValid(opts.IO, "", c)
 	} else {
-		printText(opts.IO, "", c)
+		fmt.Fprint(opts.IO.ErrOut, c.Render(""))
 	}
 	if !c.Valid() {
 		return cmdutil.SilentExit(cmdutil.ExitInput)
@@ -140,61 +142,10 @@ func trimNewline(s string) string {
 	return strings.TrimSuffix(s, "\r")
 }
 
-// result is the check of one filter and its events: the JSON of -o json.
-type result struct {
-	Valid     bool              `json:"valid"`
-	Canonical string            `json:"canonical"`
-	Aliases   map[string]string `json:"aliases"`
-	Errors    []jsonError       `json:"errors"`
-}
-
-// jsonError is one problem in -o json. Line, Column (in runes, 1-based)
-// and Offset (in bytes, 0-based) locate a problem in the filter; they are
-// 0 for a problem elsewhere, which has Event (an unknown event name, with
-// Suggestion when one is close) or Path (a member of a --file body).
-type jsonError struct {
-	Message    string `json:"message"`
-	Line       int    `json:"line"`
-	Column     int    `json:"column"`
-	Offset     int    `json:"offset"`
-	Event      string `json:"event,omitempty"`
-	Suggestion string `json:"suggestion,omitempty"`
-	Path       string `json:"path,omitempty"`
-}
-
-// newResult turns a check into its JSON form. prefix names the webhook in
-// a --file body ("webhooks[1]"), or is "".
-func newResult(c *jql.WebhookCheck, prefix string) *result {
-	r := &result{Valid: c.Valid(), Aliases: map[string]string{}, Errors: []jsonError{}}
-	if c.Query != nil {
-		r.Canonical = c.Query.Canonical()
-		r.Aliases = c.Query.Aliases()
-	}
-	for _, p := range c.Problems {
-		e := jsonError{Message: p.Msg, Event: p.Event, Suggestion: p.Suggestion}
-		switch {
-		case p.JQL != nil:
-			e.Line, e.Column, e.Offset = p.JQL.Line, p.JQL.Column, p.JQL.Offset
-		case p.Event == "" && prefix != "":
-			e.Path = prefix
-			if p.Path != "" {
-				e.Path += "." + p.Path
-			}
-		}
-		r.Errors = append(r.Errors, e)
-	}
-	return r
-}
-
-// printText writes a check for people: the canonical filter, the aliases
-// it resolved and notes on standard output when valid; the problems, with
-// carets under the filter, on standard error otherwise. prefix names the
+// printValid writes a valid check for people on standard output: the
+// canonical filter, the aliases it resolved, and notes. prefix names the
 // webhook in a --file body ("webhooks[1]"), or is "".
-func printText(ios *iostreams.IOStreams, prefix string, c *jql.WebhookCheck) {
-	if !c.Valid() {
-		fmt.Fprint(ios.ErrOut, c.Render(prefix))
-		return
-	}
+func printValid(ios *iostreams.IOStreams, prefix string, c *webhookspec.WebhookCheck) {
 	cs := ios.ColorScheme()
 	label := "valid"
 	if prefix != "" {

@@ -331,7 +331,7 @@ func TestValidateFileErrors(t *testing.T) {
 		"jwh: standard input: empty: want a JSON object {\"url\": ..., \"webhooks\": [...]}\n")
 	check(t, `{"url": "http://app.example.com/hook", "webhooks": [{"jqlFilter": "project = PRJ", "events": ["jira:issue_created"]}]}`,
 		[]string{"validate", "--file", "-"}, 2, "✓ webhooks[0]: project = PRJ\n",
-		"url: plain http is allowed only for loopback hosts (localhost, 127.0.0.1): use https\n")
+		"url: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https\n")
 }
 
 func TestValidateColor(t *testing.T) {

@@ -1,9 +1,15 @@
-package jql
+package webhookspec
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/jql"
 )
 
 func TestCheckWebhookValid(t *testing.T) {
@@ -102,7 +108,7 @@ func TestCheckWebhookSyntaxError(t *testing.T) {
 	}
 }
 
-func TestCheckBody(t *testing.T) {
+func TestParseRequest(t *testing.T) {
 	const ok = `{"jqlFilter": "project = PRJ", "events": ["jira:issue_created"]}`
 	tests := []struct {
 		name, body string
@@ -118,17 +124,18 @@ func TestCheckBody(t *testing.T) {
 		{"url not a string", `{"url": 1, "webhooks": [` + ok + `]}`, false, "url: must be a string\n"},
 		{"url null", `{"url": null, "webhooks": [` + ok + `]}`, false, "url: must be a string\n"},
 		{"url empty", `{"url": "", "webhooks": [` + ok + `]}`, false,
-			"url: empty: give the URL that Jira delivers to, such as https://app.example.com/hook\n"},
+			"url: empty: give one such as https://app.example.com/hook\n"},
 		{"url plain http", `{"url": "http://app.example.com/hook", "webhooks": [` + ok + `]}`, false,
-			"url: plain http is allowed only for loopback hosts (localhost, 127.0.0.1): use https\n"},
+			"url: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https\n"},
+		{"url loopback", `{"url": "http://localhost./hook", "webhooks": [` + ok + `]}`, true, ""},
 		{"unknown members", `{"url": "https://u.example", "webhooks": [` + ok + `], "zeta": 1, "alpha": 2}`, false,
 			"alpha: unknown field: a register body has url and webhooks\n" +
 				"zeta: unknown field: a register body has url and webhooks\n"},
 		{"webhooks not a list", `{"url": "https://u.example", "webhooks": {}}`, false, "webhooks: must be a list of webhook objects\n"},
 		{"webhooks null", `{"url": "https://u.example", "webhooks": null}`, false, "webhooks: must be a list of webhook objects\n"},
 		{"webhooks empty", `{"url": "https://u.example", "webhooks": []}`, false, "webhooks: empty: list at least one webhook\n"},
-		{"too many webhooks", `{"url": "https://u.example", "webhooks": [` + strings.Repeat(ok+",", MaxWebhooks) + ok + `]}`, false,
-			"webhooks: 101 webhooks: Jira allows at most 100 per app\n"},
+		{"too many webhooks", `{"url": "https://u.example", "webhooks": [` + strings.Repeat(ok+",", Connect.MaxWebhooks) + ok + `]}`, false,
+			"webhooks: 101 webhooks: Jira allows at most 100 per Connect app on a site\n"},
 		{"webhook not an object", `{"url": "https://u.example", "webhooks": [` + ok + `, "project = PRJ", null]}`, false,
 			`webhooks[1]: must be a webhook object, such as {"jqlFilter": "project = PRJ", "events": ["jira:issue_updated"]}` + "\n" +
 				`webhooks[2]: must be a webhook object, such as {"jqlFilter": "project = PRJ", "events": ["jira:issue_updated"]}` + "\n"},
@@ -157,40 +164,108 @@ func TestCheckBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bc, err := CheckBody([]byte(tt.body))
+			req, c, err := ParseRequest([]byte(tt.body), Connect)
 			if err != nil {
-				t.Fatalf("CheckBody: %v", err)
+				t.Fatalf("ParseRequest: %v", err)
 			}
-			if bc.Valid() != tt.valid {
-				t.Errorf("Valid() = %v, want %v", bc.Valid(), tt.valid)
+			if c.Valid() != tt.valid || (req != nil) != tt.valid {
+				t.Errorf("Valid() = %v, request %v; want valid %v", c.Valid(), req, tt.valid)
 			}
-			if got := bc.Render(); got != tt.render {
+			if got := c.Render(); got != tt.render {
 				t.Errorf("Render()\n got:\n%s\n want:\n%s", got, tt.render)
 			}
 		})
 	}
 }
 
-func TestCheckBodyWebhooks(t *testing.T) {
-	bc, err := CheckBody([]byte(`{"url": "https://app.example.com/hook", "webhooks": [
-		{"jqlFilter": "type = Bug", "events": ["jira:issue_created", "comment_created"]},
-		{"jqlFilter": "status = Done", "events": ["jira:issue_updated"]}]}`))
-	if err != nil {
+func TestParseRequestDecodes(t *testing.T) {
+	body := `{"url": "https://app.example.com/hook", "webhooks": [
+		{"jqlFilter": "type = Bug", "events": ["jira:issue_created", "comment_created"], "fieldIdsFilter": ["summary"]},
+		{"jqlFilter": "status = Done", "events": ["jira:issue_updated"], "issuePropertyKeysFilter": ["p"]}]}`
+	req, c, err := ParseRequest([]byte(body), Connect)
+	if err != nil || !c.Valid() {
+		t.Fatalf("ParseRequest: %v, %s", err, c.Render())
+	}
+	var want jira.RegisterRequest
+	if err := json.Unmarshal([]byte(body), &want); err != nil {
 		t.Fatal(err)
 	}
-	if bc.URL != "https://app.example.com/hook" || len(bc.Webhooks) != 2 {
-		t.Fatalf("URL %q, %d webhooks", bc.URL, len(bc.Webhooks))
+	if !reflect.DeepEqual(*req, want) {
+		t.Errorf("request\n got  %+v\n want %+v", *req, want)
 	}
-	w := bc.Webhooks[0]
+	if len(c.Webhooks) != 2 {
+		t.Fatalf("%d webhook checks", len(c.Webhooks))
+	}
+	w := c.Webhooks[0]
 	if w.Filter != "type = Bug" || w.Query.Canonical() != "issuetype = Bug" || strings.Join(w.Events, ",") != "jira:issue_created,comment_created" {
 		t.Errorf("webhooks[0] = filter %q, events %q", w.Filter, w.Events)
 	}
-	if bc.Webhooks[1].Query == nil || !bc.Webhooks[1].Query.Match(Issue{StatusName: "done"}) {
+	if c.Webhooks[1].Query == nil || !c.Webhooks[1].Query.Match(jql.Issue{StatusName: "done"}) {
 		t.Error("webhooks[1]: the query does not match a Done issue")
 	}
 }
 
-func TestCheckBodyNotAnObject(t *testing.T) {
+// TestCheckRequest: a request built in Go (jwh register's flags) is held
+// to the rules of a body.
+func TestCheckRequest(t *testing.T) {
+	hook := func(filter string, events ...string) jira.WebhookSpec {
+		return jira.WebhookSpec{JQLFilter: filter, Events: events}
+	}
+	tests := []struct {
+		req  jira.RegisterRequest
+		body string // the same request as a body
+	}{
+		{jira.RegisterRequest{URL: "https://app.example.com/hook", Webhooks: []jira.WebhookSpec{hook("project = A", "jira:issue_created")}},
+			`{"url": "https://app.example.com/hook", "webhooks": [{"jqlFilter": "project = A", "events": ["jira:issue_created"]}]}`},
+		{jira.RegisterRequest{URL: "http://app.localhost/hook", Webhooks: []jira.WebhookSpec{hook("priority = 1", "issue_created"), hook("", "jira:issue_created"), hook("project = A")}},
+			`{"url": "http://app.localhost/hook", "webhooks": [{"jqlFilter": "priority = 1", "events": ["issue_created"]},
+				{"jqlFilter": "", "events": ["jira:issue_created"]}, {"jqlFilter": "project = A", "events": []}]}`},
+		{jira.RegisterRequest{URL: "", Webhooks: nil}, `{"url": "", "webhooks": []}`},
+	}
+	for _, tt := range tests {
+		c := CheckRequest(&tt.req, Connect)
+		_, want, err := ParseRequest([]byte(tt.body), Connect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Valid() != want.Valid() || c.Render() != want.Render() {
+			t.Errorf("CheckRequest(%+v)\n got:\n%s\n want, as for the body:\n%s", tt.req, c.Render(), want.Render())
+		}
+	}
+}
+
+// TestLimits: the limit is a parameter: 100 for a Connect app, 5 for an
+// OAuth 2.0 app and user.
+func TestLimits(t *testing.T) {
+	req := func(n int) *jira.RegisterRequest {
+		r := &jira.RegisterRequest{URL: "https://app.example.com/hook"}
+		for range n {
+			r.Webhooks = append(r.Webhooks, jira.WebhookSpec{JQLFilter: "project = A", Events: []string{"jira:issue_created"}})
+		}
+		return r
+	}
+	for _, tt := range []struct {
+		lim  Limits
+		n    int
+		want string
+	}{
+		{OAuth, 5, ""},
+		{OAuth, 6, "webhooks: 6 webhooks: Jira allows at most 5 per OAuth 2.0 app and user on a site\n"},
+		{Connect, 6, ""},
+		{Connect, 100, ""},
+		{Connect, 101, "webhooks: 101 webhooks: Jira allows at most 100 per Connect app on a site\n"},
+	} {
+		if got := CheckRequest(req(tt.n), tt.lim).Render(); got != tt.want {
+			t.Errorf("%d webhooks for a %s: %q, want %q", tt.n, tt.lim.Owner, got, tt.want)
+		}
+		body, _ := json.Marshal(req(tt.n))
+		if _, c, _ := ParseRequest(body, tt.lim); c.Render() != tt.want {
+			t.Errorf("%d webhooks for a %s, as a body: %q, want %q", tt.n, tt.lim.Owner, c.Render(), tt.want)
+		}
+	}
+}
+
+func TestParseRequestNotAnObject(t *testing.T) {
 	want := `want a JSON object {"url": ..., "webhooks": [...]}`
 	tests := []struct{ body, want string }{
 		{"", "empty: " + want},
@@ -205,45 +280,72 @@ func TestCheckBodyNotAnObject(t *testing.T) {
 		{`{"url"`, "invalid JSON at 1:6: unexpected end of JSON input"},
 	}
 	for _, tt := range tests {
-		bc, err := CheckBody([]byte(tt.body))
-		if err == nil {
-			t.Errorf("CheckBody(%q) = %+v, want an error", tt.body, bc)
+		req, c, err := ParseRequest([]byte(tt.body), Connect)
+		if err == nil || req != nil || c != nil {
+			t.Errorf("ParseRequest(%q) = %+v, %+v, want an error", tt.body, req, c)
 			continue
 		}
 		if err.Error() != tt.want {
-			t.Errorf("CheckBody(%q)\n got  %v\n want %s", tt.body, err, tt.want)
+			t.Errorf("ParseRequest(%q)\n got  %v\n want %s", tt.body, err, tt.want)
 		}
 	}
 }
 
-func TestCheckURL(t *testing.T) {
-	tests := []struct{ url, err string }{
-		{"https://app.example.com/hook", ""},
-		{"HTTPS://app.example.com", ""},
-		{"https://app.example.com:8443/hook?tenant=a", ""},
-		{"http://localhost:8080/hook", ""},
-		{"http://127.0.0.1/hook", ""},
-		{"http://[::1]:9000/", ""},
-		{"", "empty: give the URL that Jira delivers to, such as https://app.example.com/hook"},
-		{"  ", "empty: give the URL that Jira delivers to, such as https://app.example.com/hook"},
-		{"/hook", "not an absolute URL: use https://HOST/PATH"},
-		{"app.example.com/hook", "not an absolute URL: use https://HOST/PATH"},
-		{"https://", "not an absolute URL: use https://HOST/PATH"},
-		{"mailto:me@example.com", "not an absolute URL: use https://HOST/PATH"},
-		{"http://app.example.com/hook", "plain http is allowed only for loopback hosts (localhost, 127.0.0.1): use https"},
-		{"ftp://app.example.com/hook", `scheme "ftp" is not supported: use https`},
-		{"https://user:pw@app.example.com/hook", "must not hold user information"},
-		{"https://app.example.com/hook#x", "must not have a fragment (#...)"},
-		{"https://app.example.com/hook#", "must not have a fragment (#...)"},
+// TestJSON pins the JSON form that validate -o json and register -o json
+// print.
+func TestJSON(t *testing.T) {
+	_, c, err := ParseRequest([]byte(`{"url": "http://app.example.com/hook", "zeta": 1, "webhooks": [
+		{"jqlFilter": "key = A-1", "events": ["jira:issue_created"]},
+		{"jqlFilter": "project = A AND\n priority = 1", "events": ["issue_created", "x"], "jql": 1},
+		{"events": ["comment_created"]}]}`), Connect)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		err := CheckURL(tt.url)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tt.err {
-			t.Errorf("CheckURL(%q) = %q, want %q", tt.url, got, tt.err)
-		}
+	got, err := json.Marshal(c.JSON())
+	if err != nil {
+		t.Fatal(err)
 	}
+	want := `{"valid":false,"errors":[` +
+		`{"message":"plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https","line":0,"column":0,"offset":0,"path":"url"},` +
+		`{"message":"unknown field: a register body has url and webhooks","line":0,"column":0,"offset":0,"path":"zeta"}],` +
+		`"webhooks":[` +
+		`{"valid":true,"canonical":"issueKey = A-1","aliases":{"key":"issueKey"},"errors":[]},` +
+		`{"valid":false,"canonical":"","aliases":{},"errors":[` +
+		`{"message":"unsupported field \"priority\": webhook filters can use issueKey, project, issuetype, status, assignee, reporter, issue.property[...] and cf[id]","line":2,"column":2,"offset":17},` +
+		`{"message":"unknown event \"issue_created\": did you mean \"jira:issue_created\"?","line":0,"column":0,"offset":0,"event":"issue_created","suggestion":"jira:issue_created"},` +
+		`{"message":"` + strings.ReplaceAll(eventsMessage("x"), `"`, `\"`) + `","line":0,"column":0,"offset":0,"event":"x"},` +
+		`{"message":"unknown field: a webhook has jqlFilter, events, fieldIdsFilter and issuePropertyKeysFilter","line":0,"column":0,"offset":0,"path":"webhooks[1].jql"}]},` +
+		`{"valid":false,"canonical":"","aliases":{},"errors":[` +
+		`{"message":"missing: every webhook needs a JQL filter, such as project = PRJ","line":0,"column":0,"offset":0,"path":"webhooks[2].jqlFilter"}]}]}`
+	if string(got) != want {
+		t.Errorf("JSON\n got  %s\n want %s", got, want)
+	}
+}
+
+// eventsMessage is the message for an unknown event with no close match.
+func eventsMessage(name string) string {
+	return `unknown event "` + name + `": the events are jira:issue_created, jira:issue_updated, jira:issue_deleted, ` +
+		`comment_created, comment_updated, comment_deleted, issue_property_set, issue_property_deleted, ` +
+		`sprint_created, sprint_updated, sprint_closed, sprint_deleted, sprint_started, ` +
+		`jira:version_released, jira:version_unreleased, jira:version_created, jira:version_moved, ` +
+		`jira:version_updated, jira:version_merged, jira:version_deleted`
+}
+
+// FuzzCheckWebhook checks that no filter or event name panics the check,
+// that every problem renders, and that a filter is never a valid event
+// name too.
+func FuzzCheckWebhook(f *testing.F) {
+	for _, src := range []string{"project = PRJ", "key = A-1 OR type = Bug", "priority = 1 AND (", "", "jira:issue_created", "x = 'é'\n AND y ~ z"} {
+		f.Add(src)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		c := CheckWebhook(src, []string{src})
+		if c.Valid() || c.Render("webhooks[0]") == "" || len(c.Messages("")) != len(c.Problems) {
+			t.Fatalf("CheckWebhook(%q, [%q]) = %+v: the filter cannot be an event name too", src, src, c.Problems)
+		}
+		filterOK := !slices.ContainsFunc(c.Problems, func(p Problem) bool { return p.Path == "jqlFilter" })
+		if (c.Query != nil) != filterOK {
+			t.Fatalf("CheckWebhook(%q): Query %v with problems %+v", src, c.Query, c.Problems)
+		}
+	})
 }
