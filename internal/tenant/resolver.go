@@ -93,6 +93,10 @@ func (r *Resolver) env(name string, t *Tenant) string {
 // ConnectSecret returns the shared secret of Connect tenant t and where it
 // came from. On error the Source says what is missing or unavailable.
 func (r *Resolver) ConnectSecret(t *Tenant) ([]byte, Source, error) {
+	if t.IsOAuth() {
+		msg := fmt.Sprintf("tenant %q is an OAuth 2.0 tenant, which has no shared secret", t.Name)
+		return nil, Source{SourceMissing, msg}, &secretError{msg: msg, is: ErrNoSecret}
+	}
 	if s := r.env(EnvSecret, t); s != "" {
 		return []byte(s), Source{SourceEnvironment, "from " + EnvSecret + " (overrides the keyring)"}, nil
 	}

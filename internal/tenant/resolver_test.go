@@ -217,6 +217,20 @@ func TestResolverOAuth(t *testing.T) {
 	}
 }
 
+// TestResolverConnectSecretOfOAuthTenant: an OAuth tenant's keyring item
+// (its bundle) is never taken for a shared secret.
+func TestResolverConnectSecretOfOAuthTenant(t *testing.T) {
+	store := NewMemoryStore()
+	data, _ := encodeSecrets(bundle("cs"))
+	_ = store.Set("acme", data)
+	r := &Resolver{Store: store, Getenv: env(map[string]string{EnvSecret: "shared"}), Selected: "acme"}
+	secret, src, err := r.ConnectSecret(&Tenant{Name: "acme", Kind: KindOAuth})
+	if secret != nil || src.Kind != SourceMissing || !errors.Is(err, ErrNoSecret) ||
+		err.Error() != `tenant "acme" is an OAuth 2.0 tenant, which has no shared secret` {
+		t.Errorf("got %q, %+v, %v", secret, src, err)
+	}
+}
+
 func TestConfigResolverSelected(t *testing.T) {
 	two := &Config{path: "/x/jwh/config.json"}
 	two.Put(Tenant{Name: "acme"})
