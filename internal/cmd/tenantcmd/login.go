@@ -311,6 +311,11 @@ func connectTenantError(name string) error {
 	return cmdutil.InputErrorf("tenant %s is a Connect tenant: remove it first with 'jwh tenant remove %s' (its shared secret cannot be read back from Jira), or log in under another name", name, name)
 }
 
+// oauthTenantError refuses to turn an OAuth tenant into a Connect one.
+func oauthTenantError(name string) error {
+	return cmdutil.InputErrorf("tenant %s is an OAuth 2.0 tenant: remove it first with 'jwh tenant remove %s', or give the Connect tenant another name", name, name)
+}
+
 // clientSecret reads the client secret: JWH_CLIENT_SECRET, else the first
 // line of standard input, else a prompt without echo.
 func (l *login) clientSecret() (string, error) {

@@ -282,3 +282,39 @@ func (h *harness) cfg(t *testing.T) *tenant.Config {
 	}
 	return cfg
 }
+
+// TestAddAndImportRefuseOAuthTenant: a Connect tenant never replaces an
+// OAuth tenant (its bundle would be lost or orphaned).
+func TestAddAndImportRefuseOAuthTenant(t *testing.T) {
+	h := newHarness(t)
+	seedBothKinds(t, h)
+	want := "tenant globex is an OAuth 2.0 tenant: remove it first with 'jwh tenant remove globex', or give the Connect tenant another name"
+	h.in.WriteString(theSecret)
+	err := addRun(addOpts(h, "globex", "https://globex.example", "k"))
+	if err == nil || err.Error() != want || exitCode(err) != 2 {
+		t.Errorf("add: %v", err)
+	}
+	file := h.cfgPath + ".installed"
+	if err := os.WriteFile(file, []byte(payload("https://globex.example", "ck-globex")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = importRun(&ImportOptions{IO: h.ios, Config: h.config, Secrets: func() tenant.SecretStore { return h.store }, Name: "globex", File: file})
+	if err == nil || err.Error() != want || exitCode(err) != 2 {
+		t.Errorf("import: %v", err)
+	}
+	if got, _ := h.saved(t).Get("globex"); got == nil || !got.IsOAuth() {
+		t.Errorf("globex after: %+v", got)
+	}
+	if l, err := h.cfg(t).Resolver(h.store, h.env.get, "").OAuth(savedTenant(h, t, "globex")); err != nil || l.Secrets.RefreshToken != theSecret+"-rt" {
+		t.Errorf("globex's bundle after: %v", err)
+	}
+}
+
+func savedTenant(h *harness, t *testing.T, name string) *tenant.Tenant {
+	t.Helper()
+	tn, err := h.saved(t).Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn
+}
