@@ -1,15 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +53,11 @@ func TestMain(m *testing.M) {
 			}
 			os.Exit(app.Main())
 		},
+		"sandbox-browser": func() { os.Exit(sandboxBrowser()) },
+		// github.com/cli/browser opens URLs with xdg-open on Linux, found
+		// on PATH: in scripts that is the sandbox's browser, so no real
+		// browser ever opens and jwh tenant login's callback is answered.
+		"xdg-open": func() { os.Exit(sandboxBrowser()) },
 	})
 }
 
@@ -50,11 +66,50 @@ func TestMain(m *testing.M) {
 // keyring. Besides testscript's own commands the scripts have:
 //
 //	sandbox [-page-cap N] [-429 N] [-retry-after D] [-latency D] [-expiration-as-string]
-//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME] NAME...
+//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME]
+//	        [-access-token-ttl D] [-refresh-reuse-interval D] [-oauth-callback URL]... NAME...
 //	    start a sandbox with these tenants (default: acme), all with one
 //	    shared secret except the -wrong-secret one, and write a jwh config
 //	    ($JWH_CONFIG, the first tenant the default), the secret of every
 //	    tenant in the keyring, and $JWH_SHARED_SECRET.
+//	    $SANDBOX_URL is its root URL: the --auth-url and --api-url of jwh
+//	    tenant login. Its OAuth app has the client id $OAUTH_CLIENT_ID and
+//	    the secret $OAUTH_CLIENT_SECRET, also in the file
+//	    $OAUTH_CLIENT_SECRET_FILE (one line, for "stdin"); the tenants are
+//	    its sites, with the cloud ids $CLOUD_ID_<NAME> ('.' and '-' in NAME
+//	    as '_'; $CLOUD_ID is the first tenant's) and the URLs
+//	    $SITE_URL_<NAME> ($SITE_URL). -access-token-ttl sets the lifetime of
+//	    access tokens (default 1h; below 60s every command refreshes),
+//	    -refresh-reuse-interval how long a rotated refresh token is still
+//	    taken (default 10m; 0: never), -oauth-callback adds a callback URL
+//	    to http://localhost:8976/callback.
+//	sandbox-approve [-deny] URL_FILE|URL USER [OUT_FILE]
+//	    play the browser: take the first authorization URL in URL_FILE
+//	    (stdout and stderr are the last command's), or URL, approve it as USER
+//	    (or, with -deny, deny it) without a page, and either write the address the
+//	    sandbox redirects to into OUT_FILE (what a user pastes into jwh
+//	    tenant login --no-browser) or, without OUT_FILE, GET it: deliver
+//	    it to jwh's loopback callback server, which must be running (exec
+//	    jwh tenant login ... &).
+//	sandbox-tokens [-error CODE] GRANT|* COUNT[+]
+//	    assert how many token requests with grant_type GRANT the sandbox
+//	    has logged since the last sandbox-reset: successful ones, or with
+//	    -error those refused with that OAuth error code (-error any: every
+//	    refused one). "sandbox-tokens refresh_token 1" is "exactly one
+//	    refresh happened".
+//	sandbox-no-tokens FILE...
+//	    assert that no access or refresh token the sandbox has issued, and
+//	    not the OAuth client secret, appears in the files (stdout and
+//	    stderr are the last command's).
+//	sandbox-revoke USER
+//	    revoke every login of the user, as a user who removes the app's
+//	    access does: their refresh and access tokens stop working.
+//	sandbox-expire-access
+//	    make every access token issued so far expire now (a cached token
+//	    then gets 401; the refresh tokens stay valid).
+//	sandbox-oauth-webhooks TENANT USER COUNT
+//	    assert how many webhooks USER has registered on the tenant with the
+//	    OAuth app (USER * counts every user's).
 //	faults DROP-RATE HANG-RATE
 //	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
@@ -63,15 +118,48 @@ func TestMain(m *testing.M) {
 //	    add a failed delivery to the tenant.
 //	deny TENANT STATUS
 //	    make the tenant answer every signed request with 401 or 403.
-//	sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] METHOD|* COUNT[+]
+//	sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung]
+//	                 [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]
 //	    assert how many requests the sandbox has logged (COUNT+: at least
-//	    COUNT).
+//	    COUNT); -kind oauth counts those of the OAuth side (authorize,
+//	    token, accessible-resources, gateway), -user those made as USER.
 //	sandbox-reset
 //	    empty the request log.
-//	sandbox-webhooks TENANT COUNT
-//	    assert how many webhooks the tenant has.
+//	sandbox-webhooks [-wait] TENANT COUNT [ID...]
+//	    assert how many webhooks the tenant has, and which when ids are
+//	    given (with -wait: wait until it has them, for a background jwh
+//	    listen --register).
 //	exits CODE PROGRAM ARGS...
-//	    run a program (like exec) and assert its exit status.
+//	    run a program (like exec) and assert its exit status, and that
+//	    neither the shared secret nor the OAuth client secret is in its
+//	    output.
+//	freeport NAME
+//	    set $NAME to a loopback port that is free now, for a background
+//	    jwh listen whose address the script must know in advance.
+//	wait-listening ADDR
+//	    wait until something accepts connections on ADDR.
+//	flood TENANT URL N
+//	    start sending N deliveries, signed as Jira signs the tenant's, to
+//	    URL, 8 at a time, in the background, until one is not answered
+//	    (the listener is gone); the script goes on at once.
+//	wait-lines FILE N
+//	    wait until FILE has at least N lines.
+//	append FILE TEXT
+//	    append TEXT, without a new line, to FILE.
+//	every-line MIN REGEXP
+//	    assert that the last command's stdout has at least MIN lines and
+//	    that every one of them matches REGEXP.
+//	distinct COLUMN N
+//	    assert that the tab-separated lines of the last command's stdout
+//	    have N distinct values in COLUMN (1-based).
+//
+// The program sandbox-browser plays a browser for jwh tenant login: run
+// with an authorization URL (as $BROWSER, say), it approves it as the user
+// $SANDBOX_USER (default alice; SANDBOX_DENY=1 denies instead) and
+// delivers the redirect to jwh's loopback callback server. It is also on
+// PATH as xdg-open, which github.com/cli/browser runs on Linux, so a
+// script's "exec jwh tenant login ..." is answered as if a user had
+// approved in a browser.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
@@ -93,6 +181,20 @@ func TestScripts(t *testing.T) {
 			"sandbox-reset":    cmdReset,
 			"sandbox-webhooks": cmdWebhooks,
 			"exits":            cmdExits,
+			"freeport":         cmdFreePort,
+			"wait-listening":   cmdWaitListening,
+			"flood":            cmdFlood,
+			"wait-lines":       cmdWaitLines,
+			"append":           cmdAppend,
+			"distinct":         cmdDistinct,
+			"every-line":       cmdEveryLine,
+
+			"sandbox-approve":        cmdApprove,
+			"sandbox-tokens":         cmdTokens,
+			"sandbox-no-tokens":      cmdNoTokens,
+			"sandbox-revoke":         cmdRevoke,
+			"sandbox-expire-access":  cmdExpireAccess,
+			"sandbox-oauth-webhooks": cmdOAuthWebhooks,
 		},
 	})
 }
@@ -101,12 +203,21 @@ func TestScripts(t *testing.T) {
 // never appear in jwh's output.
 const sharedSecret = "e2e-shared-secret-5b0c0ffee"
 
+// The scripts' OAuth app. Its secret must never appear in jwh's output.
+const (
+	oauthClientID     = "e2e0authC1ient1d0123456789abcdef"
+	oauthClientSecret = "e2e-oauth-client-secret-7d1e5ca1ab"
+)
+
 type stateKey struct{}
 
 // scriptState is what one script's custom commands share.
 type scriptState struct {
 	srv *sandbox.Server
 	run *sandbox.Running
+
+	mu     sync.Mutex
+	issued []string // every access and refresh token the sandbox issued
 }
 
 func state(ts *testscript.TestScript) *scriptState {
@@ -152,15 +263,35 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	fs.Float64Var(&opts.HangRate, "hang-rate", 0, "")
 	fs.Uint64Var(&opts.Seed, "seed", 0, "")
 	fs.StringVar(&wrong, "wrong-secret", "", "")
+	fs.DurationVar(&opts.OAuth.AccessTokenTTL, "access-token-ttl", 0, "")
+	reuse := fs.Duration("refresh-reuse-interval", sandbox.DefaultRefreshReuseInterval, "")
+	var callbacks []string
+	fs.Func("oauth-callback", "", func(u string) error { callbacks = append(callbacks, u); return nil })
 	ts.Check(fs.Parse(args))
 	names := fs.Args()
 	if len(names) == 0 {
 		names = []string{"acme"}
 	}
+	opts.OAuth.RefreshReuseInterval = *reuse
+	if *reuse == 0 {
+		opts.OAuth.RefreshReuseInterval = -1 // none
+	}
+	opts.OAuth.ClientID, opts.OAuth.ClientSecret = oauthClientID, oauthClientSecret
+	opts.OAuth.OnIssue = func(access, refresh string) {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		st.issued = append(st.issued, access)
+		if refresh != "" {
+			st.issued = append(st.issued, refresh)
+		}
+	}
 	srv, run, err := startSandbox(opts, names, wrong)
 	ts.Check(err)
 	ts.Defer(func() { run.Close() })
 	st.srv, st.run = srv, run
+	for _, u := range callbacks {
+		ts.Check(srv.AddCallbackURL(u))
+	}
 
 	path := filepath.Join(ts.Getenv("WORK"), "jwh", "config.json")
 	ts.Check(writeConfig(path, srv, run, names))
@@ -171,10 +302,26 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(tenant.EnvConfig, path)
 	ts.Setenv(tenant.EnvSecret, sharedSecret)
 	ts.Setenv("SANDBOX_URL", run.URL())
+	ts.Setenv("OAUTH_CLIENT_ID", oauthClientID)
+	ts.Setenv("OAUTH_CLIENT_SECRET", oauthClientSecret)
+	secretFile := filepath.Join(ts.Getenv("WORK"), "oauth-client-secret")
+	ts.Check(os.WriteFile(secretFile, []byte(oauthClientSecret+"\n"), 0o600))
+	ts.Setenv("OAUTH_CLIENT_SECRET_FILE", secretFile)
+	for i, name := range names {
+		t, _ := srv.Tenant(name)
+		key := strings.NewReplacer(".", "_", "-", "_").Replace(name)
+		ts.Setenv("CLOUD_ID_"+key, t.CloudID())
+		ts.Setenv("SITE_URL_"+key, t.BaseURL())
+		if i == 0 {
+			ts.Setenv("CLOUD_ID", t.CloudID())
+			ts.Setenv("SITE_URL", t.BaseURL())
+		}
+	}
 }
 
 // startSandbox serves a sandbox on loopback with the named tenants, all
-// with sharedSecret except the tenant called wrong.
+// with sharedSecret except the tenant called wrong. Each tenant's cloud
+// id is a UUID made from its name, the same in every run.
 func startSandbox(opts sandbox.Options, names []string, wrong string) (*sandbox.Server, *sandbox.Running, error) {
 	srv := sandbox.New(opts)
 	for _, name := range names {
@@ -182,7 +329,7 @@ func startSandbox(opts sandbox.Options, names []string, wrong string) (*sandbox.
 		if name == wrong {
 			secret = "not-the-secret-jwh-has"
 		}
-		if _, err := srv.AddTenant(sandbox.TenantConfig{Name: name, Secret: secret}); err != nil {
+		if _, err := srv.AddTenant(sandbox.TenantConfig{Name: name, Secret: secret, CloudID: cloudID(name)}); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -191,6 +338,13 @@ func startSandbox(opts sandbox.Options, names []string, wrong string) (*sandbox.
 		return nil, nil, err
 	}
 	return srv, run, nil
+}
+
+// cloudID is the cloud id of the scripts' tenant called name.
+func cloudID(name string) string {
+	h := sha256.Sum256([]byte("cloud\x00" + name))
+	x := hex.EncodeToString(h[:16])
+	return x[0:8] + "-" + x[8:12] + "-4" + x[13:16] + "-8" + x[17:20] + "-" + x[20:32]
 }
 
 // writeConfig writes a jwh config file with the named sandbox tenants; the
@@ -297,30 +451,41 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	name := fs.String("tenant", "", "")
 	status := fs.Int("status", 0, "")
 	fault := fs.String("fault", "", "")
+	kind := fs.String("kind", "", "")
+	user := fs.String("user", "", "")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 2 {
-		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] METHOD|* COUNT[+]")
+		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]")
 	}
 	method := fs.Arg(0)
-	count, atLeast := strings.CutSuffix(fs.Arg(1), "+")
-	want, err := strconv.Atoi(count)
-	ts.Check(err)
 	log := state(ts).server(ts).Requests()
 	got := 0
 	var lines []string
 	for _, r := range log {
-		line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant)
+		line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q, %s %s)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant, r.Kind, r.User)
+		if r.Reason != "" {
+			line += ": " + r.Reason
+		}
 		if r.Fault != "" {
 			line += fmt.Sprintf(" %s (took effect: %v)", r.Fault, r.TookEffect)
 		}
 		lines = append(lines, line)
 		if (method == "*" || r.Method == method) && (*name == "" || r.Tenant == *name) && (*status == 0 || r.Status == *status) &&
-			(*fault == "" || string(r.Fault) == *fault) {
+			(*fault == "" || string(r.Fault) == *fault) && (*kind == "" || r.Kind == *kind) && (*user == "" || r.User == *user) {
 			got++
 		}
 	}
+	wantCount(ts, fs.Arg(1), got, "requests", lines)
+}
+
+// wantCount fails the script unless got matches the COUNT[+] argument
+// count (COUNT+: at least COUNT), showing the lines of what was logged.
+func wantCount(ts *testscript.TestScript, count string, got int, what string, lines []string) {
+	n, atLeast := strings.CutSuffix(count, "+")
+	want, err := strconv.Atoi(n)
+	ts.Check(err)
 	if got != want && !(atLeast && got > want) {
-		ts.Fatalf("sandbox logged %d matching requests, want %s; the log:\n%s", got, fs.Arg(1), strings.Join(lines, "\n"))
+		ts.Fatalf("sandbox logged %d matching %s, want %s; the %s:\n%s", got, what, count, what, strings.Join(lines, "\n"))
 	}
 }
 
@@ -342,14 +507,157 @@ func cmdReset(ts *testscript.TestScript, neg bool, args []string) {
 
 func cmdWebhooks(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "sandbox-webhooks")
-	if len(args) != 2 {
-		ts.Fatalf("usage: sandbox-webhooks TENANT COUNT")
+	wait := len(args) > 0 && args[0] == "-wait"
+	if wait {
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: sandbox-webhooks [-wait] TENANT COUNT [ID...]")
 	}
 	want, err := strconv.Atoi(args[1])
 	ts.Check(err)
-	if got := len(state(ts).tenant(ts, args[0]).Webhooks()); got != want {
-		ts.Fatalf("tenant %s has %d webhooks, want %d", args[0], got, want)
+	wantIDs := strings.Join(args[2:], " ")
+	t := state(ts).tenant(ts, args[0])
+	deadline := time.Now().Add(eventually)
+	for {
+		hooks := t.Webhooks()
+		var ids []string
+		for _, h := range hooks {
+			ids = append(ids, strconv.FormatInt(h.ID, 10))
+		}
+		if len(hooks) == want && (wantIDs == "" || strings.Join(ids, " ") == wantIDs) {
+			return
+		}
+		if !wait || time.Now().After(deadline) {
+			ts.Fatalf("tenant %s has %d webhooks (%s), want %d %s", args[0], len(hooks), strings.Join(ids, " "), want, wantIDs)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// eventually bounds the waits of the scripts for what a background
+// process does: generous, for a loaded machine.
+const eventually = 60 * time.Second
+
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "freeport")
+	if len(args) != 1 {
+		ts.Fatalf("usage: freeport NAME")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+func cmdWaitListening(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "wait-listening")
+	if len(args) != 1 {
+		ts.Fatalf("usage: wait-listening ADDR")
+	}
+	deadline := time.Now().Add(eventually)
+	for {
+		c, err := net.DialTimeout("tcp", args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing listens on %s: %v", args[0], err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func cmdFlood(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "flood")
+	if len(args) != 3 {
+		ts.Fatalf("usage: flood TENANT URL N")
+	}
+	t := state(ts).tenant(ts, args[0])
+	target, err := url.Parse(args[1])
+	ts.Check(err)
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	signer := connectjwt.NewSigner(t.ClientKey(), []byte(t.Secret()), "/")
+	client := &http.Client{Timeout: 10 * time.Second}
+	next := make(chan int)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				body := fmt.Sprintf(`{"timestamp":%d,"webhookEvent":"jira:issue_updated","issue":{"id":"%d","key":"FLD-%d","fields":{"project":{"key":"FLD"}}}}`,
+					time.Now().UnixMilli(), 10000+i, i)
+				req, err := http.NewRequest(http.MethodPost, target.String(), strings.NewReader(body))
+				if err != nil {
+					continue
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Atlassian-Webhook-Identifier", fmt.Sprintf("flood-%d", i))
+				if signer.Authorize(req) != nil {
+					continue
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for i := range n {
+			select {
+			case next <- i:
+			case <-done:
+				return
+			}
+		}
+	}()
+	ts.Defer(func() {
+		close(done)
+		wg.Wait()
+	})
+}
+
+func cmdWaitLines(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "wait-lines")
+	if len(args) != 2 {
+		ts.Fatalf("usage: wait-lines FILE N")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(eventually)
+	for {
+		data, _ := os.ReadFile(path)
+		got := bytes.Count(data, []byte("\n"))
+		if got >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s has %d lines, want at least %d", args[0], got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func cmdAppend(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "append")
+	if len(args) != 2 {
+		ts.Fatalf("usage: append FILE TEXT")
+	}
+	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	ts.Check(err)
+	_, err = f.WriteString(args[1])
+	ts.Check(err)
+	ts.Check(f.Close())
 }
 
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
@@ -374,6 +682,293 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	for _, s := range []string{ts.ReadFile("stdout"), ts.ReadFile("stderr")} {
 		if strings.Contains(s, sharedSecret) {
 			ts.Fatalf("the shared secret appears in the output")
+		}
+		if strings.Contains(s, oauthClientSecret) {
+			ts.Fatalf("the OAuth client secret appears in the output")
+		}
+	}
+}
+
+// authorizeURLRE finds an authorization URL in a command's output.
+var authorizeURLRE = regexp.MustCompile(`https?://[^\s"'<>]+` + regexp.QuoteMeta(sandbox.AuthorizePath) + `\?[^\s"'<>]+`)
+
+func cmdApprove(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "sandbox-approve")
+	fs := flag.NewFlagSet("sandbox-approve", flag.ContinueOnError)
+	deny := fs.Bool("deny", false, "")
+	ts.Check(fs.Parse(args))
+	if fs.NArg() != 2 && fs.NArg() != 3 {
+		ts.Fatalf("usage: sandbox-approve [-deny] URL_FILE|URL USER [OUT_FILE]")
+	}
+	from := fs.Arg(0)
+	if !strings.HasPrefix(from, "http://") && !strings.HasPrefix(from, "https://") {
+		from = ts.ReadFile(from)
+	}
+	authURL := authorizeURLRE.FindString(from)
+	if authURL == "" {
+		ts.Fatalf("no authorization URL (…%s?…) in %s", sandbox.AuthorizePath, fs.Arg(0))
+	}
+	var loc *url.URL
+	var err error
+	if *deny {
+		loc, err = denyURL(authURL)
+	} else {
+		loc, err = sandbox.Approve(nil, authURL, fs.Arg(1))
+	}
+	ts.Check(err)
+	if fs.NArg() == 3 {
+		ts.Check(os.WriteFile(ts.MkAbs(fs.Arg(2)), []byte(loc.String()+"\n"), 0o600))
+		return
+	}
+	ts.Check(deliverCallback(loc))
+}
+
+// denyURL answers an authorization request with deny=1, as a user who
+// chooses Deny, and returns where the sandbox redirects.
+func denyURL(authURL string) (*url.URL, error) {
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("deny", "1")
+	u.RawQuery = q.Encode()
+	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(u.String())
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		return nil, fmt.Errorf("denying: %s", resp.Status)
+	}
+	return resp.Location()
+}
+
+// deliverCallback GETs the redirect to a loopback callback server, as the
+// browser would, and fails unless it answers 2xx.
+func deliverCallback(loc *url.URL) error {
+	if h := loc.Hostname(); h != "localhost" && h != "127.0.0.1" && h != "::1" {
+		return fmt.Errorf("the callback %s is not on loopback", loc)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(loc.String())
+	if err != nil {
+		return fmt.Errorf("delivering the redirect to jwh: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("jwh's callback server answered %s", resp.Status)
+	}
+	return nil
+}
+
+// sandboxBrowser is the sandbox-browser program: a browser for jwh tenant
+// login that approves at once, as $SANDBOX_USER (default alice), or
+// denies with SANDBOX_DENY=1.
+func sandboxBrowser() int {
+	return browse(os.Args[1:], os.Getenv("SANDBOX_USER"), os.Getenv("SANDBOX_DENY") == "1", os.Stderr)
+}
+
+// browse approves (or denies) the authorization URL in args as user
+// (default alice), and delivers the redirect to the loopback callback.
+func browse(args []string, user string, deny bool, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: sandbox-browser URL")
+		return 2
+	}
+	if user == "" {
+		user = sandbox.DefaultUser
+	}
+	var loc *url.URL
+	var err error
+	if deny {
+		loc, err = denyURL(args[0])
+	} else {
+		loc, err = sandbox.Approve(nil, args[0], user)
+	}
+	if err == nil {
+		err = deliverCallback(loc)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sandbox-browser:", err)
+		return 1
+	}
+	return 0
+}
+
+func cmdTokens(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "sandbox-tokens")
+	fs := flag.NewFlagSet("sandbox-tokens", flag.ContinueOnError)
+	code := fs.String("error", "", "")
+	ts.Check(fs.Parse(args))
+	if fs.NArg() != 2 {
+		ts.Fatalf("usage: sandbox-tokens [-error CODE|any] GRANT|* COUNT[+]")
+	}
+	grant := fs.Arg(0)
+	got := 0
+	var lines []string
+	for _, r := range state(ts).server(ts).TokenRequests() {
+		lines = append(lines, fmt.Sprintf("  %s -> %d %s %s", r.Grant, r.Status, r.GrantError, r.Reason))
+		if grant != "*" && r.Grant != grant {
+			continue
+		}
+		switch {
+		case *code == "" && r.GrantError == "" && r.Status == http.StatusOK,
+			*code == "any" && r.GrantError != "",
+			*code != "" && *code == r.GrantError:
+			got++
+		}
+	}
+	wantCount(ts, fs.Arg(1), got, "token requests", lines)
+}
+
+func cmdNoTokens(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "sandbox-no-tokens")
+	if len(args) == 0 {
+		ts.Fatalf("usage: sandbox-no-tokens FILE...")
+	}
+	st := state(ts)
+	st.mu.Lock()
+	secrets := append(slices.Clone(st.issued), oauthClientSecret)
+	st.mu.Unlock()
+	for _, name := range args {
+		content := ts.ReadFile(name)
+		for i, s := range secrets {
+			if strings.Contains(content, s) {
+				what := "an issued token"
+				if i == len(secrets)-1 {
+					what = "the OAuth client secret"
+				}
+				ts.Fatalf("%s appears in %s", what, name)
+			}
+		}
+	}
+}
+
+func cmdRevoke(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "sandbox-revoke")
+	if len(args) != 1 {
+		ts.Fatalf("usage: sandbox-revoke USER")
+	}
+	n, err := state(ts).server(ts).Revoke(args[0])
+	ts.Check(err)
+	if n == 0 {
+		ts.Fatalf("user %s has no login to revoke", args[0])
+	}
+}
+
+func cmdExpireAccess(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "sandbox-expire-access")
+	if len(args) != 0 {
+		ts.Fatalf("usage: sandbox-expire-access")
+	}
+	ts.Check(state(ts).server(ts).ExpireAccessTokens())
+}
+
+func cmdOAuthWebhooks(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "sandbox-oauth-webhooks")
+	if len(args) != 3 {
+		ts.Fatalf("usage: sandbox-oauth-webhooks TENANT USER|* COUNT")
+	}
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	got := 0
+	for _, w := range state(ts).tenant(ts, args[0]).OAuthWebhooks() {
+		if args[1] == "*" || w.User == args[1] {
+			got++
+		}
+	}
+	if got != want {
+		ts.Fatalf("tenant %s has %d OAuth webhooks of %s, want %d", args[0], got, args[1], want)
+	}
+}
+
+// TestSandboxBrowser: the fake browser of the scripts approves or denies
+// and hands the answer to the loopback callback, as a browser would.
+func TestSandboxBrowser(t *testing.T) {
+	got := make(chan url.Values, 2)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Query()
+		fmt.Fprintln(w, "jwh: logged in, you can close this tab")
+	}))
+	defer cb.Close()
+	srv, run, err := startSandbox(sandbox.Options{OAuth: sandbox.OAuthOptions{ClientID: oauthClientID}}, []string{"acme"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	if err := srv.AddCallbackURL(cb.URL + "/cb"); err != nil {
+		t.Fatal(err)
+	}
+	authURL := run.URL() + sandbox.AuthorizePath + "?" + url.Values{
+		"audience": {sandbox.Audience}, "client_id": {oauthClientID}, "scope": {"manage:jira-webhook"},
+		"redirect_uri": {cb.URL + "/cb"}, "state": {"s"}, "response_type": {"code"},
+	}.Encode()
+	var stderr strings.Builder
+	if code := browse([]string{authURL}, "bob", false, &stderr); code != 0 {
+		t.Fatalf("approve: exit %d: %s", code, stderr.String())
+	}
+	if q := <-got; q.Get("code") == "" || q.Get("state") != "s" {
+		t.Errorf("the callback got %v", q)
+	}
+	if r := srv.Requests(); r[len(r)-1].User != "bob" {
+		t.Errorf("approved as %q, want bob", r[len(r)-1].User)
+	}
+	if code := browse([]string{authURL}, "", true, &stderr); code != 0 {
+		t.Fatalf("deny: exit %d: %s", code, stderr.String())
+	}
+	if q := <-got; q.Get("error") != "access_denied" {
+		t.Errorf("the callback got %v", q)
+	}
+	stderr.Reset()
+	bad := strings.Replace(authURL, "client_id="+oauthClientID, "client_id=other", 1)
+	if code := browse([]string{bad}, "", false, &stderr); code != 1 || !strings.Contains(stderr.String(), "No app has the client id") {
+		t.Errorf("a refused request: exit %d: %s", code, stderr.String())
+	}
+}
+
+func cmdDistinct(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "distinct")
+	if len(args) != 2 {
+		ts.Fatalf("usage: distinct COLUMN N")
+	}
+	col, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	values := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimRight(ts.ReadFile("stdout"), "\n"), "\n") {
+		cells := strings.Split(line, "\t")
+		if col < 1 || col > len(cells) {
+			ts.Fatalf("line %q has no column %d", line, col)
+		}
+		values[cells[col-1]] = true
+	}
+	if len(values) != want {
+		ts.Fatalf("%d distinct values in column %d, want %d", len(values), col, want)
+	}
+}
+
+func cmdEveryLine(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "every-line")
+	if len(args) != 2 {
+		ts.Fatalf("usage: every-line MIN REGEXP")
+	}
+	min, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	out := strings.TrimRight(ts.ReadFile("stdout"), "\n")
+	lines := strings.Split(out, "\n")
+	if out == "" {
+		lines = nil
+	}
+	if len(lines) < min {
+		ts.Fatalf("stdout has %d lines, want at least %d", len(lines), min)
+	}
+	for i, line := range lines {
+		if !re.MatchString(line) {
+			ts.Fatalf("line %d of stdout does not match %s:\n%s", i+1, re, line)
 		}
 	}
 }

@@ -47,6 +47,12 @@ type Delivery struct {
 	Tenant   string // the name of the tenant whose secret verified it
 	// ForwardTo is the URL the delivery is being forwarded to, or "".
 	ForwardTo string
+	// Respond is the status that Config.Respond answered the delivery
+	// with instead of handling it (it is not forwarded), or 0.
+	Respond int
+	// Attempt is which delivery of its identifier this is, counted for
+	// Respond.FailFirst: 1 for the first; 0 when not counted.
+	Attempt int
 }
 
 // What a request was refused for, in Rejected.Check, besides the JWT
@@ -90,9 +96,11 @@ type Duplicate struct {
 	Identifier string
 	Retry      int
 	Meta       Meta
-	Verified   bool
-	Tenant     string
-	FirstSeen  time.Time // when the identifier was first accepted
+	// Body is the payload as received, valid only during OnEvent.
+	Body      []byte
+	Verified  bool
+	Tenant    string
+	FirstSeen time.Time // when the identifier was first accepted
 }
 
 // Forwarded is the outcome of forwarding a delivery to the local app.
@@ -107,6 +115,8 @@ type Forwarded struct {
 	// bytes), worth showing when Status is not 2xx.
 	Body []byte
 	Err  error // why the app did not answer
+	// Delivery is the delivery that was forwarded.
+	Delivery *Delivery
 }
 
 // OK reports whether the app answered with a 2xx status.

@@ -33,14 +33,23 @@ func newForwardClient(timeout time.Duration) *http.Client {
 
 // forwardURL returns where a delivery that arrived at u is forwarded.
 func (s *Server) forwardURL(u *url.URL) string {
-	t := *s.cfg.ForwardTo
+	return Retarget(s.cfg.ForwardTo, u).String()
+}
+
+// Retarget returns where a request that arrived at received goes when it
+// is sent on to target (--forward-to, jwh replay --to): a target without a
+// path gets the request on the path (and query) it arrived with; one with
+// a path gets it there, with the request's query when it has none of its
+// own.
+func Retarget(target, received *url.URL) *url.URL {
+	t := *target
 	if t.Path == "" && t.RawPath == "" {
-		t.Path, t.RawPath = u.Path, u.RawPath
-		t.RawQuery = u.RawQuery
+		t.Path, t.RawPath = received.Path, received.RawPath
+		t.RawQuery = received.RawQuery
 	} else if t.RawQuery == "" {
-		t.RawQuery = u.RawQuery
+		t.RawQuery = received.RawQuery
 	}
-	return t.String()
+	return &t
 }
 
 // hopByHop are the headers that belong to one connection (RFC 9110
@@ -66,19 +75,47 @@ func forwardHeader(h http.Header) http.Header {
 	return out
 }
 
-// forward sends the delivery to target with its body and headers
-// unchanged, answers Jira with the app's status and reply (502 when the
-// app does not answer), reports a *Forwarded and returns the status Jira
-// got.
-func (s *Server) forward(w http.ResponseWriter, r *http.Request, target string, body []byte, id string) int {
+// A forwardReply is what Jira is answered after a forward: the app's
+// status and reply, or 502 when the app did not answer.
+type forwardReply struct {
+	status          int
+	contentType     string
+	contentEncoding string
+	body            []byte
+	failed          bool // the app did not answer: 502 with a generic body
+}
+
+// write answers Jira with the reply.
+func (f *forwardReply) write(w http.ResponseWriter) {
+	if f.failed {
+		// The error names the app's address: it is for the developer
+		// (the event), not for whoever sent the delivery.
+		http.Error(w, "the app did not answer", http.StatusBadGateway)
+		return
+	}
+	if f.contentType != "" {
+		w.Header().Set("Content-Type", f.contentType)
+	}
+	if f.contentEncoding != "" {
+		w.Header().Set("Content-Encoding", f.contentEncoding)
+	}
+	w.WriteHeader(f.status)
+	w.Write(f.body)
+}
+
+// forward sends the delivery d, which arrived as r, to d.ForwardTo with
+// its body and headers unchanged, reports a *Forwarded and returns what
+// Jira is to be answered: the app's status and reply, or 502 when the app
+// does not answer.
+func (s *Server) forward(r *http.Request, d *Delivery) *forwardReply {
 	s.forwarded.Add(1)
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ForwardTimeout)
 	defer cancel()
-	ev := &Forwarded{Identifier: id, URL: target}
-	req, err := http.NewRequestWithContext(ctx, r.Method, target, bytes.NewReader(body))
+	ev := &Forwarded{Identifier: d.Identifier, URL: d.ForwardTo, Delivery: d}
+	req, err := http.NewRequestWithContext(ctx, r.Method, d.ForwardTo, bytes.NewReader(d.Body))
 	if err == nil {
 		req.Header = forwardHeader(r.Header)
-		req.ContentLength = int64(len(body))
+		req.ContentLength = int64(len(d.Body))
 		start := time.Now()
 		var resp *http.Response
 		resp, err = s.client.Do(req)
@@ -95,14 +132,12 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, target string, 
 					s.forwardFailed.Add(1)
 				}
 				s.cfg.OnEvent(ev)
-				for _, name := range []string{"Content-Type", "Content-Encoding"} {
-					if v := resp.Header.Get(name); v != "" {
-						w.Header().Set(name, v)
-					}
+				return &forwardReply{
+					status:          resp.StatusCode,
+					contentType:     resp.Header.Get("Content-Type"),
+					contentEncoding: resp.Header.Get("Content-Encoding"),
+					body:            reply,
 				}
-				w.WriteHeader(resp.StatusCode)
-				w.Write(reply)
-				return resp.StatusCode
 			}
 			err = fmt.Errorf("reading the reply: %w", err)
 		} else {
@@ -114,8 +149,5 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, target string, 
 	ev.Err = err
 	s.forwardFailed.Add(1)
 	s.cfg.OnEvent(ev)
-	// The error names the app's address: it is for the developer (the
-	// event), not for whoever sent the delivery.
-	http.Error(w, "the app did not answer", http.StatusBadGateway)
-	return http.StatusBadGateway
+	return &forwardReply{status: http.StatusBadGateway, failed: true}
 }

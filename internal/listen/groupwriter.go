@@ -38,14 +38,18 @@ func NewGroupWriter(out, errOut io.Writer) *GroupWriter {
 
 // Write writes out to the first stream and errOut to the second, and
 // returns once both are written. After WriteLast it writes nothing.
-func (w *GroupWriter) Write(out, errOut []byte) { w.write(out, errOut, false) }
+func (w *GroupWriter) Write(out, errOut []byte) { w.write(out, false, errOut, false) }
+
+// WriteLine writes line and a new line to the first stream, as Write
+// does: for a caller whose line is not followed by room for one.
+func (w *GroupWriter) WriteLine(line []byte) { w.write(line, true, nil, false) }
 
 // WriteLast is Write, after which nothing more is written: the summary of
 // a listener that has been told to stop, after which the requests it cut
 // short are not reported.
-func (w *GroupWriter) WriteLast(out, errOut []byte) { w.write(out, errOut, true) }
+func (w *GroupWriter) WriteLast(out, errOut []byte) { w.write(out, false, errOut, true) }
 
-func (w *GroupWriter) write(out, errOut []byte, last bool) {
+func (w *GroupWriter) write(out []byte, newline bool, errOut []byte, last bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -53,6 +57,9 @@ func (w *GroupWriter) write(out, errOut []byte, last bool) {
 	}
 	w.closed = last
 	w.pendingOut = append(w.pendingOut, out...)
+	if newline {
+		w.pendingOut = append(w.pendingOut, '\n')
+	}
 	w.pendingErr = append(w.pendingErr, errOut...)
 	w.queued++
 	mine := w.queued

@@ -21,8 +21,12 @@ import (
 // when there is no room in time; 413 when a body of unknown length passes
 // MaxBody), checked as a JSON object (400), and its identifier is looked
 // up (a retry of an accepted delivery is a duplicate, answered 200).
-// Finally the delivery is reported and answered 200, or forwarded and
-// answered with the app's status.
+// Then Respond may answer it with a status of its own; otherwise the
+// delivery is reported and answered 200, or forwarded and answered with
+// the app's status.
+//
+// Every request answered gets a Record (with OnRecord), passed on just
+// before the answer is written.
 //
 // What a refusal's answer says names nothing of the configuration (no
 // tenant, client key, keyring or path): anyone can send requests through a
@@ -35,6 +39,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get(HeaderIdentifier)
 	retry := parseRetry(r.Header.Get(HeaderRetry))
 	consumed := false // the body has been read to its end
+
+	var rec *Record
+	if s.cfg.OnRecord != nil {
+		rec = s.newRecord(r, now, id, retry)
+		defer putRecord(rec)
+	}
+	// record passes on the request's record, answered with status: the
+	// last thing before the answer is written.
+	record := func(status int) {
+		if rec != nil {
+			rec.Status = status
+			s.cfg.OnRecord(rec)
+		}
+	}
 
 	// refuse reports a refusal with its full reason and answers status
 	// with answer, which must name nothing of the configuration.
@@ -58,6 +76,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Identifier: id, Retry: retry,
 			Status: status, Check: check, Reason: reason,
 		})
+		if rec != nil {
+			rec.Verdict, rec.Check, rec.Reason = VerdictRefused, check, reason
+		}
+		record(status)
 		http.Error(w, answer, status)
 	}
 
@@ -107,7 +129,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.errs.Add(1)
-		s.cfg.OnEvent(&Error{Time: now, Err: fmt.Errorf("%s %s: reading the body: %w", r.Method, r.RequestURI, err)})
+		err = fmt.Errorf("%s %s: reading the body: %w", r.Method, r.RequestURI, err)
+		s.cfg.OnEvent(&Error{Time: now, Err: err})
+		if rec != nil {
+			rec.Verdict, rec.Check, rec.Reason = VerdictRefused, CheckRead, err.Error()
+		}
+		record(http.StatusBadRequest)
 		w.Header().Set("Connection", "close")
 		http.Error(w, "cannot read the body", http.StatusBadRequest)
 		return
@@ -118,11 +145,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.bodies.release(weight - held)
 		weight = held
 	}
+	if rec != nil {
+		rec.Body = body
+	}
 
 	meta, err := parseMeta(body)
 	if err != nil {
 		refuse(http.StatusBadRequest, CheckBody, err.Error(), err.Error())
 		return
+	}
+	if rec != nil {
+		rec.Verdict = VerdictVerified
+		if s.cfg.NoVerify {
+			rec.Verdict = VerdictUnverified
+		}
+		if tenant != "" {
+			rec.Tenant, rec.Kind = tenant, KindConnect
+		}
+		rec.Event, rec.Issue = meta.Event, meta.IssueKey
 	}
 
 	var key dedupKey
@@ -131,12 +171,49 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if first, dup := s.seen.add(key, now); dup {
 			s.duplicates.Add(1)
 			s.cfg.OnEvent(&Duplicate{
-				Time: now, Identifier: id, Retry: retry, Meta: meta,
+				Time: now, Identifier: id, Retry: retry, Meta: meta, Body: body,
 				Verified: !s.cfg.NoVerify, Tenant: tenant, FirstSeen: first,
 			})
+			if rec != nil {
+				rec.Duplicate = true
+			}
+			record(http.StatusOK)
 			w.WriteHeader(http.StatusOK)
 			return
 		}
+	}
+
+	if nth, ok := s.inject(id, key); ok {
+		status := s.cfg.Respond.Status
+		// A 1xx is informational: HTTP needs a final answer after it,
+		// which is 200.
+		final := status
+		if final < 200 {
+			final = http.StatusOK
+		}
+		if id != "" && !is2xx(final) {
+			// Jira will retry: the retry is a new attempt, not a
+			// duplicate.
+			s.seen.remove(key)
+		}
+		s.delivered.Add(1)
+		s.injected.Add(1)
+		s.cfg.OnEvent(&Delivery{
+			Time: now, Method: r.Method, RequestURI: r.RequestURI,
+			Body: body, Identifier: id, Retry: retry, Meta: meta,
+			Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant,
+			Respond: status, Attempt: nth,
+		})
+		if rec != nil {
+			rec.Injected, rec.Reason = true, s.injectedReason(nth)
+		}
+		record(final)
+		s.pause(r)
+		if final != status {
+			w.WriteHeader(status)
+		}
+		w.WriteHeader(final)
+		return
 	}
 
 	var target string
@@ -144,21 +221,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		target = s.forwardURL(r.URL)
 	}
 	s.delivered.Add(1)
-	s.cfg.OnEvent(&Delivery{
+	d := &Delivery{
 		Time: now, Method: r.Method, RequestURI: r.RequestURI,
 		Body: body, Identifier: id, Retry: retry, Meta: meta,
 		Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant,
 		ForwardTo: target,
-	})
+	}
+	s.cfg.OnEvent(d)
 	if target == "" {
+		record(http.StatusOK)
+		s.pauseAll(r)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if status := s.forward(w, r, target, body, id); status < 200 || status > 299 {
+	reply := s.forward(r, d)
+	if !is2xx(reply.status) && id != "" {
 		// Jira will retry: the retry is a new attempt, not a duplicate.
-		if id != "" {
-			s.seen.remove(key)
-		}
+		s.seen.remove(key)
+	}
+	if rec != nil {
+		rec.ForwardedTo = target
+	}
+	record(reply.status)
+	s.pauseAll(r)
+	reply.write(w)
+}
+
+// pauseAll is pause for a delivery handled as usual: Respond.Delay delays
+// every answer when Respond.Status is not set.
+func (s *Server) pauseAll(r *http.Request) {
+	if s.cfg.Respond.Status == 0 {
+		s.pause(r)
 	}
 }
 

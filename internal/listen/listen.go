@@ -161,9 +161,33 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Respond answers deliveries with a status of the developer's
+	// choosing (jwh listen --respond, --fail-first, --delay).
+	Respond Respond
 	// OnEvent receives every event. It is called from many goroutines at
 	// once and must be safe for that; Jira is answered after it returns.
 	OnEvent func(Event)
+	// OnRecord, when set, receives the Record of every request the
+	// server answers (refusals included), just before the answer is
+	// written: a history written there holds every delivery Jira was
+	// told had arrived. It is called from many goroutines at once and
+	// must be safe for that. The Record is valid only during the call.
+	OnRecord func(*Record)
+}
+
+// WriteTimeout is how long the server has to answer a request once its
+// headers have been read: long enough for a forwarded delivery and its
+// reply. Respond.Delay must be shorter. It reads the timeouts of c as New
+// will default them.
+func (c *Config) WriteTimeout() time.Duration {
+	forward, read := c.ForwardTimeout, c.ReadTimeout
+	if forward <= 0 {
+		forward = DefaultForwardTimeout
+	}
+	if read <= 0 {
+		read = DefaultReadTimeout
+	}
+	return forward + read
 }
 
 // Stats count what the listener has handled.
@@ -176,25 +200,32 @@ type Stats struct {
 	Unavailable   int64 // 503: the secret could not be read, or no room for the body
 	Forwarded     int64 // deliveries sent to the local app
 	ForwardFailed int64 // of those, the ones the app did not answer with 2xx
-	Errors        int64 // requests that could not be answered
+	Injected      int64 // deliveries answered by Config.Respond (counted in Delivered too)
+	Errors        int64 // requests whose body could not be read, and server errors
 }
 
 // A Server receives deliveries. It is an http.Handler, so tests can call
 // ServeHTTP directly; Serve runs it on a listener with timeouts and a
 // clean shutdown.
 type Server struct {
-	cfg    Config
-	path   string // Config.Path without its trailing slash ("" for /)
-	now    func() time.Time
-	seen   *seenCache
-	bodies *budget      // the bytes of bodies held at once: MaxInflight
-	client *http.Client // forwards deliveries; nil without ForwardTo
+	cfg      Config
+	path     string // Config.Path without its trailing slash ("" for /)
+	now      func() time.Time
+	seen     *seenCache
+	attempts *attempts    // deliveries per identifier, for Respond.FailFirst
+	bodies   *budget      // the bytes of bodies held at once: MaxInflight
+	client   *http.Client // forwards deliveries; nil without ForwardTo
+	// base is the listener's base URL, http://ADDR, for Record.Listener;
+	// set by Serve before it accepts connections.
+	base string
+	seq  atomic.Int64 // the last Record.Seq
 
 	served   atomic.Bool
 	inflight atomic.Int64 // requests being handled
 
 	requests, delivered, duplicates, rejected, invalid atomic.Int64
-	unavailable, forwarded, forwardFailed, errs        atomic.Int64
+	unavailable, forwarded, forwardFailed, injected    atomic.Int64
+	errs                                               atomic.Int64
 }
 
 // New returns a Server for cfg.
@@ -242,12 +273,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	if err := cfg.Respond.check(cfg.WriteTimeout()); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:    cfg,
 		path:   strings.TrimSuffix(cfg.Path, "/"),
 		now:    cfg.Now,
 		seen:   newSeenCache(cfg.DedupSize),
 		bodies: &budget{size: cfg.MaxInflight},
+	}
+	if cfg.Respond.FailFirst > 0 {
+		s.attempts = newAttempts(cfg.DedupSize)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -272,6 +309,7 @@ func (s *Server) Stats() Stats {
 		Unavailable:   s.unavailable.Load(),
 		Forwarded:     s.forwarded.Load(),
 		ForwardFailed: s.forwardFailed.Load(),
+		Injected:      s.injected.Load(),
 		Errors:        s.errs.Load(),
 	}
 }
@@ -290,21 +328,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
-		// Long enough for a forwarded delivery and its reply.
-		WriteTimeout:   s.cfg.ForwardTimeout + s.cfg.ReadTimeout,
-		IdleTimeout:    s.cfg.IdleTimeout,
-		MaxHeaderBytes: maxHeaderBytes,
-		ErrorLog:       log.New(errorLogWriter{s}, "", 0),
+		WriteTimeout:      s.cfg.WriteTimeout(),
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          log.New(errorLogWriter{s}, "", 0),
 	}
 	var forwardTo string
 	if s.cfg.ForwardTo != nil {
 		forwardTo = s.cfg.ForwardTo.String()
 	}
+	s.base = "http://" + localAddr(ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(newLimitListener(ln, s.cfg.MaxConns)) }()
 	s.cfg.OnEvent(&Ready{
 		Addr:      ln.Addr(),
-		URL:       "http://" + localAddr(ln.Addr()) + s.cfg.Path,
+		URL:       s.base + s.cfg.Path,
 		Path:      s.cfg.Path,
 		BasePath:  s.cfg.BasePath,
 		Verify:    !s.cfg.NoVerify,

@@ -19,14 +19,20 @@ import (
 // expirationLayout is the string form of dates in Jira's examples.
 const expirationLayout = "2006-01-02T15:04:05.000-0700"
 
-// endpoint serves a request whose JWT verified; rest is its canonical path
-// relative to the tenant.
-func (s *Server) endpoint(r *http.Request, t *Tenant, rest string) response {
+// apiPath returns the path of a REST API request after /rest/api/2/ or
+// /rest/api/3/, which the sandbox serves alike.
+func apiPath(rest string) (string, bool) {
 	sub, ok := strings.CutPrefix(rest, "/rest/api/2/")
 	if !ok {
 		sub, ok = strings.CutPrefix(rest, "/rest/api/3/")
 	}
-	if ok {
+	return sub, ok
+}
+
+// endpoint serves a request whose JWT verified; rest is its canonical path
+// relative to the tenant.
+func (s *Server) endpoint(r *http.Request, t *Tenant, rest string) response {
+	if sub, ok := apiPath(rest); ok {
 		switch sub {
 		case "webhook":
 			switch r.Method {
@@ -138,7 +144,17 @@ type registerResult struct {
 	Errors           []string `json:"errors,omitempty"`
 }
 
-func (s *Server) register(r *http.Request, t *Tenant) response {
+// registerBody is a register request whose url is usable: its webhooks
+// checked one by one, each with Jira's reasons for refusing it.
+type registerBody struct {
+	callback string
+	checked  []Webhook
+	errs     [][]string
+}
+
+// readRegistration reads a register request, or returns the answer Jira
+// gives to a request it refuses as a whole.
+func readRegistration(r *http.Request) (registerBody, *response) {
 	var body struct {
 		URL      *string `json:"url"`
 		Webhooks []struct {
@@ -149,44 +165,66 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 		} `json:"webhooks"`
 	}
 	if resp := readJSON(r, &body); resp != nil {
-		return *resp
+		return registerBody{}, resp
+	}
+	bad := func(msg string) (registerBody, *response) {
+		resp := jiraError(http.StatusBadRequest, msg)
+		return registerBody{}, &resp
 	}
 	if body.URL == nil || *body.URL == "" {
-		return jiraError(http.StatusBadRequest, "The url is required: the URL that receives the webhooks.")
+		return bad("The url is required: the URL that receives the webhooks.")
 	}
 	callback := *body.URL
 	if err := urlpolicy.CheckCallbackURL(callback); err != nil {
-		return jiraError(http.StatusBadRequest, fmt.Sprintf("The url %q is not valid: %s.", callback, urlpolicy.Reason(err)))
+		return bad(fmt.Sprintf("The url %q is not valid: %s.", callback, urlpolicy.Reason(err)))
 	}
 	if len(body.Webhooks) == 0 {
-		return jiraError(http.StatusBadRequest, "The webhooks list is required and must not be empty.")
+		return bad("The webhooks list is required and must not be empty.")
 	}
 
 	// Check every webhook outside the lock; only the URL and the limit
 	// depend on the tenant's state.
-	checked := make([]Webhook, len(body.Webhooks))
-	errs := make([][]string, len(body.Webhooks))
+	reg := registerBody{callback: callback, checked: make([]Webhook, len(body.Webhooks)), errs: make([][]string, len(body.Webhooks))}
 	for i, w := range body.Webhooks {
-		checked[i], errs[i] = checkWebhook(w.Events, w.JQLFilter, w.FieldIDsFilter, w.IssuePropertyKeysFilter)
+		reg.checked[i], reg.errs[i] = checkWebhook(w.Events, w.JQLFilter, w.FieldIDsFilter, w.IssuePropertyKeysFilter)
 	}
+	return reg, nil
+}
 
+func (s *Server) register(r *http.Request, t *Tenant) response {
+	return s.createWebhooks(r, t, &t.callback, webhookspec.Connect,
+		func() int { return len(t.webhooks) },
+		func(w Webhook) { t.webhooks = append(t.webhooks, w) })
+}
+
+// createWebhooks serves a register request for one app's webhooks on t:
+// callback is the app's callback URL there (a webhook for another URL is
+// refused), count says how many webhooks the caller has, which lim
+// bounds, and add stores a new one. All three are used with s.mu held.
+// Like Jira it answers 200 with a result per webhook.
+func (s *Server) createWebhooks(r *http.Request, t *Tenant, callback *string, lim webhookspec.Limits, count func() int, add func(Webhook)) response {
+	reg, bad := readRegistration(r)
+	if bad != nil {
+		return *bad
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	undo := t.snapshotLocked(s)
+	owned := count()
 	expires := s.now().Add(Lifetime)
-	results := make([]registerResult, len(checked))
+	results := make([]registerResult, len(reg.checked))
 	created := false
-	for i, w := range checked {
+	for i, w := range reg.checked {
 		var refused []string
 		switch {
-		case t.callback != "" && t.callback != callback:
+		case *callback != "" && *callback != reg.callback:
 			refused = []string{fmt.Sprintf(
 				"Only a single URL per app is allowed to be registered: this app's webhooks on this site deliver to %s, not %s.",
-				t.callback, callback)}
-		case errs[i] != nil:
-			refused = errs[i]
+				*callback, reg.callback)}
+		case reg.errs[i] != nil:
+			refused = reg.errs[i]
 		default:
-			refused = checkRoom(len(t.webhooks), webhookspec.Connect)
+			refused = checkRoom(owned, lim)
 		}
 		if refused != nil {
 			results[i].Errors = refused
@@ -194,10 +232,11 @@ func (s *Server) register(r *http.Request, t *Tenant) response {
 		}
 		id := s.nextID
 		s.nextID++
-		w.ID, w.URL, w.ExpiresAt = id, callback, expires
-		t.webhooks = append(t.webhooks, w)
-		t.callback = callback
+		w.ID, w.URL, w.ExpiresAt = id, reg.callback, expires
+		add(w)
+		*callback = reg.callback
 		results[i].CreatedWebhookID = &id
+		owned++
 		created = true
 	}
 	if created {
@@ -222,6 +261,12 @@ type webhookJSON struct {
 }
 
 func (s *Server) list(r *http.Request, t *Tenant) response {
+	return s.listPage(r, func() []Webhook { return t.webhooks })
+}
+
+// listPage answers a list request with a page of the webhooks that
+// visible returns, which it calls with s.mu held.
+func (s *Server) listPage(r *http.Request, visible func() []Webhook) response {
 	q := r.URL.Query()
 	startAt, bad := intParam(q, "startAt", 0)
 	if bad != nil {
@@ -235,11 +280,12 @@ func (s *Server) list(r *http.Request, t *Tenant) response {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	total := int64(len(t.webhooks))
+	hooks := visible()
+	total := int64(len(hooks))
 	start := min(startAt, total)
 	end := min(start+maxResults, total)
 	values := make([]webhookJSON, 0, end-start)
-	for _, w := range t.webhooks[start:end] {
+	for _, w := range hooks[start:end] {
 		values = append(values, webhookJSON{
 			ID: w.ID, JQLFilter: w.JQL, Events: w.Events, ExpirationDate: s.expiration(w.ExpiresAt),
 			FieldIDsFilter: w.FieldIDs, IssuePropertyKeysFilter: w.PropertyKeys, URL: w.URL,
@@ -270,29 +316,38 @@ func readIDs(r *http.Request) ([]int64, *response) {
 }
 
 func (s *Server) deleteWebhooks(r *http.Request, t *Tenant) response {
-	ids, bad := readIDs(r)
-	if bad != nil {
-		return *bad
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	undo := t.snapshotLocked(s)
-	kept := slices.DeleteFunc(slices.Clone(t.webhooks), func(w Webhook) bool { return slices.Contains(ids, w.ID) })
-	if len(kept) == len(t.webhooks) {
-		return response{status: http.StatusAccepted}
-	}
-	t.webhooks = kept
-	if len(kept) == 0 {
-		t.callback = ""
-	}
-	if err := s.persistLocked(); err != nil {
-		t.restoreLocked(s, undo)
-		return persistFailed(err)
-	}
-	return response{status: http.StatusAccepted}
+	return s.changeWebhooks(r, t, func(ids []int64) bool {
+		kept := slices.DeleteFunc(slices.Clone(t.webhooks), func(w Webhook) bool { return slices.Contains(ids, w.ID) })
+		if len(kept) == len(t.webhooks) {
+			return false
+		}
+		t.webhooks = kept
+		if len(kept) == 0 {
+			t.callback = ""
+		}
+		return true
+	}, deleted)
 }
 
 func (s *Server) refresh(r *http.Request, t *Tenant) response {
+	expires := s.now().Add(Lifetime)
+	return s.changeWebhooks(r, t, func(ids []int64) bool {
+		changed := false
+		for i := range t.webhooks {
+			if slices.Contains(ids, t.webhooks[i].ID) {
+				t.webhooks[i].ExpiresAt = expires
+				changed = true
+			}
+		}
+		return changed
+	}, s.refreshed(expires))
+}
+
+// changeWebhooks serves a delete or refresh request of webhooks on t: it
+// reads the {"webhookIds": [...]} body, calls change with the ids under
+// the lock, saves the state when change reports a change (undoing it if
+// that fails), and answers with answer.
+func (s *Server) changeWebhooks(r *http.Request, t *Tenant, change func(ids []int64) bool, answer response) response {
 	ids, bad := readIDs(r)
 	if bad != nil {
 		return *bad
@@ -300,20 +355,21 @@ func (s *Server) refresh(r *http.Request, t *Tenant) response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	undo := t.snapshotLocked(s)
-	expires := s.now().Add(Lifetime)
-	changed := false
-	for i := range t.webhooks {
-		if slices.Contains(ids, t.webhooks[i].ID) {
-			t.webhooks[i].ExpiresAt = expires
-			changed = true
-		}
-	}
-	if changed {
+	if change(ids) {
 		if err := s.persistLocked(); err != nil {
 			t.restoreLocked(s, undo)
 			return persistFailed(err)
 		}
 	}
+	return answer
+}
+
+// deleted is Jira's answer to a delete, whether or not the ids existed.
+var deleted = response{status: http.StatusAccepted}
+
+// refreshed is Jira's answer to a refresh: the new expiration date,
+// whether or not the ids existed.
+func (s *Server) refreshed(expires time.Time) response {
 	return jsonResponse(http.StatusOK, struct {
 		ExpirationDate any `json:"expirationDate"`
 	}{s.expiration(expires)})
@@ -381,7 +437,11 @@ func (s *Server) failedDeliveries(r *http.Request, t *Tenant) response {
 }
 
 func (s *Server) myself(t *Tenant) response {
-	id := t.accountID()
+	return myselfAnswer(t, t.accountID(), "app", t.appKey)
+}
+
+// myselfAnswer is GET /rest/api/2/myself for the account id on t.
+func myselfAnswer(t *Tenant, id, accountType, name string) response {
 	return jsonResponse(http.StatusOK, struct {
 		Self        string `json:"self"`
 		AccountID   string `json:"accountId"`
@@ -390,5 +450,5 @@ func (s *Server) myself(t *Tenant) response {
 		Active      bool   `json:"active"`
 		TimeZone    string `json:"timeZone"`
 		Locale      string `json:"locale"`
-	}{t.BaseURL() + "/rest/api/2/user?accountId=" + id, id, "app", t.appKey, true, "Etc/UTC", "en_US"})
+	}{t.BaseURL() + "/rest/api/2/user?accountId=" + id, id, accountType, name, true, "Etc/UTC", "en_US"})
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 	"github.com/jwh-cli/jwh/internal/events"
@@ -41,6 +44,9 @@ const (
 	// and the number of the retry (absent on the first attempt).
 	HeaderIdentifier = "X-Atlassian-Webhook-Identifier"
 	HeaderRetry      = "X-Atlassian-Webhook-Retry"
+	// BearerDeliveryTTL is the lifetime (exp - iat) of the Bearer JWT on a
+	// delivery to the OAuth app.
+	BearerDeliveryTTL = 3 * time.Minute
 )
 
 // The outcomes of a delivery.
@@ -66,8 +72,13 @@ type Attempt struct {
 type DeliveryResult struct {
 	WebhookIDs []int64 `json:"webhookIds"`
 	URL        string  `json:"url"`
-	Identifier string  `json:"identifier"`
-	Outcome    string  `json:"outcome"` // one of the Outcome* constants
+	// App is the app whose webhooks these are: KindConnect or KindOAuth.
+	App string `json:"app"`
+	// AccountID is the owner of the OAuth app's webhooks (the sub of the
+	// delivery's Bearer JWT); "" for the Connect app.
+	AccountID  string `json:"accountId,omitempty"`
+	Identifier string `json:"identifier"`
+	Outcome    string `json:"outcome"` // one of the Outcome* constants
 	// Status is the status of the last answer, 0 when there was none.
 	Status int `json:"status,omitempty"`
 	// Error says what went wrong when the outcome is not delivered.
@@ -101,7 +112,10 @@ type TriggerResult struct {
 
 // AttemptReport tells Options.OnAttempt about an attempt that has ended.
 type AttemptReport struct {
-	Tenant     string
+	Tenant string
+	// App and AccountID are those of the delivery (see DeliveryResult).
+	App        string
+	AccountID  string
 	Event      string
 	IssueKey   string
 	URL        string
@@ -167,9 +181,10 @@ func (tr *Triggered) update(i int, fn func(*DeliveryResult)) {
 	fn(&tr.res.Deliveries[i])
 }
 
-// Trigger delivers ev to the tenant's webhooks as Jira would, and returns
-// at once: the result says which webhooks matched, and Wait when the
-// deliveries have ended.
+// Trigger delivers ev to the tenant's webhooks, those of the Connect app
+// and those of the OAuth app, as Jira would, and returns at once: the
+// result says which webhooks matched, and Wait when the deliveries have
+// ended.
 //
 // A webhook is delivered to when it subscribes to the event, has not
 // expired, its JQL filter matches the issue (issue, comment and issue
@@ -178,18 +193,25 @@ func (tr *Triggered) update(i int, fn func(*DeliveryResult)) {
 // one), and an issue property event is about a key of its
 // issuePropertyKeysFilter (when it has one). Jira sends one payload per
 // event and callback URL, whose matchedWebhookIds name every webhook that
-// matched.
+// matched; for the OAuth app, one per event, callback URL and owner of
+// the webhooks.
 //
-// Each delivery is a POST of the JSON payload, signed as Jira signs: a
-// Connect JWT whose iss is the tenant's client key, with the shared secret,
-// and whose qsh is computed relative to the app's base URL (TenantConfig.
-// AppBaseURL, else the callback URL's origin). Answers other than 2xx are
+// Each delivery is a POST of the JSON payload, signed as Jira signs. For
+// the Connect app: a Connect JWT whose iss is the tenant's client key,
+// with the shared secret, and whose qsh is computed relative to the app's
+// base URL (TenantConfig.AppBaseURL, else the callback URL's origin). For
+// the OAuth app: Authorization: Bearer and a JWT signed HS256 with the
+// client secret, whose claims Jira does not document; the sandbox's are
+// iss "jira:" + the cloud id, aud the client id, sub the account id of
+// the webhooks' owner, iat, exp (iat + 3 minutes) and context.cloudId.
+// Answers other than 2xx are
 // failures; 408, 409, 425, 429, 5xx, connection failures and time-outs are
 // retried up to MaxRetries times (see FirstRetryDelay and
 // Options.RetryScale) with X-Atlassian-Webhook-Retry set, and the
 // X-Atlassian-Webhook-Identifier of the first attempt. A delivery that
-// fails for good is recorded with RecordFailedDelivery, its id being the
-// identifier.
+// fails for good is recorded as failed, its id being the identifier: with
+// RecordFailedDelivery for the Connect app, in OAuthFailedDeliveries for
+// the OAuth app.
 //
 // The error is for an unknown event name.
 func (t *Tenant) Trigger(ev Event) (*Triggered, error) {
@@ -198,12 +220,21 @@ func (t *Tenant) Trigger(ev Event) (*Triggered, error) {
 	}
 	s := t.s
 	now := s.now()
+	// The webhooks of both apps, the Connect app's first; each delivery
+	// goes to one app (and, for the OAuth app, one owner) and URL.
+	type target struct {
+		app, owner string
+		w          Webhook
+	}
 	s.mu.Lock()
 	s.seq++
 	seq := s.seq
-	hooks := make([]Webhook, len(t.webhooks))
-	for i, w := range t.webhooks {
-		hooks[i] = w.clone()
+	hooks := make([]target, 0, len(t.webhooks)+len(t.oauthHooks))
+	for _, w := range t.webhooks {
+		hooks = append(hooks, target{KindConnect, "", w.clone()})
+	}
+	for _, w := range t.oauthHooks {
+		hooks = append(hooks, target{KindOAuth, AccountID(w.User), w.Webhook.clone()})
 	}
 	s.mu.Unlock()
 
@@ -212,9 +243,11 @@ func (t *Tenant) Trigger(ev Event) (*Triggered, error) {
 	if p.issue != nil {
 		res.IssueKey = p.issue.match.Key
 	}
-	var urls []string
-	byURL := map[string][]int64{}
-	for _, w := range hooks {
+	type group struct{ app, owner, url string }
+	var groups []group
+	ids := map[group][]int64{}
+	for _, h := range hooks {
+		w := h.w
 		if !slices.Contains(w.Events, ev.Name) {
 			continue
 		}
@@ -223,20 +256,23 @@ func (t *Tenant) Trigger(ev Event) (*Triggered, error) {
 			continue
 		}
 		res.MatchedWebhookIDs = append(res.MatchedWebhookIDs, w.ID)
-		if _, ok := byURL[w.URL]; !ok {
-			urls = append(urls, w.URL)
+		g := group{h.app, h.owner, w.URL}
+		if _, ok := ids[g]; !ok {
+			groups = append(groups, g)
 		}
-		byURL[w.URL] = append(byURL[w.URL], w.ID)
+		ids[g] = append(ids[g], w.ID)
 	}
-	for _, u := range urls {
+	slices.Sort(res.MatchedWebhookIDs)
+	slices.SortFunc(res.Skipped, func(a, b Skipped) int { return cmp.Compare(a.WebhookID, b.WebhookID) })
+	for _, g := range groups {
 		body := p.body
-		body.MatchedWebhookIDs = byURL[u]
+		body.MatchedWebhookIDs = ids[g]
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: encoding the payload: %w", err)
 		}
 		res.Deliveries = append(res.Deliveries, DeliveryResult{
-			WebhookIDs: byURL[u], URL: u, Identifier: newUUID(), Outcome: OutcomePending,
+			WebhookIDs: ids[g], URL: g.url, App: g.app, AccountID: g.owner, Identifier: newUUID(), Outcome: OutcomePending,
 			Attempts: []Attempt{}, Payload: b,
 		})
 	}
@@ -310,11 +346,11 @@ func (p *prepared) skip(w Webhook, now time.Time) string {
 // deliver makes the attempts of delivery i of tr.
 func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryResult, event, issueKey string) {
 	s := t.s
-	signer := connectjwt.NewSigner(t.clientKey, []byte(t.secret), t.appPath).WithClock(s.now)
+	authorize := t.deliveryAuthorizer(d)
 	report := func(a Attempt, outcome string, next time.Duration) {
 		if s.opts.OnAttempt != nil {
 			s.opts.OnAttempt(AttemptReport{
-				Tenant: t.name, Event: event, IssueKey: issueKey, URL: d.URL, Identifier: d.Identifier,
+				Tenant: t.name, App: d.App, AccountID: d.AccountID, Event: event, IssueKey: issueKey, URL: d.URL, Identifier: d.Identifier,
 				WebhookIDs: slices.Clone(d.WebhookIDs), Attempt: a, Outcome: outcome, Next: next,
 			})
 		}
@@ -329,7 +365,7 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 	var retried bool // whether Jira retries an attempt that ends as last did
 	for retry := 0; retry <= MaxRetries; retry++ {
 		a := Attempt{Retry: retry, Time: s.now()}
-		status, err := s.post(ctx, signer, d, retry)
+		status, err := s.post(ctx, authorize, d, retry)
 		if ctx.Err() != nil {
 			canceled(retry)
 			return
@@ -372,7 +408,12 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 	} else {
 		why += ", which Jira does not retry"
 	}
-	if err := t.RecordFailedDelivery(FailedDelivery{ID: d.Identifier, Body: string(d.Payload), URL: d.URL, FailureTime: s.now()}); err != nil {
+	failed := FailedDelivery{ID: d.Identifier, Body: string(d.Payload), URL: d.URL, FailureTime: s.now()}
+	record := t.RecordFailedDelivery
+	if d.App == KindOAuth {
+		record = t.recordOAuthFailed
+	}
+	if err := record(failed); err != nil {
 		why += "; not listed as failed: " + err.Error()
 	}
 	tr.update(i, func(r *DeliveryResult) {
@@ -403,9 +444,38 @@ func (s *Server) retryDelay(n int) time.Duration {
 	return time.Duration(d)
 }
 
+// deliveryAuthorizer returns what sets the Authorization header of each
+// attempt of d, freshly signed: a Connect JWT for the Connect app, a
+// Bearer JWT for the OAuth app.
+func (t *Tenant) deliveryAuthorizer(d DeliveryResult) func(*http.Request) error {
+	s := t.s
+	if d.App != KindOAuth {
+		return connectjwt.NewSigner(t.clientKey, []byte(t.secret), t.appPath).WithClock(s.now).Authorize
+	}
+	s.mu.Lock()
+	clientID, secret := s.oauth.clientID, []byte(s.oauth.clientSecret)
+	s.mu.Unlock()
+	return func(req *http.Request) error {
+		now := s.now()
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"iss":     "jira:" + t.cloudID,
+			"aud":     clientID,
+			"sub":     d.AccountID,
+			"iat":     now.Unix(),
+			"exp":     now.Add(BearerDeliveryTTL).Unix(),
+			"context": map[string]string{"cloudId": t.cloudID},
+		}).SignedString(secret)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		return nil
+	}
+}
+
 // post sends one attempt of d and returns the status of the answer, or
 // why there was none.
-func (s *Server) post(ctx context.Context, signer *connectjwt.Signer, d DeliveryResult, retry int) (int, error) {
+func (s *Server) post(ctx context.Context, authorize func(*http.Request) error, d DeliveryResult, retry int) (int, error) {
 	actx, cancel := context.WithTimeout(ctx, s.deliveryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
@@ -418,7 +488,7 @@ func (s *Server) post(ctx context.Context, signer *connectjwt.Signer, d Delivery
 	if retry > 0 {
 		req.Header.Set(HeaderRetry, strconv.Itoa(retry))
 	}
-	if err := signer.Authorize(req); err != nil {
+	if err := authorize(req); err != nil {
 		return 0, err
 	}
 	resp, err := s.client.Do(req)

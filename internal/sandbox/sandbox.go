@@ -4,8 +4,19 @@
 // tenants at once, each under its own context path, checking every Connect
 // JWT and its qsh exactly as Jira does and enforcing Jira's limits (100
 // webhooks per app and tenant, one callback URL, and the rules of
-// internal/webhookspec on the callback URL, events and JQL filters). It backs jwh sandbox, jwh demo and the tests
-// of every client package, which run it on loopback with Listen.
+// internal/webhookspec on the callback URL, events and JQL filters). It
+// backs jwh sandbox, jwh demo and the tests of every client package, which
+// run it on loopback with Listen.
+//
+// It also plays Atlassian's side of an OAuth 2.0 (3LO) app, on its root
+// URL: the authorization endpoint (a consent page, or approve=USER
+// without one), the token endpoint with rotating refresh tokens, the
+// reuse interval and the 90-day and 365-day expiries, accessible-
+// resources (every tenant is a site with a cloud id), and the gateway
+// /ex/jira/{cloudId}/... that serves the same webhook API to a user's
+// access token, with per-user ownership and Jira's limit of 5 webhooks per
+// user and site. Webhooks registered there are delivered with a Bearer
+// JWT signed with the client secret.
 //
 // Options make it misbehave on purpose for those tests: a fixed clock,
 // latency, leading 429s with Retry-After, random 503s, dropped connections
@@ -119,6 +130,10 @@ type Options struct {
 	// OnAttempt, when set, is called after every delivery attempt, from
 	// the goroutine delivering.
 	OnAttempt func(AttemptReport)
+
+	// OAuth configures the OAuth 2.0 (3LO) side: the app's credentials
+	// and the lifetimes of its tokens.
+	OAuth OAuthOptions
 }
 
 // Request is one request as the sandbox saw it.
@@ -129,12 +144,25 @@ type Request struct {
 	Path     string // escaped, including the tenant's context path
 	RawQuery string
 	Status   int
-	// Verified reports whether the request's JWT passed every check.
+	// Verified reports whether the request's credentials passed every
+	// check: the Connect JWT, or the OAuth access token and its scope.
 	Verified bool
 	// Check and Reason say which JWT check failed and why; both are empty
 	// when the JWT verified or was not checked (no tenant at the path).
+	// For OAuth requests Check is empty and Reason says why the access
+	// token, the client or the grant was refused.
 	Check  connectjwt.Check
 	Reason string
+	// Kind is the app the request was for: KindConnect (the Connect API,
+	// checked by JWT), KindOAuth (the authorization server and the
+	// gateway), or "" when nothing serves the path.
+	Kind string
+	// User is the sandbox user an OAuth request acted as, when known.
+	User string
+	// Grant is the grant_type of a request to the token endpoint, and
+	// GrantError the OAuth error code it was answered with ("" when it
+	// got tokens). Reason then says why, without any secret.
+	Grant, GrantError string
 	// Fault is the failure the sandbox played on the request ("" for none);
 	// the request then got no answer, and Status is 0. TookEffect says
 	// whether it was served (a registration made, ...) before the fault.
@@ -182,6 +210,8 @@ type Server struct {
 	release chan struct{}           // closed when the server stops: hung requests end
 
 	dropRate, hangRate float64 // Options.DropRate and HangRate, or SetFaults
+
+	oauth oauthApp // the OAuth 2.0 app and its logins
 }
 
 // New returns an empty in-memory sandbox. Add tenants with AddTenant.
@@ -211,6 +241,7 @@ func New(opts Options) *Server {
 	if s.client == nil {
 		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
+	s.oauth = newOAuthApp(opts.OAuth)
 	return s
 }
 
@@ -294,10 +325,11 @@ func hasSegmentPrefix(p, base string) bool {
 
 // response is what a handler decided to answer.
 type response struct {
-	status int
-	header http.Header
-	body   []byte
-	fault  Fault // when set, the answer is not sent
+	status      int
+	header      http.Header
+	body        []byte
+	contentType string // of body; "" means JSON
+	fault       Fault  // when set, the answer is not sent
 }
 
 // ServeHTTP answers one request: it finds the tenant by path, verifies the
@@ -344,7 +376,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h[k] = v
 	}
 	if resp.body != nil {
-		h.Set("Content-Type", "application/json;charset=UTF-8")
+		ct := resp.contentType
+		if ct == "" {
+			ct = "application/json;charset=UTF-8"
+		}
+		h.Set("Content-Type", ct)
 		h.Set("Content-Length", strconv.Itoa(len(resp.body)))
 	}
 	w.WriteHeader(resp.status)
@@ -354,13 +390,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(r *http.Request, rec *Request) response {
+	// The OAuth side lives on the root, before any tenant: a tenant at
+	// "/" serves every other path.
+	if resp, ok := s.serveOAuth(r, rec); ok {
+		return resp
+	}
 	s.mu.Lock()
 	t, rest := s.routeLocked(rec.Path)
 	s.mu.Unlock()
 	if t == nil {
 		return jiraError(http.StatusNotFound, "No sandbox tenant serves "+rec.Path+": tenants are at "+s.contextPaths())
 	}
-	rec.Tenant = t.name
+	rec.Tenant, rec.Kind = t.name, KindConnect
 
 	var iss string
 	_, err := connectjwt.Verify(connectjwt.FromRequest(r), connectjwt.VerifyOptions{
@@ -397,18 +438,25 @@ func (s *Server) serve(r *http.Request, rec *Request) response {
 		// The sandbox's own endpoint: no faults, no denial, no throttling.
 		return s.admin(r, t)
 	}
+	return s.serveVerified(t, rec, func() response { return s.endpoint(r, t, rest) })
+}
+
+// serveVerified answers a request to the API of either app whose
+// credentials verified: the fault options, the tenant's denial, the
+// 429/503 options, then the endpoint.
+func (s *Server) serveVerified(t *Tenant, rec *Request, endpoint func() response) response {
 	rec.Fault, rec.TookEffect = s.fault()
 	if rec.Fault != "" && !rec.TookEffect {
 		return response{fault: rec.Fault}
 	}
-	resp := s.serveVerified(r, t, rest)
+	resp := s.answerVerified(t, endpoint)
 	resp.fault = rec.Fault
 	return resp
 }
 
-// serveVerified answers a request to the API whose JWT verified: the
-// tenant's denial, the 429/503 options, then the endpoint.
-func (s *Server) serveVerified(r *http.Request, t *Tenant, rest string) response {
+// answerVerified is the tenant's denial, the 429/503 options, then the
+// endpoint.
+func (s *Server) answerVerified(t *Tenant, endpoint func() response) response {
 	s.mu.Lock()
 	denied := t.denied
 	t.verified++
@@ -429,7 +477,7 @@ func (s *Server) serveVerified(r *http.Request, t *Tenant, rest string) response
 		resp.header = http.Header{"Retry-After": {s.retryAfter()}}
 		return resp
 	}
-	return s.endpoint(r, t, rest)
+	return endpoint()
 }
 
 // fault decides whether to play a network failure on a request, and if so

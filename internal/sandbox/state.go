@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/atomicfile"
 	"github.com/jwh-cli/jwh/internal/lockedfile"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
@@ -24,12 +26,15 @@ var ErrCorruptState = errors.New("corrupt sandbox state file")
 // the state file open.
 var ErrStateInUse = errors.New("state file in use")
 
-// stateVersion is the version of the state file format.
-const stateVersion = 1
+// stateVersion is the version of the state file format. Version 1 had
+// no OAuth side: it is read, given an OAuth app and cloud ids, and saved
+// as version 2 at once.
+const stateVersion = 2
 
 // The state file: every tenant with its keys and shared secret (the file is
 // the sandbox's own secret store, hence mode 0600), webhooks, failed
-// deliveries and the next webhook id.
+// deliveries and the next webhook id; the OAuth app with its client
+// secret, and its logins (their tokens by SHA-256 only).
 type stateFile struct {
 	Version       int   `json:"version"`
 	NextWebhookID int64 `json:"nextWebhookId"`
@@ -37,6 +42,7 @@ type stateFile struct {
 	// restart can keep its URLs (see Server.LastAddr).
 	Addr    string        `json:"addr,omitempty"`
 	Tenants []tenantState `json:"tenants"`
+	OAuth   *oauthState   `json:"oauth,omitempty"` // from version 2
 }
 
 type tenantState struct {
@@ -49,6 +55,45 @@ type tenantState struct {
 	CallbackURL      string         `json:"callbackUrl,omitempty"`
 	Webhooks         []webhookState `json:"webhooks"`
 	FailedDeliveries []failedState  `json:"failedDeliveries,omitempty"`
+
+	// From version 2: the site's cloud id and the OAuth app's webhooks.
+	CloudID               string              `json:"cloudId,omitempty"`
+	OAuthCallbackURL      string              `json:"oauthCallbackUrl,omitempty"`
+	OAuthWebhooks         []oauthWebhookState `json:"oauthWebhooks,omitempty"`
+	OAuthFailedDeliveries []failedState       `json:"oauthFailedDeliveries,omitempty"`
+}
+
+type oauthWebhookState struct {
+	webhookState
+	User string `json:"user"`
+}
+
+type oauthState struct {
+	ClientID     string       `json:"clientId"`
+	ClientSecret string       `json:"clientSecret"`
+	CallbackURLs []string     `json:"callbackUrls"`
+	Logins       []loginState `json:"logins,omitempty"`
+}
+
+// loginState is one login (token family) with its tokens' SHA-256.
+type loginState struct {
+	ID            string         `json:"id"`
+	User          string         `json:"user"`
+	Scopes        []string       `json:"scopes"`
+	LoginAt       time.Time      `json:"loginAt"`
+	RefreshTokens []refreshState `json:"refreshTokens,omitempty"`
+	AccessTokens  []accessState  `json:"accessTokens,omitempty"`
+}
+
+type refreshState struct {
+	SHA256  string    `json:"sha256"`
+	Issued  time.Time `json:"issued"`
+	Rotated time.Time `json:"rotated,omitzero"`
+}
+
+type accessState struct {
+	SHA256  string    `json:"sha256"`
+	Expires time.Time `json:"expires"`
 }
 
 type webhookState struct {
@@ -111,10 +156,20 @@ func Open(path string, opts Options) (_ *Server, err error) {
 	case err != nil:
 		return nil, fmt.Errorf("sandbox: reading the state file: %w", err)
 	}
-	if err := s.loadState(b); err != nil {
+	upgraded, err := s.loadState(b)
+	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w %s: %v: fix it, or move it away to start with an empty sandbox", ErrCorruptState, path, err)
 	}
 	s.statePath, s.stateLock = path, unlock
+	if upgraded {
+		// Save the cloud ids and the OAuth app made for an old file now,
+		// so that they are the same after the next restart.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.persistLocked(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -168,22 +223,61 @@ func (s *Server) encodeLocked() []byte {
 			Name: t.name, AppKey: t.appKey, ClientKey: t.clientKey, SharedSecret: t.secret,
 			BasePath: displayPath(t.basePath), AppBaseURL: t.appBaseURL, CallbackURL: t.callback,
 			Webhooks: make([]webhookState, 0, len(t.webhooks)),
+			CloudID:  t.cloudID, OAuthCallbackURL: t.oauthCallback,
 		}
 		for _, w := range t.webhooks {
-			ts.Webhooks = append(ts.Webhooks, webhookState{w.ID, w.JQL, w.Events, w.FieldIDs, w.PropertyKeys, w.ExpiresAt})
+			ts.Webhooks = append(ts.Webhooks, encodeWebhook(w))
 		}
 		for _, f := range t.failed {
 			if retained(f) {
 				ts.FailedDeliveries = append(ts.FailedDeliveries, failedState(f))
 			}
 		}
+		for _, w := range t.oauthHooks {
+			ts.OAuthWebhooks = append(ts.OAuthWebhooks, oauthWebhookState{encodeWebhook(w.Webhook), w.User})
+		}
+		for _, f := range t.oauthFailed {
+			if retained(f) {
+				ts.OAuthFailedDeliveries = append(ts.OAuthFailedDeliveries, failedState(f))
+			}
+		}
 		st.Tenants = append(st.Tenants, ts)
 	}
+	st.OAuth = s.encodeOAuthLocked()
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		panic(fmt.Sprintf("sandbox: encoding the state: %v", err)) // plain types only
 	}
 	return append(b, '\n')
+}
+
+func encodeWebhook(w Webhook) webhookState {
+	return webhookState{w.ID, w.JQL, w.Events, w.FieldIDs, w.PropertyKeys, w.ExpiresAt}
+}
+
+// encodeOAuthLocked is the OAuth app and its logins, in a stable order.
+func (s *Server) encodeOAuthLocked() *oauthState {
+	a := &s.oauth
+	st := &oauthState{ClientID: a.clientID, ClientSecret: a.clientSecret, CallbackURLs: slices.Clone(a.callbacks)}
+	byID := map[string]int{}
+	for _, id := range slices.Sorted(maps.Keys(a.families)) {
+		f := a.families[id]
+		byID[id] = len(st.Logins)
+		st.Logins = append(st.Logins, loginState{ID: id, User: f.user, Scopes: f.scopes, LoginAt: f.loginAt})
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.refresh)) {
+		r := a.refresh[k]
+		if i, ok := byID[r.family]; ok {
+			st.Logins[i].RefreshTokens = append(st.Logins[i].RefreshTokens, refreshState{k, r.issued, r.rotated})
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.access)) {
+		t := a.access[k]
+		if i, ok := byID[t.family]; ok && !t.revoked {
+			st.Logins[i].AccessTokens = append(st.Logins[i].AccessTokens, accessState{k, t.expires})
+		}
+	}
+	return st
 }
 
 // writeState replaces the state file at path with data, atomically.
@@ -195,20 +289,36 @@ func writeState(path string, data []byte) error {
 }
 
 // loadState fills an empty server from a state file, checking everything
-// that the server relies on.
-func (s *Server) loadState(b []byte) error {
+// that the server relies on. It reports whether the file was of an older
+// version, whose missing parts (cloud ids, the OAuth app) it made up.
+func (s *Server) loadState(b []byte) (upgraded bool, err error) {
 	var st stateFile
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the state")
+		return false, errors.New("data after the state")
 	}
-	if st.Version != stateVersion {
-		return fmt.Errorf("version %d, expected %d", st.Version, stateVersion)
+	switch st.Version {
+	case 1:
+		if st.OAuth != nil {
+			return false, errors.New("version 1 has no oauth")
+		}
+		upgraded = true
+	case stateVersion:
+		if st.OAuth == nil {
+			return false, errors.New("the oauth app is missing")
+		}
+	default:
+		return false, fmt.Errorf("version %d, expected %d (or 1)", st.Version, stateVersion)
 	}
+	return upgraded, s.loadTenants(st)
+}
+
+// loadTenants loads the tenants and the OAuth app of a state file.
+func (s *Server) loadTenants(st stateFile) error {
 	if st.NextWebhookID < 1000 {
 		return fmt.Errorf("nextWebhookId %d is below 1000", st.NextWebhookID)
 	}
@@ -219,7 +329,11 @@ func (s *Server) loadState(b []byte) error {
 		if ts.AppKey == "" || ts.ClientKey == "" || ts.SharedSecret == "" || ts.BasePath == "" {
 			return fmt.Errorf("tenant %q: appKey, clientKey, sharedSecret and basePath are required", ts.Name)
 		}
-		t, err := s.newTenant(TenantConfig{Name: ts.Name, AppKey: ts.AppKey, ClientKey: ts.ClientKey, Secret: ts.SharedSecret, BasePath: ts.BasePath, AppBaseURL: ts.AppBaseURL})
+		if st.Version >= 2 && ts.CloudID == "" {
+			return fmt.Errorf("tenant %q: cloudId is required", ts.Name)
+		}
+		t, err := s.newTenant(TenantConfig{Name: ts.Name, AppKey: ts.AppKey, ClientKey: ts.ClientKey, Secret: ts.SharedSecret,
+			BasePath: ts.BasePath, AppBaseURL: ts.AppBaseURL, CloudID: ts.CloudID})
 		if err != nil {
 			return err
 		}
@@ -236,37 +350,149 @@ func (s *Server) loadState(b []byte) error {
 			t.callback = ts.CallbackURL
 		}
 		for i, ws := range ts.Webhooks {
-			jqlFilter := ws.JQLFilter
-			w, errs := checkWebhook(ws.Events, &jqlFilter, ws.FieldIDsFilter, ws.IssuePropertyKeysFilter)
-			switch {
-			case errs != nil:
-				return fmt.Errorf("tenant %q: webhook %d: %s", ts.Name, ws.ID, errs[0])
-			case ws.ID < 1000 || ws.ID >= st.NextWebhookID:
-				return fmt.Errorf("tenant %q: webhook id %d is outside [1000, nextWebhookId)", ts.Name, ws.ID)
-			case i > 0 && ws.ID <= ts.Webhooks[i-1].ID:
-				return fmt.Errorf("tenant %q: webhook ids are not in increasing order at %d", ts.Name, ws.ID)
-			case ws.ExpirationDate.IsZero():
-				return fmt.Errorf("tenant %q: webhook %d has no expirationDate", ts.Name, ws.ID)
+			var prev int64
+			if i > 0 {
+				prev = ts.Webhooks[i-1].ID
 			}
-			w.ID, w.URL, w.ExpiresAt = ws.ID, t.callback, ws.ExpirationDate
+			w, err := decodeWebhook(ws, prev, st.NextWebhookID, t.callback)
+			if err != nil {
+				return fmt.Errorf("tenant %q: %w", ts.Name, err)
+			}
 			t.webhooks = append(t.webhooks, w)
 		}
-		for _, saved := range ts.FailedDeliveries {
-			if f := FailedDelivery(saved); retained(f) {
-				t.failed = append(t.failed, f)
-			}
+		t.failed = decodeFailed(ts.FailedDeliveries, retained)
+
+		if len(ts.OAuthWebhooks) > 0 && ts.OAuthCallbackURL == "" {
+			return fmt.Errorf("tenant %q: OAuth webhooks but no oauthCallbackUrl", ts.Name)
 		}
-		slices.SortStableFunc(t.failed, func(a, b FailedDelivery) int { return a.FailureTime.Compare(b.FailureTime) })
+		if len(ts.OAuthWebhooks) > 0 {
+			t.oauthCallback = ts.OAuthCallbackURL
+		}
+		owned := map[string]int{}
+		for i, ws := range ts.OAuthWebhooks {
+			var prev int64
+			if i > 0 {
+				prev = ts.OAuthWebhooks[i-1].ID
+			}
+			w, err := decodeWebhook(ws.webhookState, prev, st.NextWebhookID, t.oauthCallback)
+			if err != nil {
+				return fmt.Errorf("tenant %q: OAuth %w", ts.Name, err)
+			}
+			if problem := checkUser(ws.User); problem != "" {
+				return fmt.Errorf("tenant %q: OAuth webhook %d: %s", ts.Name, ws.ID, problem)
+			}
+			if owned[ws.User]++; owned[ws.User] > webhookspec.OAuth.MaxWebhooks {
+				return fmt.Errorf("tenant %q: user %q has more than %d OAuth webhooks", ts.Name, ws.User, webhookspec.OAuth.MaxWebhooks)
+			}
+			t.oauthHooks = append(t.oauthHooks, OAuthWebhook{w, ws.User})
+		}
+		t.oauthFailed = decodeFailed(ts.OAuthFailedDeliveries, retained)
 		s.insertLocked(t)
 	}
 	ids := map[int64]string{}
 	for _, t := range s.tenants {
-		for _, w := range t.webhooks {
+		all := slices.Clone(t.webhooks)
+		for _, w := range t.oauthHooks {
+			all = append(all, w.Webhook)
+		}
+		for _, w := range all {
 			if other, dup := ids[w.ID]; dup {
-				return fmt.Errorf("webhook id %d is used by tenants %q and %q", w.ID, other, t.name)
+				return fmt.Errorf("webhook id %d is used twice, by tenants %q and %q", w.ID, other, t.name)
 			}
 			ids[w.ID] = t.name
 		}
 	}
+	if st.OAuth != nil {
+		return s.loadOAuth(st.OAuth)
+	}
 	return nil
+}
+
+// decodeWebhook checks and decodes a saved webhook, whose id must follow
+// prev (0 for the first) and come before next.
+func decodeWebhook(ws webhookState, prev, next int64, callback string) (Webhook, error) {
+	jqlFilter := ws.JQLFilter
+	w, errs := checkWebhook(ws.Events, &jqlFilter, ws.FieldIDsFilter, ws.IssuePropertyKeysFilter)
+	switch {
+	case errs != nil:
+		return w, fmt.Errorf("webhook %d: %s", ws.ID, errs[0])
+	case ws.ID < 1000 || ws.ID >= next:
+		return w, fmt.Errorf("webhook id %d is outside [1000, nextWebhookId)", ws.ID)
+	case ws.ID <= prev:
+		return w, fmt.Errorf("webhook ids are not in increasing order at %d", ws.ID)
+	case ws.ExpirationDate.IsZero():
+		return w, fmt.Errorf("webhook %d has no expirationDate", ws.ID)
+	}
+	w.ID, w.URL, w.ExpiresAt = ws.ID, callback, ws.ExpirationDate
+	return w, nil
+}
+
+// decodeFailed returns the saved failed deliveries still retained, oldest
+// first.
+func decodeFailed(saved []failedState, retained func(FailedDelivery) bool) []FailedDelivery {
+	var out []FailedDelivery
+	for _, fs := range saved {
+		if f := FailedDelivery(fs); retained(f) {
+			out = append(out, f)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b FailedDelivery) int { return a.FailureTime.Compare(b.FailureTime) })
+	return out
+}
+
+// loadOAuth loads the OAuth app and its logins.
+func (s *Server) loadOAuth(st *oauthState) error {
+	if st.ClientID == "" || st.ClientSecret == "" {
+		return errors.New("oauth: clientId and clientSecret are required")
+	}
+	a := &s.oauth
+	a.clientID, a.clientSecret, a.callbacks = st.ClientID, st.ClientSecret, nil
+	for _, u := range st.CallbackURLs {
+		if err := urlpolicy.CheckCallbackURL(u); err != nil {
+			return fmt.Errorf("oauth: %w", err)
+		}
+		if !slices.Contains(a.callbacks, u) {
+			a.callbacks = append(a.callbacks, u)
+		}
+	}
+	seen := map[string]bool{}
+	for _, l := range st.Logins {
+		switch {
+		case l.ID == "" || a.families[l.ID].user != "":
+			return fmt.Errorf("oauth: login id %q is empty or used twice", l.ID)
+		case checkUser(l.User) != "":
+			return fmt.Errorf("oauth: login %s: %s", l.ID, checkUser(l.User))
+		case len(l.Scopes) == 0 || l.LoginAt.IsZero():
+			return fmt.Errorf("oauth: login %s: scopes and loginAt are required", l.ID)
+		}
+		a.families[l.ID] = family{user: l.User, scopes: l.Scopes, loginAt: l.LoginAt}
+		for _, r := range l.RefreshTokens {
+			if !isTokenKey(r.SHA256) || seen[r.SHA256] || r.Issued.IsZero() {
+				return fmt.Errorf("oauth: login %s: a refresh token's sha256 is not 64 hex digits, is used twice, or it has no issued time", l.ID)
+			}
+			seen[r.SHA256] = true
+			a.refresh[r.SHA256] = refreshToken{family: l.ID, issued: r.Issued, rotated: r.Rotated}
+		}
+		for _, t := range l.AccessTokens {
+			if !isTokenKey(t.SHA256) || seen[t.SHA256] || t.Expires.IsZero() {
+				return fmt.Errorf("oauth: login %s: an access token's sha256 is not 64 hex digits, is used twice, or it has no expiry", l.ID)
+			}
+			seen[t.SHA256] = true
+			a.access[t.SHA256] = accessToken{family: l.ID, expires: t.Expires}
+		}
+	}
+	return nil
+}
+
+// isTokenKey reports whether k is a tokenKey: 64 lower-case hex digits.
+func isTokenKey(k string) bool {
+	if len(k) != 64 {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

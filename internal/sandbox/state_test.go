@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -112,7 +114,8 @@ func TestCorruptState(t *testing.T) {
 		{"not JSON", "{{", "invalid character"},
 		{"truncated", valid(func(s string) string { return s[:len(s)/2] }), "unexpected EOF"},
 		{"unknown field", valid(func(s string) string { return strings.Replace(s, `"version":1`, `"version":1,"extra":true`, 1) }), `unknown field "extra"`},
-		{"other version", valid(func(s string) string { return strings.Replace(s, `"version":1`, `"version":2`, 1) }), "version 2, expected 1"},
+		{"other version", valid(func(s string) string { return strings.Replace(s, `"version":1`, `"version":3`, 1) }), "version 3, expected 2 (or 1)"},
+		{"version 2 without oauth", valid(func(s string) string { return strings.Replace(s, `"version":1`, `"version":2`, 1) }), "the oauth app is missing"},
 		{"bad filter", valid(func(s string) string { return strings.Replace(s, "project = P", "priority = High", 1) }), "webhook 1000"},
 		{"no secret", valid(func(s string) string { return strings.Replace(s, `"sharedSecret":"s"`, `"sharedSecret":""`, 1) }), "sharedSecret"},
 		{"id past next", valid(func(s string) string { return strings.Replace(s, `"nextWebhookId":1001`, `"nextWebhookId":1000`, 1) }), "outside"},
@@ -410,4 +413,162 @@ func savedFailures(t *testing.T, path string) string {
 		}
 	}
 	return strings.Join(ids, " ")
+}
+
+// TestOAuthStateSurvivesRestart: the OAuth app, the cloud ids, the logins
+// and the OAuth app's webhooks are kept, so logins go on working after a
+// restart; the file holds no token.
+func TestOAuthStateSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.json")
+	clock := newClock()
+	opts := Options{Clock: clock.Now, RetryScale: fast, OAuth: OAuthOptions{RefreshReuseInterval: -1}}
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten, err := s.AddTenant(TenantConfig{Name: "acme", CloudID: "cloud-acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCallbackURL("http://127.0.0.1:9999/cb"); err != nil {
+		t.Fatal(err)
+	}
+	app := s.OAuthApp()
+	f := listen(t, s, ten, clock)
+	// The fixture's helpers use the test app's credentials: use this one's.
+	code := func(user string) string {
+		q := f.callback(f.get(AuthorizePath + "?" + authorizeQuery("client_id", app.ClientID, "approve", user).Encode()))
+		return q.Get("code")
+	}
+	form := func(grant, key, value string) url.Values {
+		return url.Values{"grant_type": {grant}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret}, key: {value}, "redirect_uri": {testRedirect}}
+	}
+	alice := f.tokenForm(form("authorization_code", "code", code("alice"))).ok(t)
+	rotated := f.tokenForm(form("authorization_code", "code", code("bob"))).ok(t)
+	bob := f.tokenForm(form("refresh_token", "refresh_token", rotated.RefreshToken)).ok(t)
+	f.gwRegister(alice.AccessToken, webhooksBody(hook, 2))
+	f.register(webhooksBody(hook, 1))
+	if err := f.run.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{alice.AccessToken, alice.RefreshToken, bob.AccessToken, bob.RefreshToken, rotated.RefreshToken} {
+		if strings.Contains(string(b), tok) {
+			t.Errorf("the state file holds a token")
+		}
+	}
+	if !strings.Contains(string(b), `"version": 2`) || !strings.Contains(string(b), `"clientSecret": "`+app.ClientSecret+`"`) {
+		t.Errorf("state file:\n%s", b)
+	}
+
+	s2, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := s2.OAuthApp(); got.ClientID != app.ClientID || got.ClientSecret != app.ClientSecret || !slices.Equal(got.CallbackURLs, app.CallbackURLs) {
+		t.Errorf("app after a restart %v, want %v", got, app)
+	}
+	ten2, _ := s2.Tenant("acme")
+	if ten2.CloudID() != "cloud-acme" || ten2.OAuthCallback() != hook || len(ten2.Webhooks()) != 1 {
+		t.Errorf("tenant after a restart %v", ten2)
+	}
+	hooks := ten2.OAuthWebhooks()
+	if len(hooks) != 2 || hooks[0].User != "alice" || hooks[0].ID != 1000 || hooks[1].ID != 1001 || hooks[0].URL != hook {
+		t.Errorf("OAuth webhooks after a restart %+v", hooks)
+	}
+	g := listen(t, s2, ten2, clock)
+	if ids := g.gwList(alice.AccessToken).ids(); !slices.Equal(ids, []int64{1000, 1001}) {
+		t.Errorf("alice lists %v after a restart", ids)
+	}
+	g.gw(bob.AccessToken, "GET", "cloud-acme", "/rest/api/2/webhook", "").want(t, 200, "")
+	g.tokenForm(form("refresh_token", "refresh_token", alice.RefreshToken)).ok(t)
+	// The rotation is remembered: the rotated token revokes bob's login.
+	g.tokenForm(form("refresh_token", "refresh_token", rotated.RefreshToken)).fails(t, 403, "invalid_grant")
+	g.gw(bob.AccessToken, "GET", "cloud-acme", "/rest/api/2/webhook", "").want(t, 401, "")
+	if ids, _ := g.register(webhooksBody(hook, 1)).created(); !slices.Equal(ids, []int64{1003}) {
+		t.Errorf("the next id after a restart: %v, want 1003", ids)
+	}
+}
+
+// TestStateVersion1: a state file of version 1 is read, given an OAuth
+// app and cloud ids, and saved as version 2 at once, so they stay the
+// same.
+func TestStateVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	v1 := `{"version":1,"nextWebhookId":1001,"tenants":[{"name":"a","appKey":"k","clientKey":"c","sharedSecret":"s","basePath":"/",` +
+		`"callbackUrl":"https://x/h","webhooks":[{"id":1000,"jqlFilter":"project = P","events":["jira:issue_created"],"expirationDate":"2019-07-01T00:00:00Z"}]}]}`
+	if err := os.WriteFile(path, []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten, _ := s.Tenant("a")
+	cloud, app := ten.CloudID(), s.OAuthApp()
+	if len(cloud) != 36 || len(ten.Webhooks()) != 1 || app.ClientID == "" {
+		t.Errorf("after reading version 1: cloud id %q, %d webhooks, app %v", cloud, len(ten.Webhooks()), app)
+	}
+	s.Close()
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), `"version": 2`) {
+		t.Errorf("not saved as version 2:\n%s", b)
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ten, _ = s.Tenant("a")
+	if ten.CloudID() != cloud || s.OAuthApp().ClientSecret != app.ClientSecret {
+		t.Errorf("cloud id %q and app %v changed on the second start", ten.CloudID(), s.OAuthApp())
+	}
+}
+
+func TestCorruptOAuthState(t *testing.T) {
+	valid := func(edit func(string) string) string {
+		return edit(`{"version":2,"nextWebhookId":1002,"tenants":[{"name":"a","appKey":"k","clientKey":"c","sharedSecret":"s","basePath":"/","webhooks":[],` +
+			`"cloudId":"cloud-a","oauthCallbackUrl":"https://x/h","oauthWebhooks":[{"id":1000,"jqlFilter":"project = P","events":["jira:issue_created"],"expirationDate":"2019-07-01T00:00:00Z","user":"alice"}]}],` +
+			`"oauth":{"clientId":"id","clientSecret":"secret","callbackUrls":["http://localhost:8976/callback"],"logins":[{"id":"l1","user":"alice","scopes":["offline_access"],"loginAt":"2019-06-01T00:00:00Z",` +
+			`"refreshTokens":[{"sha256":"` + strings.Repeat("a", 64) + `","issued":"2019-06-01T00:00:00Z"}],"accessTokens":[{"sha256":"` + strings.Repeat("b", 64) + `","expires":"2019-06-01T01:00:00Z"}]}]}}`)
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, []byte(valid(func(s string) string { return s })), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("the valid file: %v", err)
+	}
+	s.Close()
+	for _, tc := range []struct{ name, content, reason string }{
+		{"no cloud id", valid(func(s string) string { return strings.Replace(s, `"cloudId":"cloud-a",`, "", 1) }), "cloudId is required"},
+		{"no client secret", valid(func(s string) string { return strings.Replace(s, `"clientSecret":"secret"`, `"clientSecret":""`, 1) }), "clientSecret"},
+		{"bad callback", valid(func(s string) string { return strings.Replace(s, `"http://localhost:8976/callback"`, `"ftp://x"`, 1) }), "callback URL"},
+		{"webhooks without callback", valid(func(s string) string { return strings.Replace(s, `"oauthCallbackUrl":"https://x/h",`, "", 1) }), "oauthCallbackUrl"},
+		{"webhook without user", valid(func(s string) string { return strings.Replace(s, `,"user":"alice"}`, `}`, 1) }), "a user name is required"},
+		{"webhook id used twice", valid(func(s string) string {
+			return strings.Replace(s, `"webhooks":[]`, `"callbackUrl":"https://x/h","webhooks":[{"id":1000,"jqlFilter":"project = P","events":["jira:issue_created"],"expirationDate":"2019-07-01T00:00:00Z"}]`, 1)
+		}), "webhook id 1000 is used twice"},
+		{"bad token hash", valid(func(s string) string { return strings.Replace(s, strings.Repeat("a", 64), "abc", 1) }), "64 hex digits"},
+		{"login twice", valid(func(s string) string {
+			return strings.Replace(s, `"logins":[`, `"logins":[{"id":"l1","user":"bob","scopes":["x"],"loginAt":"2019-06-01T00:00:00Z"},`, 1)
+		}), "used twice"},
+		{"version 1 with oauth", valid(func(s string) string { return strings.Replace(s, `"version":2`, `"version":1`, 1) }), "version 1 has no oauth"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(path, Options{})
+			if !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), tc.reason) {
+				t.Errorf("Open: %v; want ErrCorruptState and %q", err, tc.reason)
+			}
+		})
+	}
 }

@@ -39,32 +39,43 @@ type TenantConfig struct {
 	// the callback URL's origin, so the qsh covers the callback's whole
 	// path.
 	AppBaseURL string
+	// CloudID is the id of the tenant as a site of the OAuth side
+	// (accessible-resources, gateway paths); unique in a sandbox.
+	// Default: a random UUID.
+	CloudID string
 }
 
 // String describes c without its secret.
 func (c TenantConfig) String() string {
-	return fmt.Sprintf("sandbox.TenantConfig{Name:%q, AppKey:%q, ClientKey:%q, BasePath:%q, AppBaseURL:%q, Secret:[redacted]}",
-		c.Name, c.AppKey, c.ClientKey, c.BasePath, c.AppBaseURL)
+	return fmt.Sprintf("sandbox.TenantConfig{Name:%q, AppKey:%q, ClientKey:%q, BasePath:%q, AppBaseURL:%q, CloudID:%q, Secret:[redacted]}",
+		c.Name, c.AppKey, c.ClientKey, c.BasePath, c.AppBaseURL, c.CloudID)
 }
 
 // GoString is String, so that %#v does not print the secret either.
 func (c TenantConfig) GoString() string { return c.String() }
 
-// Tenant is one Jira site in the sandbox with one app installed. Its
-// methods are safe for concurrent use.
+// Tenant is one Jira site in the sandbox with one Connect app installed;
+// the sandbox's OAuth app reaches it too, as the site with its cloud id.
+// Its methods are safe for concurrent use.
 type Tenant struct {
 	s *Server
 
 	name, appKey, clientKey, secret, basePath string
 	appBaseURL                                string // "" for the callback's origin
 	appPath                                   string // appBaseURL's path, which deliveries' qsh is relative to
+	cloudID                                   string
 
 	// Guarded by s.mu.
 	callback string    // the app's callback URL; "" when it has no webhooks
 	webhooks []Webhook // sorted by ID
 	failed   []FailedDelivery
 	denied   int // 0, or the status that answers every request
-	verified int // requests whose JWT verified, for Options.Leading429
+	verified int // requests whose credentials verified, for Options.Leading429
+
+	// The OAuth app's webhooks on the site, every user's (guarded by s.mu).
+	oauthCallback string         // "" when it has no webhooks
+	oauthHooks    []OAuthWebhook // sorted by ID
+	oauthFailed   []FailedDelivery
 }
 
 // Name returns the tenant's name.
@@ -99,8 +110,8 @@ func (t *Tenant) BaseURL() string {
 
 // String describes t without its secret.
 func (t *Tenant) String() string {
-	return fmt.Sprintf("sandbox.Tenant{Name:%q, AppKey:%q, ClientKey:%q, BasePath:%q, Secret:[redacted]}",
-		t.name, t.appKey, t.clientKey, t.basePath)
+	return fmt.Sprintf("sandbox.Tenant{Name:%q, AppKey:%q, ClientKey:%q, BasePath:%q, CloudID:%q, Secret:[redacted]}",
+		t.name, t.appKey, t.clientKey, t.basePath, t.cloudID)
 }
 
 // GoString is String, so that %#v does not print the secret either.
@@ -154,10 +165,12 @@ func (t *Tenant) Webhooks() []Webhook {
 	return out
 }
 
-// Deny makes the tenant answer every request whose JWT verified with
-// status, which must be 401 (as for an app that is no longer installed) or
-// 403 (an app without the scope); 0 lifts the denial. Requests whose JWT
-// fails still get 401 with the reason.
+// Deny makes the tenant answer every request whose credentials verified
+// with status, which must be 401 (as for an app that is no longer
+// installed, or a token Jira no longer takes) or 403 (an app without the
+// scope); 0 lifts the denial. It applies to both apps: the Connect API and
+// the gateway. Requests whose credentials fail still get 401 with the
+// reason.
 func (t *Tenant) Deny(status int) {
 	if status != 0 && status != http.StatusUnauthorized && status != http.StatusForbidden {
 		panic(fmt.Sprintf("sandbox: Deny(%d): the status must be 0, 401 or 403", status))
@@ -187,13 +200,7 @@ func (t *Tenant) RecordFailedDelivery(f FailedDelivery) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	undo := t.snapshotLocked(s)
-	i, _ := slices.BinarySearchFunc(t.failed, f.FailureTime, func(e FailedDelivery, at time.Time) int {
-		if e.FailureTime.After(at) {
-			return 1
-		}
-		return -1 // equal times keep the order of recording
-	})
-	t.failed = slices.Insert(t.failed, i, f)
+	t.failed = insertFailed(t.failed, f)
 	if err := s.persistLocked(); err != nil {
 		t.restoreLocked(s, undo)
 		return err
@@ -201,20 +208,54 @@ func (t *Tenant) RecordFailedDelivery(f FailedDelivery) error {
 	return nil
 }
 
+// recordOAuthFailed adds f to the failed deliveries of the OAuth app.
+func (t *Tenant) recordOAuthFailed(f FailedDelivery) error {
+	s := t.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	undo := t.snapshotLocked(s)
+	t.oauthFailed = insertFailed(t.oauthFailed, f)
+	if err := s.persistLocked(); err != nil {
+		t.restoreLocked(s, undo)
+		return err
+	}
+	return nil
+}
+
+// insertFailed inserts f into list, sorted by failure time, after those
+// that failed at the same time.
+func insertFailed(list []FailedDelivery, f FailedDelivery) []FailedDelivery {
+	i, _ := slices.BinarySearchFunc(list, f.FailureTime, func(e FailedDelivery, at time.Time) int {
+		if e.FailureTime.After(at) {
+			return 1
+		}
+		return -1 // equal times keep the order of recording
+	})
+	return slices.Insert(list, i, f)
+}
+
 // tenantUndo is what a mutation of one tenant may change.
 type tenantUndo struct {
-	callback string
-	webhooks []Webhook
-	failed   []FailedDelivery
-	nextID   int64
+	callback      string
+	webhooks      []Webhook
+	failed        []FailedDelivery
+	oauthCallback string
+	oauthHooks    []OAuthWebhook
+	oauthFailed   []FailedDelivery
+	nextID        int64
 }
 
 func (t *Tenant) snapshotLocked(s *Server) tenantUndo {
-	return tenantUndo{t.callback, slices.Clone(t.webhooks), slices.Clone(t.failed), s.nextID}
+	return tenantUndo{
+		t.callback, slices.Clone(t.webhooks), slices.Clone(t.failed),
+		t.oauthCallback, slices.Clone(t.oauthHooks), slices.Clone(t.oauthFailed), s.nextID,
+	}
 }
 
 func (t *Tenant) restoreLocked(s *Server, u tenantUndo) {
-	t.callback, t.webhooks, t.failed, s.nextID = u.callback, u.webhooks, u.failed, u.nextID
+	t.callback, t.webhooks, t.failed = u.callback, u.webhooks, u.failed
+	t.oauthCallback, t.oauthHooks, t.oauthFailed = u.oauthCallback, u.oauthHooks, u.oauthFailed
+	s.nextID = u.nextID
 }
 
 // AddTenant adds a tenant with cfg's settings and generated defaults for
@@ -244,7 +285,12 @@ func (s *Server) newTenant(cfg TenantConfig) (*Tenant, error) {
 	if err := checkName(cfg.Name); err != nil {
 		return nil, err
 	}
-	t := &Tenant{s: s, name: cfg.Name, appKey: cfg.AppKey, clientKey: cfg.ClientKey, secret: cfg.Secret}
+	t := &Tenant{s: s, name: cfg.Name, appKey: cfg.AppKey, clientKey: cfg.ClientKey, secret: cfg.Secret, cloudID: cfg.CloudID}
+	if t.cloudID == "" {
+		t.cloudID = newUUID()
+	} else if strings.ContainsFunc(t.cloudID, func(c rune) bool { return c > 0x7f || !isNameByte(byte(c)) }) {
+		return nil, fmt.Errorf("tenant %q: the cloud id %q may hold only letters, digits, '.', '_' and '-'", cfg.Name, cfg.CloudID)
+	}
 	if t.appKey == "" {
 		t.appKey = DefaultAppKey
 	}
@@ -282,6 +328,8 @@ func (s *Server) checkUniqueLocked(t *Tenant) error {
 			return fmt.Errorf("tenant %q already has the client key %q", o.name, t.clientKey)
 		case o.basePath == t.basePath:
 			return fmt.Errorf("tenant %q already serves the context path %q", o.name, displayPath(t.basePath))
+		case o.cloudID == t.cloudID:
+			return fmt.Errorf("tenant %q already has the cloud id %q", o.name, t.cloudID)
 		}
 	}
 	return nil

@@ -26,8 +26,9 @@ const benchConcurrency = 32
 // BenchmarkListen measures deliveries per second and the 99th percentile
 // latency at 32 concurrent senders on loopback, for jwh listen verifying
 // every delivery and printing it to a file (--json, and the summary line
-// with the pretty body), next to a bare net/http handler that reads the
-// body and answers 200, in the same run. The senders share the machine
+// with the pretty body; --json with --save to a history file too), next
+// to a bare net/http handler that reads the body and answers 200, in the
+// same run. The senders share the machine
 // with the server, as a tunnel would.
 //
 //	go test -run '^$' -bench BenchmarkListen -benchtime 20000x ./internal/cmd/listencmd
@@ -43,9 +44,13 @@ func BenchmarkListen(b *testing.B) {
 		tok := benchToken(b, h, u)
 		benchLoad(b, u, tok)
 	})
-	for _, mode := range []struct{ name, flag string }{
-		{"verified-json", "--json"},
-		{"verified-pretty", ""},
+	for _, mode := range []struct {
+		name, flag string
+		save       bool // --save to a file in the benchmark's directory
+	}{
+		{"verified-json", "--json", false},
+		{"verified-pretty", "", false},
+		{"verified-json-save", "--json", true},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			h := newHarness(b)
@@ -65,6 +70,10 @@ func BenchmarkListen(b *testing.B) {
 			if mode.flag != "" {
 				argv = append(argv, mode.flag)
 			}
+			saved := filepath.Join(dir, "history.ndjson")
+			if mode.save {
+				argv = append(argv, "--save", saved)
+			}
 			r := h.start(b, argv...)
 			u, _ := url.Parse(r.base + "/")
 			benchLoad(b, u, benchToken(b, h, u))
@@ -73,6 +82,11 @@ func BenchmarkListen(b *testing.B) {
 			if mode.flag == "--json" {
 				if n := countLines(b, stdout.Name()); n != b.N {
 					b.Fatalf("%d deliveries printed, want %d", n, b.N)
+				}
+			}
+			if mode.save {
+				if n := countLines(b, saved); n != b.N {
+					b.Fatalf("%d deliveries saved, want %d", n, b.N)
 				}
 			}
 		})

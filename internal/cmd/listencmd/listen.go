@@ -9,19 +9,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
+	"github.com/jwh-cli/jwh/internal/events"
+	"github.com/jwh-cli/jwh/internal/history"
 	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/listen"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // Defaults of the flags.
@@ -58,6 +64,36 @@ type Options struct {
 	MaxBody      int64 // --max-body, in bytes
 	MaxInflight  int64 // --max-inflight, in bytes
 
+	// Save (--save) is the history file every answered request is
+	// appended to.
+	Save string
+	// Respond (--respond), FailFirst (--fail-first) and Delay (--delay)
+	// answer deliveries with a chosen status (see listen.Respond).
+	Respond   int
+	FailFirst int
+	Delay     time.Duration
+	// Events (--event, comma lists split) and JQL (--jql) select the
+	// deliveries printed, and with Register describe the session's
+	// webhook; Filter is the two, checked (nil when neither is given).
+	Events []string
+	JQL    string
+	Filter *history.Filter
+
+	// Register (--register) registers a webhook for PublicURL
+	// (--public-url, with Path when it has none) once the listener is
+	// ready, and deletes it when it stops; SessionURL is that URL.
+	Register     bool
+	PublicURL    string
+	SessionURL   string
+	FieldIDs     []string // --field-id
+	PropertyKeys []string // --property-key
+	// Yes (--yes) deletes webhooks left by an earlier session without
+	// asking.
+	Yes bool
+	// Client returns the Jira client of the selected tenant, for
+	// Register.
+	Client func() (*jira.Client, *tenant.Tenant, error)
+
 	// Listener, when not nil, is listened on instead of Addr: for tests
 	// and for callers that need the port before the listener starts.
 	Listener net.Listener
@@ -68,8 +104,9 @@ type Options struct {
 func NewCmdListen(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{}
 	var maxBody, maxInflight string
+	var eventFlags, fieldFlags, propFlags []string
 	cmd := &cobra.Command{
-		Use:   "listen [--addr 127.0.0.1:8080] [--path /] [--no-verify] [--forward-to <url>] [--json]",
+		Use:   "listen [--addr 127.0.0.1:8080] [--path /] [--no-verify] [--forward-to <url>] [--json] [--save <file>] [--register --public-url <url> --jql <query> --event <event>...]",
 		Short: "Receive, verify and print webhook deliveries",
 		Long: `Receive Jira's webhook deliveries while debugging a Connect app: point a tunnel
 (ngrok, cloudflared) at the listener, register the tunnel's URL with
@@ -115,15 +152,52 @@ of unknown length counts as twice --max-body while it is read); one that
 finds no room within 15 seconds is answered 503, which Jira retries. At
 most 256 connections are open at once, and slow clients time out.
 
+--save FILE appends every request the listener answers to FILE, one JSON
+line each (when and from where it came, its headers with the token's
+header and claims instead of the Authorization header, the body as sent,
+the verdict and the status answered), before the answer is sent. While
+the listener runs it holds the file's lock: a second listener on the same
+file stops at once. 'jwh history FILE' lists it, 'jwh replay FILE'
+re-sends from it.
+
+--respond STATUS answers deliveries with STATUS instead of handling them
+(they are still verified and saved, but not forwarded), to watch Jira
+retry: with --fail-first N, only the first N deliveries of each identifier,
+then as usual, so that the retries arrive with the same identifier and
+X-Atlassian-Webhook-Retry counting up. --delay DURATION waits before
+answering: the --respond answers, or else every delivery.
+
+--event and --jql print only the deliveries of these events whose issue
+matches the filter (sprint and version events pass --jql: Jira does not
+filter them); every delivery is still answered, verified and saved, and
+refusals are always printed.
+
+--register registers, once the listener is ready, a webhook for the
+session: its URL is --public-url (the tunnel's; --path is added when it
+has none), its filter and events --jql and --event (with --field-id and
+--property-key), checked as 'jwh register' checks them. Its id is printed
+on standard error, and it is deleted when the listener stops; when that
+fails, jwh says how to delete it. A webhook of the tenant with the same
+URL is taken for one left by an earlier session that did not stop
+cleanly: on a terminal jwh asks whether to delete it, --yes deletes it,
+otherwise jwh says how. Jira allows one callback URL per app, so when the
+app has webhooks for another URL, jwh says so and does not start.
+
 The listener binds to loopback unless told otherwise (and warns then).
 "Ready" and all diagnostics go to standard error. Ctrl-C (or SIGTERM)
-stops it within 2 seconds and prints a summary on standard error; the
-exit status is then 130.`,
+stops it within 2 seconds and prints a summary on standard error.
+
+Exit status: 130 when stopped; 1 when it cannot listen, another listener
+holds the --save file, or Jira refused the session's webhook; 2 for
+invalid flags or a --save file that is not a history; 3 when no tenant can
+verify deliveries or --register has no credentials.`,
 		Example: `  ngrok http 8080 &      # or: cloudflared tunnel --url http://127.0.0.1:8080
   jwh register --url https://<tunnel host>/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh listen --path /hook
   jwh listen --json | jq -c '{event: .webhookEvent, key: .issue.key}'
-  jwh listen --forward-to http://localhost:3000/webhook`,
+  jwh listen --forward-to http://localhost:3000/webhook
+  jwh listen --save deliveries.ndjson --respond 503 --fail-first 2
+  jwh listen --register --public-url https://abcd.ngrok.app --path /hook --jql 'project = PRJ' --event jira:issue_updated`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g := cmdutil.GlobalsOf(cmd)
@@ -134,6 +208,7 @@ exit status is then 130.`,
 			opts.Now = f.Now
 			opts.TenantFlag = g.Tenant
 			opts.JSON = opts.JSON || g.JSON
+			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			if err := cmdutil.MutuallyExclusive("--json and --quiet cannot be used together: with --json, standard output carries only the payloads", opts.JSON, opts.Quiet); err != nil {
 				return err
 			}
@@ -147,6 +222,18 @@ exit status is then 130.`,
 			opts.MaxBody = n
 			if opts.MaxInflight, err = parseSize(maxInflight); err != nil {
 				return cmdutil.UsageErrorf("invalid --max-inflight %q: %v", maxInflight, err)
+			}
+			if err := checkRespond(cmd, opts); err != nil {
+				return err
+			}
+			opts.Events = cmdutil.SplitList(eventFlags)
+			opts.FieldIDs = cmdutil.SplitList(fieldFlags)
+			opts.PropertyKeys = cmdutil.SplitList(propFlags)
+			if err := checkSelection(cmd, opts); err != nil {
+				return err
+			}
+			if err := checkRegister(cmd, opts); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -166,7 +253,114 @@ exit status is then 130.`,
 	fl.BoolVar(&opts.UnsafeLeeway, "unsafe-leeway", false, "allow a --leeway above 5m, which accepts replayed, long-expired tokens")
 	fl.StringVar(&maxBody, "max-body", defaultMaxBody, "largest body accepted (`size` in bytes, or with KiB, MiB, KB, MB)")
 	fl.StringVar(&maxInflight, "max-inflight", defaultMaxInflight, "bytes of bodies read and handled at once (`size`); more wait, then get 503")
+	fl.StringVar(&opts.Save, "save", "", "append every delivery to this history `file` (one JSON line each; see 'jwh history')")
+	fl.IntVar(&opts.Respond, "respond", 0, "answer deliveries with this HTTP `status` instead of handling them (e.g. 503, to see Jira retry)")
+	fl.IntVar(&opts.FailFirst, "fail-first", 0, "with --respond, answer only the first `N` deliveries of each identifier so, then as usual")
+	fl.DurationVar(&opts.Delay, "delay", 0, "wait this `duration` before answering (the --respond answers, else every delivery)")
+	fl.StringArrayVar(&eventFlags, "event", nil, "print only deliveries of this `event` (repeatable, or a comma list); with --register, the webhook's events")
+	fl.StringVar(&opts.JQL, "jql", "", "print only deliveries whose issue matches this JQL `filter`; with --register, the webhook's filter")
+	fl.BoolVar(&opts.Register, "register", false, "register a webhook for --public-url while listening, and delete it on exit")
+	fl.StringVar(&opts.PublicURL, "public-url", "", "with --register: the tunnel's public `URL` that reaches this listener")
+	fl.StringArrayVar(&fieldFlags, "field-id", nil, "with --register: only send jira:issue_updated when this `field` changed (repeatable, or a comma list)")
+	fl.StringArrayVar(&propFlags, "property-key", nil, "with --register: only send issue_property_* events for this `key` (repeatable, or a comma list)")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "with --register: delete webhooks left by an earlier session without asking")
+	_ = cmd.RegisterFlagCompletionFunc("event", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return events.Known(), cobra.ShellCompDirectiveNoFileComp
+	})
 	return cmd
+}
+
+// checkRespond checks --respond, --fail-first and --delay.
+func checkRespond(cmd *cobra.Command, opts *Options) error {
+	fl := cmd.Flags()
+	if fl.Changed("respond") && (opts.Respond < 100 || opts.Respond > 599) {
+		return cmdutil.UsageErrorf("invalid --respond %d: give an HTTP status from 100 to 599, such as 503", opts.Respond)
+	}
+	if fl.Changed("fail-first") {
+		if !fl.Changed("respond") {
+			return cmdutil.UsageErrorf("--fail-first needs --respond: the status to answer the first deliveries of each identifier with, such as --respond 503")
+		}
+		if opts.FailFirst < 1 {
+			return cmdutil.UsageErrorf("invalid --fail-first %d: at least 1", opts.FailFirst)
+		}
+	}
+	cfg := listen.Config{}
+	switch limit := cfg.WriteTimeout(); {
+	case opts.Delay < 0:
+		return cmdutil.UsageErrorf("invalid --delay %s: it must not be negative", opts.Delay)
+	case opts.Delay >= limit:
+		return cmdutil.UsageErrorf("invalid --delay %s: the listener must answer within %s of reading a request; give less", opts.Delay, limit)
+	}
+	return nil
+}
+
+// checkSelection checks --event and --jql as jwh validate does, and
+// builds the filter of the deliveries printed.
+func checkSelection(cmd *cobra.Command, opts *Options) error {
+	if cmd.Flags().Changed("jql") && strings.TrimSpace(opts.JQL) == "" {
+		return cmdutil.UsageErrorf("--jql needs a filter, such as 'project = PRJ'")
+	}
+	q, err := cmdutil.CheckFilter(opts.JQL, opts.Events)
+	if err != nil {
+		return err
+	}
+	if q != nil || len(opts.Events) > 0 {
+		opts.Filter = &history.Filter{Events: opts.Events, JQL: q}
+	}
+	return nil
+}
+
+// checkRegister checks the flags of --register, as jwh register checks
+// its own (webhookspec), and sets SessionURL.
+func checkRegister(cmd *cobra.Command, opts *Options) error {
+	fl := cmd.Flags()
+	if !opts.Register {
+		for _, name := range []string{"public-url", "field-id", "property-key", "yes"} {
+			if fl.Changed(name) {
+				return cmdutil.UsageErrorf("--%s goes with --register", name)
+			}
+		}
+		return nil
+	}
+	switch {
+	case opts.PublicURL == "":
+		return cmdutil.UsageErrorf("--register needs --public-url: the public URL of the tunnel that reaches this listener, such as https://abcd.ngrok.app")
+	case opts.JQL == "":
+		return cmdutil.UsageErrorf("--register needs --jql: the filter of the session's webhook, such as 'project = PRJ'")
+	case len(opts.Events) == 0:
+		return cmdutil.UsageErrorf("--register needs --event: at least one event, such as jira:issue_updated")
+	}
+	u, err := sessionURL(opts.PublicURL, opts.Path)
+	if err != nil {
+		return cmdutil.InputErrorf("invalid --public-url %q: %v", urlpolicy.Redacted(opts.PublicURL), err)
+	}
+	c := webhookspec.CheckRequest(sessionRequest(opts, u), webhookspec.Connect)
+	if !c.Valid() {
+		var errs []error
+		for _, p := range c.Problems {
+			if p.Path == "url" {
+				errs = append(errs, fmt.Errorf("invalid --public-url %q: %s", urlpolicy.Redacted(opts.PublicURL), p.Msg))
+			} else {
+				errs = append(errs, errors.New(p.Path+": "+p.Msg))
+			}
+		}
+		for _, w := range c.Webhooks {
+			for _, m := range w.Messages("") {
+				errs = append(errs, errors.New(m))
+			}
+		}
+		return cmdutil.InputError(&cmdutil.MultiError{Errs: errs})
+	}
+	opts.SessionURL = u
+	return nil
+}
+
+// sessionRequest is the registration of the session's webhook for url.
+func sessionRequest(opts *Options, url string) *jira.RegisterRequest {
+	return &jira.RegisterRequest{URL: url, Webhooks: []jira.WebhookSpec{{
+		JQLFilter: opts.JQL, Events: opts.Events,
+		FieldIDsFilter: opts.FieldIDs, IssuePropertyKeysFilter: opts.PropertyKeys,
+	}}}
 }
 
 // listenRun runs the listener until ctx is done.
@@ -179,12 +373,6 @@ func listenRun(ctx context.Context, opts *Options) error {
 	if s, ok := cfg.Secrets.(*tenantSecrets); ok {
 		tenants = s.names
 	}
-	r := NewRenderer(opts.IO, RenderOptions{JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants})
-	cfg.OnEvent = r.Event
-	srv, err := listen.New(cfg)
-	if err != nil {
-		return err
-	}
 	ln := opts.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
@@ -194,6 +382,59 @@ func listenRun(ctx context.Context, opts *Options) error {
 	if cfg.ForwardTo != nil && forwardsToItself(cfg.ForwardTo, ln.Addr()) {
 		ln.Close()
 		return cmdutil.UsageErrorf("--forward-to %s is this listener (%s): each delivery would be forwarded to itself; give the address of your app", cfg.ForwardTo, ln.Addr())
+	}
+	var saved *history.File
+	if opts.Save != "" {
+		if saved, err = openHistory(opts.Save); err != nil {
+			ln.Close()
+			return err
+		}
+		defer saved.Close()
+	}
+	var sess *session
+	if opts.Register {
+		// With the address taken: the webhook is registered only once
+		// the listener can receive its deliveries.
+		if sess, err = newSession(ctx, opts, opts.SessionURL); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	r := NewRenderer(opts.IO, RenderOptions{
+		JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants, Filter: opts.Filter, FailFirst: opts.FailFirst,
+		Save: opts.Save,
+	})
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	cfg.OnEvent = r.Event
+	if sess != nil {
+		sess.write = func(msg string) { r.w.Write(nil, []byte(msg)) }
+		cfg.OnEvent = func(e listen.Event) {
+			r.Event(e)
+			if _, ok := e.(*listen.Ready); ok {
+				go sess.register(ctx, stop)
+			}
+		}
+	}
+	var sinks []func(line []byte)
+	if saved != nil {
+		sinks = append(sinks, saver(saved, r))
+	}
+	if len(sinks) > 0 {
+		cfg.OnRecord = recordLines(sinks...)
+	}
+	srv, err := listen.New(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if saved != nil {
+		if saved.Cut > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s: cut off its last line (%d bytes), which a listener that was stopped while writing it left incomplete", saved.Path(), saved.Cut))
+		}
+	}
+	if opts.Register && !strings.HasSuffix(opts.SessionURL, opts.Path) {
+		warnings = append(warnings, fmt.Sprintf("the session's webhook URL %s does not end with --path %s: the tunnel must send its requests to %s", opts.SessionURL, opts.Path, opts.Path))
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", r.errCS.WarningIcon(), w)
@@ -205,14 +446,70 @@ func listenRun(ctx context.Context, opts *Options) error {
 	started := now()
 	err = srv.Serve(ctx, ln)
 	r.Summary(srv.Stats(), now().Sub(started))
-	if err != nil {
-		return fmt.Errorf("listener stopped: %w", err)
+	var regErr error
+	if sess != nil {
+		regErr = sess.finish(ctx, func(msg string) { io.WriteString(opts.IO.ErrOut, msg) })
 	}
-	if ctx.Err() != nil {
+	switch {
+	case err != nil:
+		return fmt.Errorf("listener stopped: %w", err)
+	case regErr != nil:
+		return regErr
+	case ctx.Err() != nil:
 		return cmdutil.SilentExit(cmdutil.ExitInterrupted)
 	}
 	return nil
 }
+
+// openHistory opens the --save file.
+func openHistory(path string) (*history.File, error) {
+	h, err := history.Open(path)
+	switch {
+	case err == nil:
+		return h, nil
+	case errors.Is(err, history.ErrLocked):
+		return nil, err
+	}
+	return nil, cmdutil.InputErrorf("--save: %w", err)
+}
+
+// recordLines returns the listen.Config.OnRecord that writes each record
+// as its line, once, into a pooled buffer, and passes the line to each
+// sink in turn, before the request is answered. A sink that keeps the
+// line must copy it.
+func recordLines(sinks ...func(line []byte)) func(*listen.Record) {
+	return func(rec *listen.Record) {
+		bp := linePool.Get().(*[]byte)
+		*bp = rec.AppendLine((*bp)[:0])
+		for _, sink := range sinks {
+			sink(*bp)
+		}
+		if cap(*bp) <= maxPooledLine {
+			linePool.Put(bp)
+		}
+	}
+}
+
+// saver returns the sink of recordLines that appends each line to h. A
+// write that fails is told once; the listener goes on answering.
+func saver(h *history.File, r *Renderer) func(line []byte) {
+	var once sync.Once
+	return func(line []byte) {
+		if err := h.Append(line); err != nil {
+			once.Do(func() {
+				r.w.Write(nil, fmt.Appendf(nil, "%s could not save to %s: %v; deliveries are still answered, but no longer saved\n",
+					r.errCS.FailureIcon(), h.Path(), err))
+			})
+		}
+	}
+}
+
+// linePool holds the buffers records are written into.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// maxPooledLine bounds the buffers kept in linePool: one for a huge body
+// is given back to the collector.
+const maxPooledLine = 1 << 20
 
 // engineConfig checks the flags and builds the listener's configuration,
 // without OnEvent, and the warnings to print before it starts.
@@ -225,6 +522,7 @@ func engineConfig(opts *Options) (listen.Config, []string, error) {
 		MaxBody:     opts.MaxBody,
 		MaxInflight: opts.MaxInflight,
 		Now:         opts.Now,
+		Respond:     listen.Respond{Status: opts.Respond, FailFirst: opts.FailFirst, Delay: opts.Delay},
 	}
 	switch {
 	case !strings.HasPrefix(opts.Path, "/"):

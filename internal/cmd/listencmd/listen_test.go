@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/connectjwt"
@@ -49,7 +51,64 @@ func TestNewCmdListen(t *testing.T) {
 		{Args: "--leeway soon", WantErr: `invalid value "soon" for --leeway: use a duration such as 30s, 5m or 1h`},
 		{Args: "--addr 8080", WantErr: `invalid --addr "8080": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
 		{Args: "--max-inflight 0", WantErr: `invalid --max-inflight "0": want a positive number of bytes, e.g. 10MiB`},
-	})
+
+		{Args: "--save h.ndjson --respond 503 --fail-first 2 --delay 1.5s",
+			Want: with(func(o *Options) {
+				o.Save = "h.ndjson"
+				o.Respond = 503
+				o.FailFirst = 2
+				o.Delay = 1500 * time.Millisecond
+			})},
+		{Args: "--respond 500", Want: with(func(o *Options) { o.Respond = 500 })},
+		{Args: "--delay 3s", Want: with(func(o *Options) { o.Delay = 3 * time.Second })},
+		{Args: "--respond 99", WantErr: "invalid --respond 99: give an HTTP status from 100 to 599, such as 503"},
+		{Args: "--respond 600 --fail-first 1", WantErr: "invalid --respond 600: give an HTTP status from 100 to 599, such as 503"},
+		{Args: "--fail-first 2", WantErr: "--fail-first needs --respond: the status to answer the first deliveries of each identifier with, such as --respond 503"},
+		{Args: "--respond 503 --fail-first 0", WantErr: "invalid --fail-first 0: at least 1"},
+		{Args: "--delay -1s", WantErr: "invalid --delay -1s: it must not be negative"},
+		{Args: "--delay 50s", WantErr: "invalid --delay 50s: the listener must answer within 50s of reading a request; give less"},
+
+		{Args: "--event jira:issue_updated,comment_created --event sprint_started --jql 'project = PRJ'",
+			Want: with(func(o *Options) {
+				o.Events = []string{"jira:issue_updated", "comment_created", "sprint_started"}
+				o.JQL = "project = PRJ"
+			})},
+		{Args: "--event issue_updated", WantErr: `unknown event "issue_updated": did you mean "jira:issue_updated"?`},
+		{Args: "--jql 'project = PRJ AND priority = High'", WantErr: "1:19: unsupported field \"priority\": webhook filters can use issueKey, project, issuetype, status, assignee, reporter, issue.property[...] and cf[id]\n  project = PRJ AND priority = High\n                    ^^^^^^^^"},
+		{Args: "--jql ''", WantErr: "--jql needs a filter, such as 'project = PRJ'"},
+
+		{Args: "--register --public-url https://abcd.ngrok.app --path /hook --jql 'project = PRJ' --event jira:issue_updated --field-id summary,status --property-key p --yes",
+			Want: with(func(o *Options) {
+				o.Register, o.PublicURL, o.SessionURL, o.Path = true, "https://abcd.ngrok.app", "https://abcd.ngrok.app/hook", "/hook"
+				o.JQL, o.Events, o.FieldIDs, o.PropertyKeys, o.Yes = "project = PRJ", []string{"jira:issue_updated"}, []string{"summary", "status"}, []string{"p"}, true
+			})},
+		{Args: "--register --public-url https://abcd.ngrok.app/jira/hook --jql 'project = PRJ' --event jira:issue_updated",
+			Want: with(func(o *Options) {
+				o.Register, o.PublicURL, o.SessionURL = true, "https://abcd.ngrok.app/jira/hook", "https://abcd.ngrok.app/jira/hook"
+				o.JQL, o.Events = "project = PRJ", []string{"jira:issue_updated"}
+			})},
+		{Args: "--register --jql 'project = PRJ' --event jira:issue_updated", WantErr: "--register needs --public-url: the public URL of the tunnel that reaches this listener, such as https://abcd.ngrok.app"},
+		{Args: "--register --public-url https://abcd.ngrok.app --event jira:issue_updated", WantErr: "--register needs --jql: the filter of the session's webhook, such as 'project = PRJ'"},
+		{Args: "--register --public-url https://abcd.ngrok.app --jql 'project = PRJ'", WantErr: "--register needs --event: at least one event, such as jira:issue_updated"},
+		{Args: "--register --public-url abcd.ngrok.app --jql 'project = PRJ' --event jira:issue_updated", WantErr: `invalid --public-url "abcd.ngrok.app": want the tunnel's https:// URL, such as https://abcd.ngrok.app`},
+		{Args: "--register --public-url http://abcd.ngrok.app --jql 'project = PRJ' --event jira:issue_updated", WantErr: `invalid --public-url "http://abcd.ngrok.app": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https`},
+		{Args: "--public-url https://abcd.ngrok.app", WantErr: "--public-url goes with --register"},
+		{Args: "--yes", WantErr: "--yes goes with --register"},
+	}, cmpopts.IgnoreFields(Options{}, "Filter"))
+}
+
+// TestSelectionFilter: --event and --jql become the filter of what is
+// printed.
+func TestSelectionFilter(t *testing.T) {
+	h := newHarness(t)
+	if o := h.options(t); o.Filter != nil {
+		t.Errorf("no --event, no --jql: filter %+v", o.Filter)
+	}
+	o := h.options(t, "--event", "jira:issue_updated", "--jql", "project = PRJ")
+	if o.Filter == nil || !slices.Equal(o.Filter.Events, []string{"jira:issue_updated"}) || o.Filter.JQL == nil ||
+		o.Filter.JQL.Canonical() != "project = PRJ" {
+		t.Errorf("filter %+v", o.Filter)
+	}
 }
 
 // TestLeeway checks that a leeway above 5 minutes needs --unsafe-leeway,

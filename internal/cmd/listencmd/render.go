@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/jwh-cli/jwh/internal/history"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/listen"
+	"github.com/jwh-cli/jwh/internal/output"
 )
 
 // RenderOptions choose what a Renderer prints.
@@ -26,6 +26,14 @@ type RenderOptions struct {
 	// Tenants are the names of the tenants whose deliveries are
 	// verified, for the Ready message.
 	Tenants []string
+	// Filter, when set, selects the deliveries printed (with their
+	// duplicates and forwards); refusals and errors are printed anyway.
+	Filter *history.Filter
+	// FailFirst is --fail-first, for the lines of the deliveries it
+	// answers.
+	FailFirst int
+	// Save is the --save file, for the Ready message.
+	Save string
 }
 
 // A Renderer prints the events of a listen.Server for a person (a summary
@@ -77,6 +85,9 @@ func (r *Renderer) Event(e listen.Event) {
 	case *listen.Ready:
 		diag = r.ready(e)
 	case *listen.Delivery:
+		if !r.opts.Filter.Match(e.Meta.Event, e.Meta.IssueKey, e.Identifier, e.Body) {
+			return
+		}
 		switch {
 		case r.opts.JSON:
 			// The payload is the whole account of an accepted
@@ -93,8 +104,14 @@ func (r *Renderer) Event(e listen.Event) {
 	case *listen.Rejected:
 		*lines = r.rejected(e)
 	case *listen.Duplicate:
+		if !r.opts.Filter.Match(e.Meta.Event, e.Meta.IssueKey, e.Identifier, e.Body) {
+			return
+		}
 		*lines = r.duplicate(e)
 	case *listen.Forwarded:
+		if d := e.Delivery; d != nil && !r.opts.Filter.Match(d.Meta.Event, d.Meta.IssueKey, d.Identifier, d.Body) {
+			return
+		}
 		*lines = r.forwarded(e)
 	case *listen.Error:
 		diag = r.error(e)
@@ -118,6 +135,9 @@ func (r *Renderer) Summary(st listen.Stats, elapsed time.Duration) {
 	if st.Unavailable > 0 {
 		fmt.Fprintf(&b, ", %d answered 503", st.Unavailable)
 	}
+	if st.Injected > 0 {
+		fmt.Fprintf(&b, ", %d answered by --respond", st.Injected)
+	}
 	if st.Forwarded > 0 {
 		fmt.Fprintf(&b, ", %d forwarded (%d failed)", st.Forwarded, st.ForwardFailed)
 	}
@@ -138,6 +158,9 @@ func (r *Renderer) ready(e *listen.Ready) []byte {
 	}
 	if e.ForwardTo != "" {
 		fmt.Fprintf(&b, "  forwarding each delivery to %s\n", e.ForwardTo)
+	}
+	if r.opts.Save != "" {
+		fmt.Fprintf(&b, "  saving every request to %s (read it with 'jwh history %s')\n", r.opts.Save, r.opts.Save)
 	}
 	if !e.Verify {
 		fmt.Fprintf(&b, "%s --no-verify: deliveries are accepted without checking their JWT, and marked unverified\n", cs.WarningIcon())
@@ -208,6 +231,17 @@ func (r *Renderer) delivery(e *listen.Delivery) []byte {
 		l.add(r.cs.Green("✓ verified (" + clean(e.Tenant, maxField) + ")"))
 	default:
 		l.add(r.cs.Green("✓ verified"))
+	}
+	if e.Respond != 0 {
+		answer := fmt.Sprintf("→ answered %d by --respond", e.Respond)
+		if e.Attempt > 0 && r.opts.FailFirst > 0 {
+			answer += fmt.Sprintf(" (%d of %d)", e.Attempt, r.opts.FailFirst)
+		}
+		if is2xx := e.Respond >= 200 && e.Respond <= 299; is2xx {
+			l.add(r.cs.Green(answer))
+		} else {
+			l.add(r.cs.Yellow(answer))
+		}
 	}
 	b := l.end()
 	if e.ForwardTo != "" {
@@ -311,42 +345,11 @@ func appendPretty(dst, body []byte) []byte {
 	return b.Bytes()
 }
 
-// clean makes s safe to print on one line: control characters (escape
-// sequences, new lines) and bidirectional controls become U+FFFD, invalid
-// UTF-8 too, and s is cut after max runes.
-func clean(s string, max int) string { return sanitize(s, max, false) }
+// clean and cleanMultiline are output.Clean and output.CleanMultiline:
+// what a delivery says is a stranger's text.
+func clean(s string, max int) string { return output.Clean(s, max) }
 
-// cleanMultiline is clean for text whose lines matter (a panic's stack
-// trace from the HTTP server): new lines and tabs are kept.
-func cleanMultiline(s string) string { return sanitize(strings.TrimRight(s, "\n"), 1<<20, true) }
-
-func sanitize(s string, max int, multiline bool) string {
-	safe := len(s) <= max
-	for i := 0; safe && i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			safe = false
-		}
-	}
-	if safe {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range s {
-		if n == max {
-			b.WriteString("…")
-			break
-		}
-		switch {
-		case multiline && (c == '\n' || c == '\t'):
-		case c == utf8.RuneError || unicode.IsControl(c) || unicode.Is(unicode.Bidi_Control, c):
-			c = utf8.RuneError
-		}
-		b.WriteRune(c)
-		n++
-	}
-	return b.String()
-}
+func cleanMultiline(s string) string { return output.CleanMultiline(s) }
 
 // count returns "1 delivery" or "2 deliveries".
 func count(n int64, one, many string) string {

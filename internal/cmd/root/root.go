@@ -12,9 +12,11 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmd/demo"
 	"github.com/jwh-cli/jwh/internal/cmd/extend"
 	"github.com/jwh-cli/jwh/internal/cmd/failed"
+	"github.com/jwh-cli/jwh/internal/cmd/historycmd"
 	"github.com/jwh-cli/jwh/internal/cmd/list"
 	"github.com/jwh-cli/jwh/internal/cmd/listencmd"
 	"github.com/jwh-cli/jwh/internal/cmd/register"
+	"github.com/jwh-cli/jwh/internal/cmd/replaycmd"
 	"github.com/jwh-cli/jwh/internal/cmd/sandboxcmd"
 	"github.com/jwh-cli/jwh/internal/cmd/tenantcmd"
 	"github.com/jwh-cli/jwh/internal/cmd/token"
@@ -86,6 +88,8 @@ request with its retries, may take: 30s and 2m), NO_COLOR (no colour).`,
 		api.NewCmdAPI(f, nil),
 		token.NewCmdToken(f, nil),
 		listencmd.NewCmdListen(f, nil),
+		historycmd.NewCmdHistory(f, nil),
+		replaycmd.NewCmdReplay(f, nil),
 		sandboxcmd.NewCmdSandbox(f, nil),
 		trigger.NewCmdTrigger(f, nil),
 		demo.NewCmdDemo(f, NewCmdRoot, nil),

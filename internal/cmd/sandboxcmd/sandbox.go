@@ -1,11 +1,13 @@
 // Package sandboxcmd implements jwh sandbox: it runs the Jira stand-in of
 // internal/sandbox on a local address with one tenant, prints that
-// tenant's installed payload for jwh tenant import, and logs every request
-// and delivery attempt until it is interrupted.
+// tenant's installed payload for jwh tenant import and the OAuth app for
+// jwh tenant login, and logs every request and delivery attempt until it
+// is interrupted.
 package sandboxcmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,11 +24,16 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/sandbox"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
 // TenantName is the name of the sandbox's tenant, and the name the hints
 // suggest importing it under.
 const TenantName = "sandbox"
+
+// OAuthTenantName is the name the hints suggest logging in to the
+// sandbox's site under, with its OAuth app.
+const OAuthTenantName = "sandbox-oauth"
 
 // shutdownTimeout bounds the wait for requests and deliveries in flight
 // after Ctrl-C.
@@ -47,6 +54,11 @@ type Options struct {
 	DropRate   float64 // --drop-rate
 	HangRate   float64 // --hang-rate
 
+	OAuthCallbacks []string      // --oauth-callback
+	AccessTokenTTL time.Duration // --access-token-ttl
+	ReuseInterval  time.Duration // --refresh-reuse-interval; 0: none
+	OAuthApp       string        // --oauth-app: write the OAuth app to this file
+
 	// ready, when set, is called once the sandbox listens (tests).
 	ready func(*sandbox.Server, *sandbox.Running)
 }
@@ -56,7 +68,7 @@ type Options struct {
 func NewCmdSandbox(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
-		Use:   "sandbox [--addr 127.0.0.1:0] [--state <file>] [--installed <file>]",
+		Use:   "sandbox [--addr 127.0.0.1:0] [--state <file>] [--installed <file>] [--oauth-app <file>]",
 		Short: "Run a local stand-in for Jira's webhook API",
 		Long: `Run a local stand-in for Jira Cloud's dynamic-webhook API, so that jwh, and a
 Connect app's own tests, can work without a Jira site.
@@ -72,12 +84,26 @@ On start it prints, on standard output, the Connect "installed" payload of
 its one tenant (app key, client key, a fresh random shared secret, base
 URL), ready for 'jwh tenant import sandbox --file'; --installed also writes
 it to a file (mode 0600). Everything else goes to standard error: the base
-URL, how to import the tenant, and one line per request and per delivery
-attempt (--quiet: none).
+URL, how to import the tenant, the OAuth app, and one line per request and
+per delivery attempt (--quiet: none).
+
+It also plays Atlassian's side of an OAuth 2.0 (3LO) app, on the same
+base URL (the --auth-url and --api-url of 'jwh tenant login'): a consent
+page, the token endpoint with rotating refresh tokens, accessible-resources
+(the tenant is a site with a cloud id) and the API gateway, where each user
+has their own webhooks, at most 5, delivered with a Bearer JWT signed with
+the client secret. On start it prints the app's client id and its client
+secret (the sandbox's own, as throw-away as the shared secret), the
+callback URLs (http://localhost:8976/callback, and those of
+--oauth-callback) and a ready 'jwh tenant login' command line;
+--oauth-app also writes them to a file as JSON (mode 0600).
+--access-token-ttl and --refresh-reuse-interval (0: a rotated refresh
+token is never taken again) change Atlassian's 1h and 10m.
 
 Webhooks live in memory, or with --state in a file (mode 0600, written
 atomically after every change) that keeps the tenant, its secret, the
-webhooks, the failed deliveries and the address across restarts: without
+webhooks, the failed deliveries, the OAuth app and its logins (so tokens
+go on working) and the address across restarts: without
 --addr, a restart listens where the last run did, so an imported tenant
 keeps working. A state file that cannot be read back is an error (exit 2),
 never emptied. A state file is used by one sandbox at a time: a second
@@ -122,6 +148,17 @@ details.`,
 					return err
 				}
 			}
+			if opts.AccessTokenTTL < time.Second {
+				return cmdutil.UsageErrorf("invalid --access-token-ttl %s: it must be 1s or more (Atlassian's is 1h)", opts.AccessTokenTTL)
+			}
+			if opts.ReuseInterval < 0 {
+				return cmdutil.UsageErrorf("invalid --refresh-reuse-interval %s: it must be 0 (none) or more (Atlassian's is 10m)", opts.ReuseInterval)
+			}
+			for _, u := range opts.OAuthCallbacks {
+				if err := checkCallback(u); err != nil {
+					return err
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -137,7 +174,19 @@ details.`,
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not log requests and deliveries")
 	fl.Float64Var(&opts.DropRate, "drop-rate", 0, "close this `share` of API connections without an answer (0 to 1)")
 	fl.Float64Var(&opts.HangRate, "hang-rate", 0, "never answer this `share` of API requests (0 to 1)")
+	fl.StringArrayVar(&opts.OAuthCallbacks, "oauth-callback", nil, "also accept this `URL` as the OAuth app's redirect URI (repeatable)")
+	fl.DurationVar(&opts.AccessTokenTTL, "access-token-ttl", sandbox.DefaultAccessTokenTTL, "lifetime of OAuth access tokens")
+	fl.DurationVar(&opts.ReuseInterval, "refresh-reuse-interval", sandbox.DefaultRefreshReuseInterval, "how long a rotated refresh token is still taken (0: never)")
+	fl.StringVar(&opts.OAuthApp, "oauth-app", "", "also write the OAuth app (client id and secret, URLs) to this `file` as JSON (mode 0600)")
 	return cmd
+}
+
+// checkCallback checks an --oauth-callback URL as the sandbox takes it.
+func checkCallback(u string) error {
+	if err := urlpolicy.CheckCallbackURL(u); err != nil {
+		return cmdutil.UsageErrorf("invalid --oauth-callback %q: %s", urlpolicy.Redacted(u), urlpolicy.Reason(err))
+	}
+	return nil
 }
 
 // sandboxRun runs the sandbox until ctx is done.
@@ -155,6 +204,13 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 		HangRate:   opts.HangRate,
 		OnRequest:  log.request,
 		OnAttempt:  log.attempt,
+		OAuth: sandbox.OAuthOptions{
+			AccessTokenTTL:       opts.AccessTokenTTL,
+			RefreshReuseInterval: opts.ReuseInterval,
+		},
+	}
+	if opts.ReuseInterval == 0 {
+		sopts.OAuth.RefreshReuseInterval = -1 // none
 	}
 	var s *sandbox.Server
 	var err error
@@ -173,6 +229,11 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 	ten, ok := s.Tenant(TenantName)
 	if !ok {
 		if ten, err = s.AddTenant(sandbox.TenantConfig{Name: TenantName, BasePath: "/"}); err != nil {
+			return err
+		}
+	}
+	for _, u := range opts.OAuthCallbacks {
+		if err := s.AddCallbackURL(u); err != nil {
 			return err
 		}
 	}
@@ -198,6 +259,13 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("writing the installed payload: %w", err)
 		}
 	}
+	app := s.OAuthApp()
+	if opts.OAuthApp != "" {
+		if err := atomicfile.WritePrivate(opts.OAuthApp, oauthAppJSON(app, run.URL(), s.Tenants())); err != nil {
+			run.Close()
+			return fmt.Errorf("writing the OAuth app: %w", err)
+		}
+	}
 	cs := iostreams.ColorSchemeFor(opts.IO.IsStderrTTY() && opts.IO.ColorEnabled())
 	fmt.Fprintf(w, "%s Jira sandbox at %s (app key %s, client key %s)\n", cs.SuccessIcon(), ten.BaseURL(), ten.AppKey(), ten.ClientKey())
 	switch {
@@ -210,6 +278,15 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(w, "  import the tenant: jwh tenant import %s --file %s\n", TenantName, opts.Installed)
 	} else {
 		fmt.Fprintf(w, "  import the tenant: save the JSON below to a file and run 'jwh tenant import %s --file FILE' (or start with --installed FILE)\n", TenantName)
+	}
+	fmt.Fprintf(w, "  OAuth 2.0 app: client id %s, client secret %s\n", app.ClientID, app.ClientSecret)
+	fmt.Fprintf(w, "    auth and API URL: %s; callback URLs: %s; site %s, cloud id %s\n",
+		run.URL(), strings.Join(app.CallbackURLs, ", "), ten.Name(), ten.CloudID())
+	login := fmt.Sprintf("jwh tenant login %s --client-id %s --auth-url %s --api-url %s", OAuthTenantName, app.ClientID, run.URL(), run.URL())
+	if opts.OAuthApp != "" {
+		fmt.Fprintf(w, "    log in: jq -r .clientSecret %s | %s\n", opts.OAuthApp, login)
+	} else {
+		fmt.Fprintf(w, "    log in: %s (paste the client secret when asked)\n", login)
 	}
 	fmt.Fprintf(w, "  then: jwh register ..., jwh trigger EVENT; Ctrl-C stops the sandbox\n")
 	if _, err := opts.IO.Out.Write(payload); err != nil {
@@ -236,6 +313,33 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("stopping the sandbox: %w", serr)
 	}
 	return cmdutil.SilentExit(cmdutil.ExitInterrupted)
+}
+
+// oauthAppJSON is the --oauth-app file: what jwh tenant login, or an
+// app's own tests, need to log in to the sandbox.
+func oauthAppJSON(app sandbox.OAuthApp, root string, tenants []*sandbox.Tenant) []byte {
+	type site struct {
+		ID   string `json:"id"`
+		URL  string `json:"url"`
+		Name string `json:"name"`
+	}
+	v := struct {
+		Name         string   `json:"name"`
+		ClientID     string   `json:"clientId"`
+		ClientSecret string   `json:"clientSecret"`
+		AuthURL      string   `json:"authUrl"`
+		APIURL       string   `json:"apiUrl"`
+		CallbackURLs []string `json:"callbackUrls"`
+		Sites        []site   `json:"sites"`
+	}{app.Name, app.ClientID, app.ClientSecret, root, root, app.CallbackURLs, []site{}}
+	for _, t := range tenants {
+		v.Sites = append(v.Sites, site{t.CloudID(), t.BaseURL(), t.Name()})
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic(err) // strings only: cannot fail
+	}
+	return append(b, '\n')
 }
 
 // logger prints the request log and delivery attempts on standard error,
@@ -272,10 +376,29 @@ func (l *logger) request(r sandbox.Request) {
 	case r.Fault != "":
 		line = fmt.Sprintf("%s %s %s before taking effect (--%s-rate)", r.Method, target, r.Fault, faultFlag(r.Fault))
 	}
-	if r.Reason != "" {
+	if r.Kind == sandbox.KindOAuth {
+		line += " (" + strings.Join(nonEmpty("oauth", r.Grant, r.User), ", ") + ")"
+	}
+	switch {
+	case r.GrantError != "":
+		line += ": " + r.GrantError + ": " + r.Reason
+	case r.Reason != "" && r.Check != "":
 		line += ": JWT " + string(r.Check) + ": " + r.Reason
+	case r.Reason != "":
+		line += ": " + r.Reason
 	}
 	l.printf("%s", line)
+}
+
+// nonEmpty returns the strings that are not "".
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // faultFlag names the flag behind a fault: drop or hang.
@@ -308,12 +431,20 @@ func AttemptLine(a sandbox.AttemptReport) string {
 	if a.Attempt.Retry > 0 {
 		try = fmt.Sprintf("retry %d of", a.Attempt.Retry)
 	}
-	line := fmt.Sprintf("%s %s to %s: %s", try, what, a.URL, result)
+	to := a.URL
+	if a.App == sandbox.KindOAuth {
+		to += " (OAuth app, owner " + a.AccountID + ")"
+	}
+	line := fmt.Sprintf("%s %s to %s: %s", try, what, to, result)
 	switch a.Outcome {
 	case sandbox.OutcomePending:
 		line += fmt.Sprintf("; retrying in %s", a.Next.Round(time.Millisecond))
 	case sandbox.OutcomeFailed:
-		line += "; given up, listed by 'jwh failed'"
+		if a.App == sandbox.KindOAuth {
+			line += "; given up (Jira lists the failed deliveries of Connect apps only)"
+		} else {
+			line += "; given up, listed by 'jwh failed'"
+		}
 	}
 	return line
 }

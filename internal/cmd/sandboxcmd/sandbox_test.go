@@ -3,8 +3,10 @@ package sandboxcmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,11 +24,19 @@ import (
 
 func TestNewCmdSandbox(t *testing.T) {
 	cmdtest.Flags(t, NewCmdSandbox, []cmdtest.Case[Options]{
-		{Args: "", Want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: 100}},
+		{Args: "", Want: defaults(Options{})},
 		{Args: "--addr 127.0.0.1:8095 --state s.json --retry-scale 0.5 --page-cap 7 --installed i.json -q",
-			Want: Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true}},
+			Want: defaults(Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true})},
 		{Args: "--drop-rate 0.3 --hang-rate 0.1",
-			Want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: 100, DropRate: 0.3, HangRate: 0.1}},
+			Want: defaults(Options{DropRate: 0.3, HangRate: 0.1})},
+		{Args: "--oauth-callback http://localhost:9000/cb --oauth-callback https://app.example.com/cb?x=1 --access-token-ttl 30s --refresh-reuse-interval 0 --oauth-app o.json",
+			Want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: sandbox.DefaultPageCap,
+				OAuthCallbacks: []string{"http://localhost:9000/cb", "https://app.example.com/cb?x=1"},
+				AccessTokenTTL: 30 * time.Second, ReuseInterval: 0, OAuthApp: "o.json"}},
+		{Args: "--access-token-ttl 500ms", WantErr: "invalid --access-token-ttl 500ms: it must be 1s or more (Atlassian's is 1h)"},
+		{Args: "--refresh-reuse-interval -1s", WantErr: "invalid --refresh-reuse-interval -1s: it must be 0 (none) or more (Atlassian's is 10m)"},
+		{Args: "--oauth-callback /cb", WantErr: `invalid --oauth-callback "/cb": not an absolute URL: give one such as https://app.example.com/hook`},
+		{Args: "--oauth-callback http://app.example.com/cb", WantErr: `invalid --oauth-callback "http://app.example.com/cb": plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1): use https`},
 		{Args: "--drop-rate 1.5", WantErr: "invalid --drop-rate 1.5 and --hang-rate 0: each is a share between 0 and 1, and together at most 1"},
 		{Args: "--hang-rate -0.1", WantErr: "invalid --drop-rate 0 and --hang-rate -0.1: each is a share between 0 and 1, and together at most 1"},
 		{Args: "--drop-rate 0.6 --hang-rate 0.6", WantErr: "invalid --drop-rate 0.6 and --hang-rate 0.6: each is a share between 0 and 1, and together at most 1"},
@@ -38,6 +48,26 @@ func TestNewCmdSandbox(t *testing.T) {
 		{Args: "--state /nonexistent/dir/s.json", WantErr: `invalid --state "/nonexistent/dir/s.json": the folder /nonexistent/dir does not exist; create it or choose another file`},
 		{Args: "extra", WantErr: `unexpected argument "extra" for "jwh sandbox"`},
 	})
+}
+
+// defaults fills in the flags' defaults where o leaves them zero.
+func defaults(o Options) Options {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	if o.RetryScale == 0 {
+		o.RetryScale = sandbox.DefaultRetryScale
+	}
+	if o.PageCap == 0 {
+		o.PageCap = sandbox.DefaultPageCap
+	}
+	if o.AccessTokenTTL == 0 {
+		o.AccessTokenTTL = sandbox.DefaultAccessTokenTTL
+	}
+	if o.ReuseInterval == 0 {
+		o.ReuseInterval = sandbox.DefaultRefreshReuseInterval
+	}
+	return o
 }
 
 // runSandbox runs sandboxRun with opts; check, when set, is called while
@@ -165,7 +195,9 @@ func TestCorruptStateFile(t *testing.T) {
 func TestSandboxState(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
 	var first *tenant.Installed
+	var app sandbox.OAuthApp
 	out1, _, _ := runSandbox(t, Options{State: state, Quiet: true}, func(s *sandbox.Server, run *sandbox.Running) {
+		app = s.OAuthApp()
 		ten, _ := s.Tenant(TenantName)
 		in, err := tenant.ParseInstalled(bytes.NewReader(ten.Installed()))
 		if err != nil {
@@ -201,6 +233,9 @@ func TestSandboxState(t *testing.T) {
 	})
 	if out1 != out2 {
 		t.Errorf("the installed payload changed across a restart:\n%s\n%s", out1, out2)
+	}
+	if !strings.Contains(stderr2, "OAuth 2.0 app: client id "+app.ClientID+", client secret "+app.ClientSecret+"\n") {
+		t.Errorf("the OAuth app changed across a restart: %v\n%s", app, stderr2)
 	}
 	if !strings.Contains(stderr2, "state: "+state+" (1 webhooks)") {
 		t.Errorf("stderr %s", stderr2)
@@ -264,6 +299,21 @@ func TestSandboxStateInUse(t *testing.T) {
 	}
 }
 
+// triggerAndWait triggers the event on the tenant and waits for its
+// deliveries to end.
+func triggerAndWait(t *testing.T, ten *sandbox.Tenant, event string) {
+	t.Helper()
+	tr, err := ten.Trigger(sandbox.Event{Name: event})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := tr.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSandboxDeliveriesLogged(t *testing.T) {
 	var lines string
 	_, stderr, _ := runSandbox(t, Options{RetryScale: 1e-6}, func(s *sandbox.Server, run *sandbox.Running) {
@@ -278,15 +328,7 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		tr, err := ten.Trigger(sandbox.Event{Name: "jira:issue_created"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if _, err := tr.Wait(ctx); err != nil {
-			t.Fatal(err)
-		}
+		triggerAndWait(t, ten, "jira:issue_created")
 		// A request with a bad token is logged with the reason.
 		bad, _ := http.NewRequest("GET", in.BaseURL+"/rest/api/2/webhook?jwt=abc", nil)
 		if resp, err := http.DefaultClient.Do(bad); err == nil {
@@ -328,3 +370,116 @@ func TestSandboxFaultsLogged(t *testing.T) {
 
 // exitCode is the exit status a user would see for err.
 func exitCode(err error) int { return cmdutil.ExitCode(err) }
+
+// TestSandboxOAuth: jwh sandbox prints its OAuth app and a ready login
+// line, writes the app with --oauth-app, serves the OAuth side on the same
+// base URL and logs its requests without a token.
+func TestSandboxOAuth(t *testing.T) {
+	dir := t.TempDir()
+	appFile := filepath.Join(dir, "oauth.json")
+	var app sandbox.OAuthApp
+	var base, cloud string
+	var issued []string
+	stdout, stderr, err := runSandbox(t, Options{
+		OAuthApp: appFile, OAuthCallbacks: []string{"http://127.0.0.1:9000/cb"},
+		AccessTokenTTL: 30 * time.Second, ReuseInterval: time.Minute, RetryScale: 1e-6,
+	}, func(s *sandbox.Server, run *sandbox.Running) {
+		app, base = s.OAuthApp(), run.URL()
+		ten, _ := s.Tenant(TenantName)
+		cloud = ten.CloudID()
+		var file struct {
+			ClientID, ClientSecret, AuthURL, APIURL string
+			CallbackURLs                            []string
+			Sites                                   []struct{ ID, URL, Name string }
+		}
+		b, err := os.ReadFile(appFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &file); err != nil {
+			t.Fatal(err)
+		}
+		if file.ClientID != app.ClientID || file.ClientSecret != app.ClientSecret || file.AuthURL != base || file.APIURL != base ||
+			strings.Join(file.CallbackURLs, " ") != "http://localhost:8976/callback http://127.0.0.1:9000/cb" ||
+			len(file.Sites) != 1 || file.Sites[0].ID != cloud || file.Sites[0].URL != base || file.Sites[0].Name != TenantName {
+			t.Errorf("--oauth-app file:\n%s", b)
+		}
+		if fi, err := os.Stat(appFile); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("--oauth-app file: %v, mode %v", err, fi.Mode())
+		}
+
+		// A login through the printed URLs, as jwh tenant login makes it.
+		authURL := base + "/authorize?" + url.Values{
+			"audience": {"api.atlassian.com"}, "client_id": {app.ClientID}, "scope": {"manage:jira-webhook offline_access"},
+			"redirect_uri": {"http://127.0.0.1:9000/cb"}, "state": {"s"}, "response_type": {"code"}, "prompt": {"consent"},
+		}.Encode()
+		loc, err := sandbox.Approve(nil, authURL, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"grant_type": {"authorization_code"}, "client_id": {app.ClientID}, "client_secret": {app.ClientSecret},
+			"code": {loc.Query().Get("code")}, "redirect_uri": {"http://127.0.0.1:9000/cb"}}
+		var tk struct {
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
+			ExpiresIn    int    `json:"expires_in"`
+		}
+		resp, err := http.PostForm(base+"/oauth/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&tk)
+		resp.Body.Close()
+		if tk.ExpiresIn != 30 || tk.RefreshToken == "" {
+			t.Errorf("tokens: %d %+v", resp.StatusCode, tk)
+		}
+		issued = append(issued, tk.AccessToken, tk.RefreshToken, loc.Query().Get("code"))
+		req, _ := http.NewRequest("POST", base+"/ex/jira/"+cloud+"/rest/api/2/webhook",
+			strings.NewReader(`{"url":"http://127.0.0.1:1/hook","webhooks":[{"jqlFilter":"project = SBX","events":["jira:issue_created"]}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tk.AccessToken)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+			t.Errorf("register through the gateway: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
+		form.Set("client_secret", "wrong")
+		if resp, err := http.PostForm(base+"/oauth/token", form); err == nil {
+			resp.Body.Close()
+		}
+		triggerAndWait(t, ten, "jira:issue_created")
+	})
+	if exitCode(err) != cmdutil.ExitInterrupted {
+		t.Errorf("after Ctrl-C: %v", err)
+	}
+	if _, err := tenant.ParseInstalled(strings.NewReader(stdout)); err != nil || strings.Contains(stdout, app.ClientID) {
+		t.Errorf("stdout is no longer the installed payload alone (%v):\n%s", err, stdout)
+	}
+	login := "jwh tenant login sandbox-oauth --client-id " + app.ClientID + " --auth-url " + base + " --api-url " + base
+	for _, want := range []string{
+		"  OAuth 2.0 app: client id " + app.ClientID + ", client secret " + app.ClientSecret + "\n",
+		"    auth and API URL: " + base + "; callback URLs: http://localhost:8976/callback, http://127.0.0.1:9000/cb; site sandbox, cloud id " + cloud + "\n",
+		"    log in: jq -r .clientSecret " + appFile + " | " + login + "\n",
+		" 302 (oauth, alice)\n",
+		" POST /oauth/token 200 (oauth, authorization_code, alice)\n",
+		" POST /ex/jira/" + cloud + "/rest/api/2/webhook 200 (oauth, alice)\n",
+		" POST /oauth/token 401 (oauth, authorization_code): invalid_client: wrong client_secret\n",
+		" delivery jira:issue_created SBX-1 to http://127.0.0.1:1/hook (OAuth app, owner " + sandbox.AccountID("alice") + "): ",
+		"; given up (Jira lists the failed deliveries of Connect apps only)\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	for _, secret := range issued {
+		if strings.Contains(stderr, secret) {
+			t.Errorf("a token or code is on stderr:\n%s", stderr)
+		}
+	}
+
+	// Without --oauth-app the secret is pasted at the prompt.
+	_, stderr, _ = runSandbox(t, Options{Quiet: true}, nil)
+	if !regexp.MustCompile(`    log in: jwh tenant login sandbox-oauth --client-id \w{32} --auth-url http://\S+ --api-url http://\S+ \(paste the client secret when asked\)\n`).MatchString(stderr) {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}

@@ -1,0 +1,128 @@
+package jql
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// IssueFromJSON reads what a filter can see of an issue from the issue as
+// Jira's REST API and its webhook deliveries show it (a delivery's
+// "issue"): {"id", "key", "fields": {"project", "issuetype", "status",
+// "assignee", "reporter", "customfield_ID", ...}}. Fields that are absent
+// or of another type are left empty. Deliveries do not carry issue
+// properties, so Properties stays empty and issue.property filters match
+// no issue read this way.
+//
+// A custom field's value is the field as a string, or, for an object, its
+// "value", "key", "name", "displayName", "accountId" or "id" (the first
+// present), or for an array its first element's.
+func IssueFromJSON(data []byte) (Issue, error) {
+	var raw struct {
+		ID     json.RawMessage            `json:"id"`
+		Key    string                     `json:"key"`
+		Fields map[string]json.RawMessage `json:"fields"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) {
+			return Issue{}, err
+		}
+	}
+	is := Issue{ID: scalar(raw.ID), Key: raw.Key}
+	object := func(name string) map[string]any {
+		var m map[string]any
+		if v, ok := raw.Fields[name]; ok {
+			d := json.NewDecoder(bytes.NewReader(v))
+			d.UseNumber()
+			if d.Decode(&m) != nil {
+				return nil
+			}
+		}
+		return m
+	}
+	if p := object("project"); p != nil {
+		is.ProjectID, is.ProjectKey, is.ProjectName = textOf(p["id"]), textOf(p["key"]), textOf(p["name"])
+	}
+	if t := object("issuetype"); t != nil {
+		is.IssueTypeID, is.IssueTypeName = textOf(t["id"]), textOf(t["name"])
+	}
+	if s := object("status"); s != nil {
+		is.StatusID, is.StatusName = textOf(s["id"]), textOf(s["name"])
+	}
+	if a := object("assignee"); a != nil {
+		is.AssigneeAccountID = textOf(a["accountId"])
+	}
+	if r := object("reporter"); r != nil {
+		is.ReporterAccountID = textOf(r["accountId"])
+	}
+	for name, v := range raw.Fields {
+		id, ok := strings.CutPrefix(name, "customfield_")
+		if !ok || id == "" {
+			continue
+		}
+		var value any
+		d := json.NewDecoder(bytes.NewReader(v))
+		d.UseNumber()
+		if d.Decode(&value) != nil {
+			continue
+		}
+		if s := fieldValue(value); s != "" {
+			if is.CustomFields == nil {
+				is.CustomFields = map[string]string{}
+			}
+			is.CustomFields[id] = s
+		}
+	}
+	return is, nil
+}
+
+// scalar returns a JSON string's or number's text.
+func scalar(raw json.RawMessage) string {
+	var v any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if len(raw) == 0 || d.Decode(&v) != nil {
+		return ""
+	}
+	return textOf(v)
+}
+
+// textOf returns a decoded JSON string or number as text, else "".
+func textOf(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	}
+	return ""
+}
+
+// fieldValue is a custom field's value as a filter compares it (see
+// IssueFromJSON).
+func fieldValue(v any) string {
+	switch t := v.(type) {
+	case bool:
+		if t {
+			return "true"
+		}
+		return "false"
+	case map[string]any:
+		for _, k := range []string{"value", "key", "name", "displayName", "accountId", "id"} {
+			if s := textOf(t[k]); s != "" {
+				return s
+			}
+		}
+		return ""
+	case []any:
+		if len(t) > 0 {
+			return fieldValue(t[0])
+		}
+		return ""
+	}
+	return textOf(v)
+}
