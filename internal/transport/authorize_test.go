@@ -246,8 +246,11 @@ func TestTokenPostNotRepeated(t *testing.T) {
 	if !errors.As(err, &te) || !te.Sent {
 		t.Fatalf("error %v, want a *transport.Error with Sent", err)
 	}
-	if n != 1 {
-		t.Errorf("the token POST was sent %d times", n)
+	mu.Lock()
+	sent := n
+	mu.Unlock()
+	if sent != 1 {
+		t.Errorf("the token POST was sent %d times", sent)
 	}
 	if !strings.Contains(err.Error(), "Atlassian's OAuth server closed the connection (1 attempt); the POST may have reached Atlassian's OAuth server, so it was not repeated") {
 		t.Errorf("message %q", err)
