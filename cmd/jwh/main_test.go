@@ -107,6 +107,13 @@ func TestMain(m *testing.M) {
 //	sandbox-expire-access
 //	    make every access token issued so far expire now (a cached token
 //	    then gets 401; the refresh tokens stay valid).
+//	paste-login [-exit CODE] USER ARGS...
+//	    run jwh tenant login --no-browser ARGS... as a user would: the
+//	    client secret ($OAUTH_CLIENT_SECRET) on its standard input unless
+//	    $JWH_CLIENT_SECRET is set, then, once it has printed the
+//	    authorization URL, the address the sandbox sends USER's browser to.
+//	    Its output is in $WORK/login.stdout and $WORK/login.stderr; it must
+//	    exit with CODE (default 0), without the client secret in its output.
 //	sandbox-oauth-webhooks TENANT USER COUNT
 //	    assert how many webhooks USER has registered on the tenant with the
 //	    OAuth app (USER * counts every user's).
@@ -195,6 +202,7 @@ func TestScripts(t *testing.T) {
 			"sandbox-revoke":         cmdRevoke,
 			"sandbox-expire-access":  cmdExpireAccess,
 			"sandbox-oauth-webhooks": cmdOAuthWebhooks,
+			"paste-login":            cmdPasteLogin,
 		},
 	})
 }

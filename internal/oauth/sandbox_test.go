@@ -521,3 +521,23 @@ func TestAuthCodeURLIsAccepted(t *testing.T) {
 		t.Errorf("unknown redirect URI: %v", err)
 	}
 }
+
+// TestSourceShortLivedTokens: tokens that live less than the 60 s margin
+// are refreshed when a command starts, and the refreshed one serves the
+// rest of the command: one refresh per command, not per request.
+func TestSourceShortLivedTokens(t *testing.T) {
+	w := newWorld(t, 30*time.Second)
+	tok := w.login(t, w.app(t), "alice")
+	tn, _ := w.tenantFor(t, tok)
+	for cmd := 1; cmd <= 2; cmd++ {
+		c := w.client(t, tn, w.source(t, tn))
+		for range 3 {
+			if _, err := c.AllWebhooks(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ok, refused := w.refreshes(); ok != cmd || refused != 0 {
+			t.Fatalf("after command %d: %d refreshes (%d refused), want %d", cmd, ok, refused, cmd)
+		}
+	}
+}

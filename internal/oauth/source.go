@@ -59,7 +59,10 @@ type SourceConfig struct {
 
 // A Source is the Authorizer of one OAuth tenant's requests: it sets
 // "Authorization: Bearer" with the cached access token, until ExpiryMargin
-// before its expiry; then it refreshes the token:
+// before its expiry (or, for a token it has just obtained that lives less
+// than twice that, until half its life has passed, so that a command
+// refreshes at most once however short-lived the tokens); then it
+// refreshes the token:
 //
 //  1. it takes the tenant's refresh lock (see Store), so that two jwh
 //     processes never refresh with the same refresh token;
@@ -83,6 +86,7 @@ type Source struct {
 
 	mu      sync.Mutex
 	secrets *tenant.OAuthSecrets
+	life    time.Duration // of the access token, when this Source obtained it
 	warned  bool
 }
 
@@ -151,7 +155,11 @@ func (s *Source) token(ctx context.Context, refused string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.warnOnce()
-	if !s.valid(s.secrets, ExpiryMargin) {
+	margin := ExpiryMargin
+	if s.life > 0 {
+		margin = min(margin, s.life/2)
+	}
+	if !s.valid(s.secrets, margin) {
 		if err := s.refresh(ctx, refused); err != nil {
 			return "", err
 		}
@@ -193,7 +201,7 @@ func (s *Source) refresh(ctx context.Context, refused string) error {
 		return err
 	}
 	if stored.AccessToken != s.secrets.AccessToken && stored.AccessToken != refused && s.valid(stored, 0) {
-		s.secrets = stored // another process refreshed meanwhile
+		s.secrets, s.life = stored, 0 // another process refreshed meanwhile
 		return nil
 	}
 	if stored.RefreshToken == "" {
@@ -224,7 +232,7 @@ func (s *Source) refresh(ctx context.Context, refused string) error {
 		return s.errorf(err, "%v; the refreshed tokens of tenant %s could not be stored, but its previous refresh token stays usable for %s: fix that and run jwh again",
 			err, s.t.Name, ReuseInterval)
 	}
-	s.secrets = next
+	s.secrets, s.life = next, tok.Expiry.Sub(issued)
 	return nil
 }
 
