@@ -42,8 +42,8 @@ type loginWorld struct {
 	port     int // of the registered redirect URI
 	debug    *lockedBuffer
 	mu       sync.Mutex
-	issued   []string      // every token the sandbox issued
-	pages    chan string   // what the browser was answered
+	issued   []string    // every token the sandbox issued
+	pages    chan string // what the browser was answered
 	browsers sync.WaitGroup
 }
 
@@ -536,4 +536,3 @@ func TestLoginRunInterrupted(t *testing.T) {
 		t.Errorf("stderr:\n%s", w.h.errOut)
 	}
 }
-
