@@ -155,6 +155,12 @@ func newTenantSecrets(o secretsOptions) (*tenantSecrets, []string, error) {
 	}
 	slices.Sort(s.names)
 	if len(s.byKey) == 0 {
+		if t, err := cfg.Get(only); err == nil && t.IsOAuth() {
+			return nil, nil, cmdutil.CredentialsErrorf("tenant %q is an OAuth 2.0 tenant: this jwh listen verifies the JWTs of Connect deliveries only; run with --no-verify to see its deliveries", only)
+		}
+		if only == "" && len(noKey) == 0 {
+			return nil, nil, cmdutil.CredentialsErrorf("no Connect tenant is configured, and this jwh listen verifies the JWTs of Connect deliveries only: import one with 'jwh tenant import --file installed.json', or run with --no-verify")
+		}
 		if only != "" {
 			return nil, nil, cmdutil.CredentialsErrorf("tenant %q has no client key, so its deliveries cannot be verified: re-import its installed payload with 'jwh tenant import %s --file installed.json' (or add it again with --client-key), or run with --no-verify", only, only)
 		}
