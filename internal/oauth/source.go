@@ -108,7 +108,7 @@ func (s *Source) GoString() string { return s.String() }
 
 // Authorize implements transport.Authorizer.
 func (s *Source) Authorize(req *http.Request) error {
-	tok, err := s.token(req.Context(), "")
+	tok, _, err := s.token(req.Context())
 	if err != nil {
 		return err
 	}
@@ -140,18 +140,12 @@ func (s *Source) Reauthorize(sent *http.Request) (bool, error) {
 // Token returns a valid access token and its expiry, refreshing it when
 // needed, for callers that send it themselves (jwh token).
 func (s *Source) Token(ctx context.Context) (string, time.Time, error) {
-	tok, err := s.token(ctx, "")
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return tok, s.secrets.AccessExpiry, nil
+	return s.token(ctx)
 }
 
-// token returns the access token to send: the cached one while it is
-// valid for ExpiryMargin more, else a refreshed one.
-func (s *Source) token(ctx context.Context, refused string) (string, error) {
+// token returns the access token to send and its expiry: the cached one
+// while it is valid for the margin more, else a refreshed one.
+func (s *Source) token(ctx context.Context) (string, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.warnOnce()
@@ -160,11 +154,11 @@ func (s *Source) token(ctx context.Context, refused string) (string, error) {
 		margin = min(margin, s.life/2)
 	}
 	if !s.valid(s.secrets, margin) {
-		if err := s.refresh(ctx, refused); err != nil {
-			return "", err
+		if err := s.refresh(ctx, ""); err != nil {
+			return "", time.Time{}, err
 		}
 	}
-	return s.secrets.AccessToken, nil
+	return s.secrets.AccessToken, s.secrets.AccessExpiry, nil
 }
 
 // valid reports whether the access token of b is good for margin more.

@@ -249,6 +249,14 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
+	// The callback port first: if it is taken, no secret is asked for.
+	var srv *oauth.CallbackServer
+	if !opts.NoBrowser {
+		if srv, err = oauth.ListenCallback(l.redirect); err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
 	secret, err := l.clientSecret()
 	if err != nil {
 		return err
@@ -257,10 +265,15 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
+	var prev tenant.Tenant
+	if l.existing != nil {
+		prev = *l.existing
+	}
 	l.app = &oauth.App{
-		ClientID: opts.ClientID, ClientSecret: secret, AuthURL: l.url(opts.AuthURL, oauth.DefaultAuthURL, "auth"),
-		APIURL: l.url(opts.APIURL, oauth.DefaultAPIURL, "api"), RedirectURI: opts.RedirectURI, Scopes: opts.Scopes,
-		HTTPClient: hc, Now: opts.Now,
+		ClientID: opts.ClientID, ClientSecret: secret,
+		AuthURL:     firstOf(opts.AuthURL, prev.AuthURL, oauth.DefaultAuthURL),
+		APIURL:      firstOf(opts.APIURL, prev.APIURL, oauth.DefaultAPIURL),
+		RedirectURI: opts.RedirectURI, Scopes: opts.Scopes, HTTPClient: hc, Now: opts.Now,
 	}
 	state, err := oauth.NewState()
 	if err != nil {
@@ -274,11 +287,6 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 		_, err = l.complete(ctx, answer, state)
 		return err
 	}
-	srv, err := oauth.ListenCallback(l.redirect)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
 	answer, err := l.waitForBrowser(ctx, srv, state)
 	if err != nil {
 		return err
@@ -292,18 +300,14 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	return nil
 }
 
-// url returns the authorization server's or the gateway's URL: the flag,
-// else the tenant's when logging in again, else the default.
-func (l *login) url(flag, def, which string) string {
-	switch {
-	case flag != "":
-		return flag
-	case l.existing != nil && which == "auth" && l.existing.AuthURL != "":
-		return l.existing.AuthURL
-	case l.existing != nil && which == "api" && l.existing.APIURL != "":
-		return l.existing.APIURL
+// firstOf returns the first of values that is not empty.
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
 	}
-	return def
+	return ""
 }
 
 // connectTenantError refuses to turn a Connect tenant into an OAuth one.
