@@ -16,7 +16,9 @@ const KeyringService = "jwh"
 // DefaultKeyringTimeout bounds every keyring call of the jwh command.
 const DefaultKeyringTimeout = 3 * time.Second
 
-// SecretStore keeps the shared secret of each tenant, by tenant name.
+// SecretStore keeps the secret of each tenant, by tenant name: a Connect
+// tenant's shared secret, or an OAuth tenant's bundle (encoded by the
+// Resolver).
 // Get and Delete of a name with no secret return an error wrapping
 // ErrNoSecret; a store that cannot be reached returns one wrapping
 // ErrKeyringDown.
