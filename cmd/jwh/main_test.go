@@ -195,6 +195,8 @@ func TestScripts(t *testing.T) {
 			"append":           cmdAppend,
 			"distinct":         cmdDistinct,
 			"every-line":       cmdEveryLine,
+			"inspect-records":  cmdInspectRecords,
+			"inspect-replay":   cmdInspectReplay,
 
 			"sandbox-approve":        cmdApprove,
 			"sandbox-tokens":         cmdTokens,

@@ -1,7 +1,7 @@
 // Package app runs jwh: it builds the Factory and the command tree, runs
-// the command with a context that a signal cancels, and turns the error it
-// returns into a message and an exit status. It is the only place that
-// decides exit statuses.
+// the command with a context that SIGINT and SIGTERM cancel, and turns the
+// error it returns into a message and an exit status. It is the only place
+// that decides exit statuses.
 package app
 
 import (
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/jwh-cli/jwh/internal/build"
 	"github.com/jwh-cli/jwh/internal/cmd/root"
@@ -52,14 +54,33 @@ func MainWith(secrets tenant.SecretStore) int {
 // printed on standard output (such as the results it has despite the
 // error) stays there.
 func Run(f *cmdutil.Factory, args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return run(ctx, f, args)
+	stop := func() {}
+	defer func() { stop() }()
+	return run(context.Background(), f, args, func(ctx context.Context) context.Context {
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		return ctx
+	})
 }
 
-// run is Run with a context that an interruption cancels.
-func run(ctx context.Context, f *cmdutil.Factory, args []string) int {
-	rootCmd := root.NewCmdRoot(f)
+// run is Run with ctx as the parent of the command's context. onRun
+// derives the context of a command that starts to run, once the global
+// flags are checked; Run's is one that SIGINT and SIGTERM cancel. Asking
+// for the signals starts a thread and adds about a sixth to the time jwh
+// --help takes, so help, --version and usage errors, which end before a
+// command runs, do without, and so do the commands marked
+// cmdutil.NeverWaits (docs/performance.md).
+func run(ctx context.Context, f *cmdutil.Factory, args []string, onRun func(context.Context) context.Context) int {
+	rootCmd := root.NewCmdRootFor(f, args)
+	checkGlobals := rootCmd.PersistentPreRunE
+	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkGlobals(cmd, args); err != nil {
+			return err
+		}
+		if cmdutil.MayWait(cmd) {
+			cmd.SetContext(onRun(cmd.Context()))
+		}
+		return nil
+	}
 	rootCmd.SetArgs(args)
 	cmd, err := rootCmd.ExecuteContextC(ctx)
 	if err == nil {
@@ -67,7 +88,7 @@ func run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	}
 	code, kind := cmdutil.ExitCode(err), cmdutil.Kind(err)
 	msgs := cmdutil.Messages(err)
-	if ctx.Err() != nil {
+	if cmd.Context().Err() != nil {
 		code, kind, msgs = cmdutil.ExitInterrupted, cmdutil.KindInterrupted, []string{"interrupted"}
 	}
 	if cmdutil.IsSilent(err) {

@@ -242,10 +242,44 @@ func TestRunInterrupted(t *testing.T) {
 		if tc.json {
 			args = append(args, "-o", "json")
 		}
-		code := run(ctx, f, args)
+		code := run(ctx, f, args, func(ctx context.Context) context.Context { return ctx })
 		out, errOut := output()
 		if code != 130 || out != "" || errOut != tc.want {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 130, nothing and %q", args, code, out, errOut, tc.want)
+		}
+	}
+}
+
+// TestRunAsksForSignalsWhenACommandRuns: run derives the command's context
+// (Run's: one that SIGINT and SIGTERM cancel) once a command starts to
+// run, and only then: help, --version, usage errors and the commands that
+// never wait end without it, as asking for signals costs a thread.
+func TestRunAsksForSignalsWhenACommandRuns(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{nil, 0},
+		{[]string{"--help"}, 0},
+		{[]string{"list", "--help"}, 0},
+		{[]string{"tenant", "add", "-h"}, 0},
+		{[]string{"--version"}, 0},
+		{[]string{"list", "--bogus"}, 0},
+		{[]string{"version", "-o", "yaml"}, 0},
+		{[]string{"version"}, 0},
+		{[]string{"completion", "bash"}, 0},
+		{[]string{"list"}, 1},
+		{[]string{"validate", "--jql", "project = A"}, 1},
+		{[]string{"tenant", "list"}, 1},
+	} {
+		f, _ := testFactory(t)
+		calls := 0
+		run(context.Background(), f, tc.args, func(ctx context.Context) context.Context {
+			calls++
+			return ctx
+		})
+		if calls != tc.want {
+			t.Errorf("%q: the command's context was derived %d times, want %d", tc.args, calls, tc.want)
 		}
 	}
 }

@@ -128,3 +128,23 @@ func ListenError(addr string, err error) error {
 	}
 	return fmt.Errorf("cannot listen on %s: %w; choose another address with --addr", addr, err)
 }
+
+// annotationNeverWaits is the cobra annotation that NeverWaits sets.
+const annotationNeverWaits = "jwh/never-waits"
+
+// NeverWaits marks cmd as a command that only prints what is built into
+// jwh (jwh version, jwh completion, the help of jwh on its own), and
+// returns it. app.Run runs such a command without asking for SIGINT and
+// SIGTERM: it has nothing to cut short, and asking would take longer than
+// the command (docs/performance.md).
+func NeverWaits(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[annotationNeverWaits] = "true"
+	return cmd
+}
+
+// MayWait reports whether cmd may wait on something (the network, a lock,
+// a prompt, a signal): whether it is not marked with NeverWaits.
+func MayWait(cmd *cobra.Command) bool { return cmd.Annotations[annotationNeverWaits] == "" }

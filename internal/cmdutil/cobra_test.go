@@ -3,6 +3,8 @@ package cmdutil
 import (
 	"errors"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -24,5 +26,18 @@ func TestFlagValueErrorKeepsOtherErrors(t *testing.T) {
 	err := errors.New("unknown flag: --bogus")
 	if got := flagValueError(err); got != err {
 		t.Errorf("flagValueError(%v) = %v, want it unchanged", err, got)
+	}
+}
+
+func TestNeverWaits(t *testing.T) {
+	cmd := &cobra.Command{Use: "x", Annotations: map[string]string{"other": "kept"}}
+	if !MayWait(cmd) || !MayWait(&cobra.Command{}) {
+		t.Error("an unmarked command may not wait")
+	}
+	if NeverWaits(cmd) != cmd || MayWait(cmd) || cmd.Annotations["other"] != "kept" {
+		t.Errorf("NeverWaits: MayWait %v, annotations %v", MayWait(cmd), cmd.Annotations)
+	}
+	if MayWait(NeverWaits(&cobra.Command{})) {
+		t.Error("a command without annotations, marked, may wait")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -154,7 +155,7 @@ func ErrorMessages(contentType string, body []byte) []string {
 		}
 	}
 	if strings.Contains(strings.ToLower(contentType), "html") || bytes.HasPrefix(bytes.ToLower(body), []byte("<!doctype html")) || bytes.HasPrefix(bytes.ToLower(body), []byte("<html")) {
-		if m := htmlTitle.FindSubmatch(body); m != nil {
+		if m := htmlTitle().FindSubmatch(body); m != nil {
 			if t := strings.TrimSpace(oneLine(string(m[1]))); t != "" {
 				return []string{truncate(t)}
 			}
@@ -171,7 +172,11 @@ func ErrorMessages(contentType string, body []byte) []string {
 	return nil
 }
 
-var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+// htmlTitle finds the title of an HTML error page. It is compiled on first
+// use, not when jwh starts: few runs meet an HTML page.
+var htmlTitle = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+})
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

@@ -67,6 +67,9 @@ type harness struct {
 
 	mu  sync.Mutex
 	now time.Time // the listener's clock
+
+	// inspectListener, when set, is where jwh listen --inspect serves.
+	inspectListener net.Listener
 }
 
 // newHarness returns a harness with the tenants acme (the default),
@@ -168,6 +171,7 @@ func (h *harness) start(t testing.TB, argv ...string) *running {
 		t.Fatal(err)
 	}
 	opts.Listener = ln
+	opts.InspectListener = h.inspectListener
 	ready := make(chan struct{})
 	errOut := h.ios.ErrOut
 	h.ios.ErrOut = &readySignal{w: errOut, ready: ready}

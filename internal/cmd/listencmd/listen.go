@@ -22,6 +22,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/events"
 	"github.com/jwh-cli/jwh/internal/history"
+	"github.com/jwh-cli/jwh/internal/inspect"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/listen"
@@ -94,9 +95,18 @@ type Options struct {
 	// Register.
 	Client func() (*jira.Client, *tenant.Tenant, error)
 
+	// Inspect (--inspect[=ADDR]) is the loopback address of the web
+	// inspector, or "" for none; InspectKeep (--inspect-keep) is how many
+	// records it holds.
+	Inspect     string
+	InspectKeep int
+
 	// Listener, when not nil, is listened on instead of Addr: for tests
 	// and for callers that need the port before the listener starts.
 	Listener net.Listener
+	// InspectListener, when not nil, is where the inspector serves
+	// instead of Inspect.
+	InspectListener net.Listener
 }
 
 // NewCmdListen returns jwh listen. Tests pass runF to see the parsed
@@ -106,7 +116,7 @@ func NewCmdListen(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	var maxBody, maxInflight string
 	var eventFlags, fieldFlags, propFlags []string
 	cmd := &cobra.Command{
-		Use:   "listen [--addr 127.0.0.1:8080] [--path /] [--no-verify] [--forward-to <url>] [--json] [--save <file>] [--register --public-url <url> --jql <query> --event <event>...]",
+		Use:   "listen [--addr 127.0.0.1:8080] [--path /] [--no-verify] [--forward-to <url>] [--json] [--save <file>] [--register --public-url <url> --jql <query> --event <event>...] [--inspect[=127.0.0.1:4040]]",
 		Short: "Receive, verify and print webhook deliveries",
 		Long: `Receive Jira's webhook deliveries while debugging a Connect app: point a tunnel
 (ngrok, cloudflared) at the listener, register the tunnel's URL with
@@ -183,6 +193,19 @@ cleanly: on a terminal jwh asks whether to delete it, --yes deletes it,
 otherwise jwh says how. Jira allows one callback URL per app, so when the
 app has webhooks for another URL, jwh says so and does not start.
 
+--inspect serves a web page on 127.0.0.1:4040 (or the loopback address
+given as --inspect ADDR or --inspect=ADDR) that shows every request the listener answers as
+it arrives, as the --save file records it: the verdict and why, the
+token's header and claims, the headers, the body as pretty JSON, the
+changelog, and what changed since the previous delivery of the same issue.
+Its Replay button re-sends a delivery to --forward-to or a URL typed in
+the page, signed afresh as 'jwh replay' signs it (for the tenant that
+verified it, the qsh relative to --base-path); a replay sent to this
+listener is listed as a replay of the original. The page holds the last
+--inspect-keep records (1000). It answers only requests addressed to its
+own address (Host 127.0.0.1:PORT or localhost:PORT), and replays only for
+the page itself.
+
 The listener binds to loopback unless told otherwise (and warns then).
 "Ready" and all diagnostics go to standard error. Ctrl-C (or SIGTERM)
 stops it within 2 seconds and prints a summary on standard error.
@@ -197,8 +220,18 @@ verify deliveries or --register has no credentials.`,
   jwh listen --json | jq -c '{event: .webhookEvent, key: .issue.key}'
   jwh listen --forward-to http://localhost:3000/webhook
   jwh listen --save deliveries.ndjson --respond 503 --fail-first 2
-  jwh listen --register --public-url https://abcd.ngrok.app --path /hook --jql 'project = PRJ' --event jira:issue_updated`,
-		Args: cmdutil.NoArgs,
+  jwh listen --register --public-url https://abcd.ngrok.app --path /hook --jql 'project = PRJ' --event jira:issue_updated
+  jwh listen --inspect --forward-to http://localhost:3000/webhook   # then open http://127.0.0.1:4040`,
+		// --inspect takes its address as --inspect=ADDR or, as the
+		// contract writes it, --inspect ADDR: a flag with an optional value
+		// leaves the second form's address as the command's one argument.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && cmd.Flags().Changed("inspect") && opts.Inspect == inspect.DefaultAddr {
+				opts.Inspect = args[0]
+				return nil
+			}
+			return cmdutil.NoArgs(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			g := cmdutil.GlobalsOf(cmd)
 			opts.IO = f.IOStreams
@@ -235,6 +268,9 @@ verify deliveries or --register has no credentials.`,
 			if err := checkRegister(cmd, opts); err != nil {
 				return err
 			}
+			if err := checkInspect(opts, cmd.Flags().Changed("inspect-keep")); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -264,6 +300,9 @@ verify deliveries or --register has no credentials.`,
 	fl.StringArrayVar(&fieldFlags, "field-id", nil, "with --register: only send jira:issue_updated when this `field` changed (repeatable, or a comma list)")
 	fl.StringArrayVar(&propFlags, "property-key", nil, "with --register: only send issue_property_* events for this `key` (repeatable, or a comma list)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "with --register: delete webhooks left by an earlier session without asking")
+	fl.StringVar(&opts.Inspect, "inspect", "", "serve the web inspector on this loopback `address` (--inspect alone: "+inspect.DefaultAddr+")")
+	fl.Lookup("inspect").NoOptDefVal = inspect.DefaultAddr
+	fl.IntVar(&opts.InspectKeep, "inspect-keep", inspect.DefaultKeep, "the inspector holds the last `count` deliveries")
 	_ = cmd.RegisterFlagCompletionFunc("event", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return events.Known(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -383,10 +422,23 @@ func listenRun(ctx context.Context, opts *Options) error {
 		ln.Close()
 		return cmdutil.UsageErrorf("--forward-to %s is this listener (%s): each delivery would be forwarded to itself; give the address of your app", cfg.ForwardTo, ln.Addr())
 	}
+	insp, inspLn, err := openInspector(opts, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// closeListeners closes what listenRun listens on, when it fails
+	// before serving.
+	closeListeners := func() {
+		ln.Close()
+		if inspLn != nil {
+			inspLn.Close()
+		}
+	}
 	var saved *history.File
 	if opts.Save != "" {
 		if saved, err = openHistory(opts.Save); err != nil {
-			ln.Close()
+			closeListeners()
 			return err
 		}
 		defer saved.Close()
@@ -396,14 +448,18 @@ func listenRun(ctx context.Context, opts *Options) error {
 		// With the address taken: the webhook is registered only once
 		// the listener can receive its deliveries.
 		if sess, err = newSession(ctx, opts, opts.SessionURL); err != nil {
-			ln.Close()
+			closeListeners()
 			return err
 		}
 	}
-	r := NewRenderer(opts.IO, RenderOptions{
+	ropts := RenderOptions{
 		JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants, Filter: opts.Filter, FailFirst: opts.FailFirst,
 		Save: opts.Save,
-	})
+	}
+	if insp != nil {
+		ropts.Inspector = insp.URL()
+	}
+	r := NewRenderer(opts.IO, ropts)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	cfg.OnEvent = r.Event
@@ -420,12 +476,16 @@ func listenRun(ctx context.Context, opts *Options) error {
 	if saved != nil {
 		sinks = append(sinks, saver(saved, r))
 	}
+	if insp != nil {
+		// Add keeps a copy of the line: the buffer is reused.
+		sinks = append(sinks, func(line []byte) { insp.Add(line) })
+	}
 	if len(sinks) > 0 {
 		cfg.OnRecord = recordLines(sinks...)
 	}
 	srv, err := listen.New(cfg)
 	if err != nil {
-		ln.Close()
+		closeListeners()
 		return err
 	}
 	if saved != nil {
@@ -444,7 +504,9 @@ func listenRun(ctx context.Context, opts *Options) error {
 		now = time.Now
 	}
 	started := now()
+	stopInspector := serveInspector(ctx, opts.IO, insp, inspLn)
 	err = srv.Serve(ctx, ln)
+	stopInspector()
 	r.Summary(srv.Stats(), now().Sub(started))
 	var regErr error
 	if sess != nil {

@@ -29,7 +29,7 @@ import (
 )
 
 func TestNewCmdListen(t *testing.T) {
-	defaults := Options{Addr: "127.0.0.1:8080", Path: "/", BasePath: "/", Leeway: 30 * time.Second, MaxBody: 10 << 20, MaxInflight: 64 << 20}
+	defaults := Options{Addr: "127.0.0.1:8080", Path: "/", BasePath: "/", Leeway: 30 * time.Second, MaxBody: 10 << 20, MaxInflight: 64 << 20, InspectKeep: 1000}
 	with := func(change func(o *Options)) Options {
 		o := defaults
 		change(&o)
@@ -39,7 +39,7 @@ func TestNewCmdListen(t *testing.T) {
 		{Args: "", Want: defaults},
 		{Args: "-t globex --addr 127.0.0.1:9000 --path /hook --base-path /app --no-verify --forward-to http://localhost:3000/webhook --json --leeway 5s --max-body 512KiB --max-inflight 8MiB",
 			Want: Options{TenantFlag: "globex", Addr: "127.0.0.1:9000", Path: "/hook", BasePath: "/app", NoVerify: true,
-				ForwardTo: "http://localhost:3000/webhook", JSON: true, Leeway: 5 * time.Second, MaxBody: 512 << 10, MaxInflight: 8 << 20}},
+				ForwardTo: "http://localhost:3000/webhook", JSON: true, Leeway: 5 * time.Second, MaxBody: 512 << 10, MaxInflight: 8 << 20, InspectKeep: 1000}},
 		{Args: "--leeway 1h --unsafe-leeway", Want: with(func(o *Options) { o.Leeway = time.Hour; o.UnsafeLeeway = true })},
 		{Args: "-o json", Want: with(func(o *Options) { o.JSON = true })}, // -o json implies --json
 		{Args: "-q", Want: with(func(o *Options) { o.Quiet = true })},
@@ -51,6 +51,20 @@ func TestNewCmdListen(t *testing.T) {
 		{Args: "--leeway soon", WantErr: `invalid value "soon" for --leeway: use a duration such as 30s, 5m or 1h`},
 		{Args: "--addr 8080", WantErr: `invalid --addr "8080": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
 		{Args: "--max-inflight 0", WantErr: `invalid --max-inflight "0": want a positive number of bytes, e.g. 10MiB`},
+		{Args: "--inspect", Want: with(func(o *Options) { o.Inspect = "127.0.0.1:4040" })},
+		{Args: "--inspect --json", Want: with(func(o *Options) { o.Inspect = "127.0.0.1:4040"; o.JSON = true })},
+		{Args: "--inspect=localhost:5000 --inspect-keep 50", Want: with(func(o *Options) { o.Inspect = "localhost:5000"; o.InspectKeep = 50 })},
+		{Args: "--inspect=[::1]:0", Want: with(func(o *Options) { o.Inspect = "[::1]:0" })},
+		{Args: "--inspect 127.0.0.1:5000", Want: with(func(o *Options) { o.Inspect = "127.0.0.1:5000" })},
+		{Args: "--inspect 127.0.0.1:5000 extra", WantErr: `unexpected argument "127.0.0.1:5000" for "jwh listen"`},
+		{Args: "--inspect 0.0.0.0:4040", WantErr: "--inspect=0.0.0.0:4040 is not a loopback address: the inspector shows every delivery and replays them, so it is for this machine only; use 127.0.0.1, [::1] or localhost"},
+		{Args: "--inspect=0.0.0.0:4040", WantErr: "--inspect=0.0.0.0:4040 is not a loopback address: the inspector shows every delivery and replays them, so it is for this machine only; use 127.0.0.1, [::1] or localhost"},
+		{Args: "--inspect=:4040", WantErr: "--inspect=:4040 is not a loopback address: the inspector shows every delivery and replays them, so it is for this machine only; use 127.0.0.1, [::1] or localhost"},
+		{Args: "--inspect=inspector.example.com:4040", WantErr: "--inspect=inspector.example.com:4040 is not a loopback address: the inspector shows every delivery and replays them, so it is for this machine only; use 127.0.0.1, [::1] or localhost"},
+		{Args: "--inspect=4040", WantErr: `invalid --inspect "4040": use host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)`},
+		{Args: "--inspect=127.0.0.1:8080", WantErr: "--inspect=127.0.0.1:8080 is the listener's --addr: give the inspector an address of its own, e.g. --inspect=127.0.0.1:4040"},
+		{Args: "--inspect-keep 10", WantErr: "--inspect-keep needs --inspect"},
+		{Args: "--inspect --inspect-keep 0", WantErr: "invalid --inspect-keep 0: it must be positive"},
 
 		{Args: "--save h.ndjson --respond 503 --fail-first 2 --delay 1.5s",
 			Want: with(func(o *Options) {

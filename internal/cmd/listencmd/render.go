@@ -34,6 +34,8 @@ type RenderOptions struct {
 	FailFirst int
 	// Save is the --save file, for the Ready message.
 	Save string
+	// Inspector is the address of the web inspector's page, or "".
+	Inspector string
 }
 
 // A Renderer prints the events of a listen.Server for a person (a summary
@@ -161,6 +163,9 @@ func (r *Renderer) ready(e *listen.Ready) []byte {
 	}
 	if r.opts.Save != "" {
 		fmt.Fprintf(&b, "  saving every request to %s (read it with 'jwh history %s')\n", r.opts.Save, r.opts.Save)
+	}
+	if r.opts.Inspector != "" {
+		fmt.Fprintf(&b, "  inspector: %s\n", r.opts.Inspector)
 	}
 	if !e.Verify {
 		fmt.Fprintf(&b, "%s --no-verify: deliveries are accepted without checking their JWT, and marked unverified\n", cs.WarningIcon())

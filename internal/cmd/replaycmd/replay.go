@@ -307,61 +307,25 @@ func millis(d time.Duration) float64 {
 }
 
 // credentials reads the credentials of every tenant the jobs are signed
-// for, before anything is sent: each record's tenant, the selected tenant
-// for a record that has none, or --tenant for all. A tenant or secret that
-// is missing is a credentials error (exit 3).
+// for, before anything is sent (see cmdutil.ReplaySigner), keyed by each
+// record's own tenant name: every record is signed for its tenant under
+// the name it had then.
 func credentials(opts *Options, jobs []job) (map[string]replay.Credentials, error) {
 	cfg, err := opts.Config()
 	if err != nil {
 		return nil, err
 	}
-	var selected string
-	if t, err := cfg.Select(opts.TenantFlag, opts.Getenv(tenant.EnvTenant)); err == nil {
-		selected = t.Name
-	} else if opts.TenantFlag != "" {
+	signer, err := cmdutil.NewReplaySigner(cfg, opts.Secrets, opts.Getenv, opts.TenantFlag)
+	if err != nil {
 		return nil, err
 	}
-	// signer is the tenant a record is signed for.
-	signer := func(r *listen.Record) string {
-		if opts.TenantFlag != "" || r.Tenant == "" {
-			return selected
-		}
-		return r.Tenant
-	}
-	// Where each secret comes from is the tenant.Resolver's rule, as in
-	// every other command.
-	resolver := cfg.Resolver(opts.Secrets(), opts.Getenv, opts.TenantFlag)
 	out := make(map[string]replay.Credentials)
-	for i := range jobs {
-		r := jobs[i].rec
-		name := signer(r)
-		if name == "" {
-			return nil, cmdutil.CredentialsErrorf("record %d was received without verification, so it names no tenant to sign its replay for, and none is selected: choose one with --tenant", r.Seq)
-		}
-		if r.Kind == listen.KindOAuth {
-			return nil, cmdutil.InputErrorf("record %d is a delivery of the OAuth tenant %s: this jwh signs replays for Connect tenants only", r.Seq, name)
-		}
-		// Every record is signed for its tenant under the name it had
-		// then: the map is keyed by the record's own tenant name.
-		key := r.Tenant
-		if _, ok := out[key]; ok {
-			continue
-		}
-		t, err := cfg.Get(name)
+	for _, j := range jobs {
+		c, err := signer.Credentials(j.rec)
 		if err != nil {
-			if r.Tenant != "" && opts.TenantFlag == "" {
-				return nil, cmdutil.CredentialsError(fmt.Errorf("record %d was verified with tenant %s: %w; import it again, or sign for another tenant with --tenant", r.Seq, name, err))
-			}
 			return nil, err
 		}
-		if t.ClientKey == "" {
-			return nil, cmdutil.CredentialsErrorf("tenant %s has no client key to sign replays with: re-import its installed payload with 'jwh tenant import %s --file installed.json'", name, name)
-		}
-		secret, _, err := resolver.ConnectSecret(t)
-		if err != nil {
-			return nil, cmdutil.OnTenant(name, err)
-		}
-		out[key] = replay.Credentials{Kind: listen.KindConnect, Issuer: t.ClientKey, Secret: secret}
+		out[j.rec.Tenant] = c
 	}
 	return out, nil
 }

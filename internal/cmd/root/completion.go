@@ -19,7 +19,7 @@ type CompletionOptions struct {
 // NewCmdCompletion returns jwh completion. Tests pass runF to see the
 // parsed Options.
 func NewCmdCompletion(f *cmdutil.Factory, runF func(*CompletionOptions) error) *cobra.Command {
-	return &cobra.Command{
+	return cmdutil.NeverWaits(&cobra.Command{
 		Use:   "completion {bash|zsh|fish|powershell}",
 		Short: "Print a shell completion script",
 		Long: `Print a completion script for the given shell.
@@ -47,7 +47,7 @@ func NewCmdCompletion(f *cmdutil.Factory, runF func(*CompletionOptions) error) *
 			}
 			return completionRun(opts)
 		},
-	}
+	})
 }
 
 func completionRun(opts *CompletionOptions) error {

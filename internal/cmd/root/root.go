@@ -3,6 +3,7 @@ package root
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,8 +26,85 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 )
 
-// NewCmdRoot returns the root command with every subcommand attached.
+// NewCmdRoot returns the root command with every subcommand attached, as
+// the reference docs and jwh demo need it.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := newCmdRoot(f)
+	for _, c := range subcommands() {
+		cmd.AddCommand(c.build(f))
+	}
+	return cmd
+}
+
+// NewCmdRootFor returns the root command to run args with. Only the
+// command that args name is built; every other one stands in with its
+// name, aliases and Short text, which is all that jwh --help and the
+// suggestions for a mistyped name read: building every command with its
+// flags would add a tenth to the time jwh --help takes
+// (docs/performance.md). jwh help and the shell's __complete, which may
+// read any command, get the whole tree.
+func NewCmdRootFor(f *cmdutil.Factory, args []string) *cobra.Command {
+	cmd := newCmdRoot(f)
+	subs := subcommands()
+	standIns := make([]*cobra.Command, len(subs))
+	for i, c := range subs {
+		// Run makes cobra list it among the available commands.
+		standIns[i] = &cobra.Command{Use: c.name, Aliases: c.aliases, Short: c.short, Run: func(*cobra.Command, []string) {}}
+		cmd.AddCommand(standIns[i])
+	}
+	named, _, _ := cmd.Find(args)
+	all := named == cmd && slices.ContainsFunc(args, func(arg string) bool {
+		return arg == "help" || strings.HasPrefix(arg, cobra.ShellCompRequestCmd)
+	})
+	for i, c := range subs {
+		if all || standIns[i] == named {
+			cmd.RemoveCommand(standIns[i])
+			cmd.AddCommand(c.build(f))
+		}
+	}
+	return cmd
+}
+
+// subcommand is a command of jwh: what jwh --help lists of it, and how to
+// build it.
+type subcommand struct {
+	name, short string
+	aliases     []string
+	build       func(*cmdutil.Factory) *cobra.Command
+}
+
+// subcommands returns jwh's commands. TestSubcommands checks their names,
+// aliases and Short texts against the commands themselves.
+func subcommands() []subcommand {
+	return []subcommand{
+		{"version", "Print the version of jwh", nil, ownRun(NewCmdVersion)},
+		{"completion", "Print a shell completion script", nil, ownRun(NewCmdCompletion)},
+		{"tenant", "Manage the Jira sites (tenants) jwh works on", nil, tenantcmd.NewCmdTenant},
+		{"validate", "Check webhook JQL filters and events offline", nil, ownRun(validate.NewCmdValidate)},
+		{"register", "Register webhooks", nil, ownRun(register.NewCmdRegister)},
+		{"list", "List the app's webhooks on a tenant", []string{"ls"}, ownRun(list.NewCmdList)},
+		{"delete", "Delete webhooks", []string{"rm"}, ownRun(deletecmd.NewCmdDelete)},
+		{"extend", "Extend the life of webhooks before they expire", nil, ownRun(extend.NewCmdExtend)},
+		{"failed", "List the deliveries that Jira gave up on", nil, ownRun(failed.NewCmdFailed)},
+		{"api", "Make any Jira REST call, signed as the app", nil, ownRun(api.NewCmdAPI)},
+		{"token", "Print a Connect JWT for one request, for use with curl", nil, ownRun(token.NewCmdToken)},
+		{"listen", "Receive, verify and print webhook deliveries", nil, ownRun(listencmd.NewCmdListen)},
+		{"history", "List the deliveries that jwh listen --save kept", nil, ownRun(historycmd.NewCmdHistory)},
+		{"replay", "Re-send saved deliveries, freshly signed", nil, ownRun(replaycmd.NewCmdReplay)},
+		{"sandbox", "Run a local stand-in for Jira's webhook API", nil, ownRun(sandboxcmd.NewCmdSandbox)},
+		{"trigger", "Make a jwh sandbox deliver an event to the registered webhooks", nil, ownRun(trigger.NewCmdTrigger)},
+		{"demo", "Tour jwh against a local Jira sandbox, in a few seconds", nil, func(f *cmdutil.Factory) *cobra.Command { return demo.NewCmdDemo(f, NewCmdRoot, nil) }},
+	}
+}
+
+// ownRun adapts a NewCmdX(f, runF) to build the command with its own run
+// function.
+func ownRun[O any](newCmd func(*cmdutil.Factory, func(*O) error) *cobra.Command) func(*cmdutil.Factory) *cobra.Command {
+	return func(f *cmdutil.Factory) *cobra.Command { return newCmd(f, nil) }
+}
+
+// newCmdRoot returns the root command without subcommands.
+func newCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jwh <command> [flags]",
 		Short: "Manage Jira dynamic webhooks for Atlassian Connect apps",
@@ -67,6 +145,7 @@ request with its retries, may take: 30s and 2m), NO_COLOR (no colour).`,
 			return cmdutil.CheckGlobalFlags(cmd)
 		},
 	}
+	cmdutil.NeverWaits(cmd) // on its own, jwh prints its help
 	cmd.SetVersionTemplate(versionLine(f.Version) + "\n")
 	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
 	cmd.SetOut(f.IOStreams.Out)
@@ -74,26 +153,6 @@ request with its retries, may take: 30s and 2m), NO_COLOR (no colour).`,
 	cmd.SetIn(f.IOStreams.In)
 
 	cmdutil.AddGlobalFlags(cmd)
-
-	cmd.AddCommand(
-		NewCmdVersion(f, nil),
-		NewCmdCompletion(f, nil),
-		tenantcmd.NewCmdTenant(f),
-		validate.NewCmdValidate(f, nil),
-		register.NewCmdRegister(f, nil),
-		list.NewCmdList(f, nil),
-		deletecmd.NewCmdDelete(f, nil),
-		extend.NewCmdExtend(f, nil),
-		failed.NewCmdFailed(f, nil),
-		api.NewCmdAPI(f, nil),
-		token.NewCmdToken(f, nil),
-		listencmd.NewCmdListen(f, nil),
-		historycmd.NewCmdHistory(f, nil),
-		replaycmd.NewCmdReplay(f, nil),
-		sandboxcmd.NewCmdSandbox(f, nil),
-		trigger.NewCmdTrigger(f, nil),
-		demo.NewCmdDemo(f, NewCmdRoot, nil),
-	)
 	return cmd
 }
 

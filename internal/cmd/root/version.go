@@ -22,7 +22,7 @@ type VersionOptions struct {
 // NewCmdVersion returns jwh version. Tests pass runF to see the parsed
 // Options.
 func NewCmdVersion(f *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.Command {
-	return &cobra.Command{
+	return cmdutil.NeverWaits(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version of jwh",
 		Long: `Print the version of jwh, with the commit, build date, Go version and
@@ -38,7 +38,7 @@ With -o json, prints {"version", "commit", "date", "go", "os", "arch"}
 			}
 			return versionRun(opts)
 		},
-	}
+	})
 }
 
 func versionRun(opts *VersionOptions) error {
