@@ -47,7 +47,12 @@ func TestMain(m *testing.M) {
 		os.Setenv("GORACE", "atexit_sleep_ms=10")
 	}
 	testscript.Main(m, map[string]func(){
-		"jwh":             func() { os.Exit(app.Main()) },
+		"jwh": func() {
+			if path := os.Getenv(envTestKeyring); path != "" {
+				os.Exit(app.MainWith(fileKeyring{path}))
+			}
+			os.Exit(app.Main())
+		},
 		"sandbox-browser": func() { os.Exit(sandboxBrowser()) },
 		// github.com/cli/browser opens URLs with xdg-open on Linux, found
 		// on PATH: in scripts that is the sandbox's browser, so no real
@@ -56,15 +61,17 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs testdata/script/*.txtar. Besides testscript's own
-// commands they have:
+// TestScripts runs testdata/script/*.txtar. The jwh of the scripts keeps
+// its secrets in $WORK/keyring.json ($JWH_TEST_KEYRING) instead of the OS
+// keyring. Besides testscript's own commands the scripts have:
 //
 //	sandbox [-page-cap N] [-429 N] [-retry-after D] [-latency D] [-expiration-as-string]
 //	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME]
 //	        [-access-token-ttl D] [-refresh-reuse-interval D] [-oauth-callback URL]... NAME...
 //	    start a sandbox with these tenants (default: acme), all with one
 //	    shared secret except the -wrong-secret one, and write a jwh config
-//	    ($JWH_CONFIG, the first tenant the default) and $JWH_SHARED_SECRET.
+//	    ($JWH_CONFIG, the first tenant the default), the secret of every
+//	    tenant in the keyring, and $JWH_SHARED_SECRET.
 //	    $SANDBOX_URL is its root URL: the --auth-url and --api-url of jwh
 //	    tenant login. Its OAuth app has the client id $OAUTH_CLIENT_ID and
 //	    the secret $OAUTH_CLIENT_SECRET, also in the file
@@ -100,6 +107,13 @@ func TestMain(m *testing.M) {
 //	sandbox-expire-access
 //	    make every access token issued so far expire now (a cached token
 //	    then gets 401; the refresh tokens stay valid).
+//	paste-login [-exit CODE] USER ARGS...
+//	    run jwh tenant login --no-browser ARGS... as a user would: the
+//	    client secret ($OAUTH_CLIENT_SECRET) on its standard input unless
+//	    $JWH_CLIENT_SECRET is set, then, once it has printed the
+//	    authorization URL, the address the sandbox sends USER's browser to.
+//	    Its output is in $WORK/login.stdout and $WORK/login.stderr; it must
+//	    exit with CODE (default 0), without the client secret in its output.
 //	sandbox-oauth-webhooks TENANT USER COUNT
 //	    assert how many webhooks USER has registered on the tenant with the
 //	    OAuth app (USER * counts every user's).
@@ -161,6 +175,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		Setup: func(env *testscript.Env) error {
 			env.Values[stateKey{}] = &scriptState{}
+			env.Setenv(envTestKeyring, filepath.Join(env.WorkDir, "keyring.json"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -189,6 +204,7 @@ func TestScripts(t *testing.T) {
 			"sandbox-revoke":         cmdRevoke,
 			"sandbox-expire-access":  cmdExpireAccess,
 			"sandbox-oauth-webhooks": cmdOAuthWebhooks,
+			"paste-login":            cmdPasteLogin,
 		},
 	})
 }
@@ -289,6 +305,10 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 
 	path := filepath.Join(ts.Getenv("WORK"), "jwh", "config.json")
 	ts.Check(writeConfig(path, srv, run, names))
+	keyring := fileKeyring{ts.Getenv(envTestKeyring)}
+	for _, name := range names {
+		ts.Check(keyring.Set(name, []byte(sharedSecret)))
+	}
 	ts.Setenv(tenant.EnvConfig, path)
 	ts.Setenv(tenant.EnvSecret, sharedSecret)
 	ts.Setenv("SANDBOX_URL", run.URL())
@@ -380,7 +400,7 @@ func cmdSeed(ts *testscript.TestScript, neg bool, args []string) {
 // seed registers n webhooks (project = P1, P2, ...) on the tenant with a
 // signed client, as an app would, 100 per request.
 func seed(t *sandbox.Tenant, n int) error {
-	hc, err := transport.New(transport.Options{Signer: connectjwt.NewSigner(t.AppKey(), []byte(t.Secret()), t.BasePath())})
+	hc, err := transport.New(transport.Options{Authorizer: connectjwt.NewSigner(t.AppKey(), []byte(t.Secret()), t.BasePath())})
 	if err != nil {
 		return err
 	}
@@ -588,7 +608,7 @@ func cmdFlood(ts *testscript.TestScript, neg bool, args []string) {
 				}
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("X-Atlassian-Webhook-Identifier", fmt.Sprintf("flood-%d", i))
-				if signer.SignRequest(req) != nil {
+				if signer.Authorize(req) != nil {
 					continue
 				}
 				resp, err := client.Do(req)

@@ -24,10 +24,11 @@ import (
 
 // world is a sandbox with tenants and a jwh config for them.
 type world struct {
-	srv    *sandbox.Server
-	run    *sandbox.Running
-	env    map[string]string
-	tenant *sandbox.Tenant // the first
+	srv     *sandbox.Server
+	run     *sandbox.Running
+	env     map[string]string
+	secrets tenant.SecretStore // the keyring, with every tenant's secret
+	tenant  *sandbox.Tenant    // the first
 }
 
 func newWorld(tb testing.TB, opts sandbox.Options, names ...string) *world {
@@ -42,7 +43,13 @@ func newWorld(tb testing.TB, opts sandbox.Options, names ...string) *world {
 		tb.Fatal(err)
 	}
 	first, _ := srv.Tenant(names[0])
-	return &world{srv: srv, run: run, tenant: first,
+	secrets := tenant.NewMemoryStore()
+	for _, name := range names {
+		if err := secrets.Set(name, []byte(sharedSecret)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return &world{srv: srv, run: run, tenant: first, secrets: secrets,
 		env: map[string]string{tenant.EnvConfig: path, tenant.EnvSecret: sharedSecret}}
 }
 
@@ -66,7 +73,7 @@ func (w *world) jwh(inv *invocation, args ...string) int {
 		Getenv:    getenv,
 		Now:       inv.now,
 		Config:    cmdutil.LoadConfigOnce(getenv),
-		Secrets:   func() tenant.SecretStore { return tenant.NewMemoryStore() },
+		Secrets:   func() tenant.SecretStore { return w.secrets },
 	}
 	return app.Run(f, args)
 }

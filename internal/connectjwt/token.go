@@ -86,8 +86,9 @@ func (s *Signer) Sign(method string, u *url.URL) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.secret)
 }
 
-// SignRequest sets the Authorization header of r to a fresh token.
-func (s *Signer) SignRequest(r *http.Request) error {
+// Authorize sets the Authorization header of r to a fresh token for that
+// request: it makes a Signer a transport.Authorizer.
+func (s *Signer) Authorize(r *http.Request) error {
 	tok, err := s.Sign(r.Method, r.URL)
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func TestRefusedBeforeTheBody(t *testing.T) {
 			req.ContentLength = tt.declared
 			req.Header.Set(HeaderIdentifier, fmt.Sprint("early-", i))
 			if tt.signer != nil {
-				if err := tt.signer.SignRequest(req); err != nil {
+				if err := tt.signer.Authorize(req); err != nil {
 					t.Fatal(err)
 				}
 			}

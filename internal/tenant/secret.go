@@ -16,7 +16,9 @@ const KeyringService = "jwh"
 // DefaultKeyringTimeout bounds every keyring call of the jwh command.
 const DefaultKeyringTimeout = 3 * time.Second
 
-// SecretStore keeps the shared secret of each tenant, by tenant name.
+// SecretStore keeps the secret of each tenant, by tenant name: a Connect
+// tenant's shared secret, or an OAuth tenant's bundle (encoded by the
+// Resolver).
 // Get and Delete of a name with no secret return an error wrapping
 // ErrNoSecret; a store that cannot be reached returns one wrapping
 // ErrKeyringDown.
@@ -170,26 +172,6 @@ func (s *memoryStore) Delete(name string) error {
 	}
 	delete(s.m, name)
 	return nil
-}
-
-// LookupSecret returns the shared secret of the tenant called name and
-// where it came from: JWH_SHARED_SECRET when set (source "environment
-// (JWH_SHARED_SECRET)"), else the store (source "keyring (service jwh, user
-// NAME)"). With neither, the error wraps ErrNoSecret and names both ways
-// to provide one; a keyring that is down gives its own error, wrapping
-// ErrKeyringDown, which also names both.
-func LookupSecret(store SecretStore, getenv func(string) string, name string) (secret []byte, source string, err error) {
-	if s := getenv(EnvSecret); s != "" {
-		return []byte(s), "environment (" + EnvSecret + ")", nil
-	}
-	secret, err = store.Get(name)
-	switch {
-	case err == nil:
-		return secret, KeyringSource(name), nil
-	case errors.Is(err, ErrNoSecret):
-		return nil, "", fmt.Errorf("%w for tenant %q: store one with 'jwh tenant add %s' (needs a Secret Service) or set %s", ErrNoSecret, name, name, EnvSecret)
-	}
-	return nil, "", err
 }
 
 // KeyringSource describes the keyring item of the tenant called name.

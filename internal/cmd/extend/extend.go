@@ -62,9 +62,12 @@ the new expiration is printed.
 Ids that are not registered are named and make the exit status 1 (Jira
 itself ignores them). --all on a tenant without webhooks succeeds and says so.
 
---all-tenants works on --concurrency tenants at once (default 8), with each
-tenant's secret from the keyring or, when set, JWH_SHARED_SECRET (which is
-then used for every tenant). It prints one line per tenant, in the order of
+--all-tenants works on --concurrency tenants at once (default 8), tenants
+of both kinds, each with its own secrets from the keyring (or, for an OAuth
+tenant logged in with --no-keyring, credentials.json). JWH_SHARED_SECRET and
+JWH_CLIENT_SECRET stand for the secret of one tenant only: the one JWH_TENANT
+names, else the default tenant, else the only one. It prints one line per
+tenant, in the order of
 'jwh tenant list': TENANT, RESULT (extended, none or failed), WEBHOOKS and
 DETAIL (the new expiration, or the error). While it runs, progress is shown
 on standard error when that is a terminal.

@@ -98,11 +98,11 @@ type secretsOptions struct {
 }
 
 // newTenantSecrets returns the secrets of the tenants whose deliveries are
-// verified: the one given with --tenant (or JWH_TENANT), else every tenant
-// that has a client key. JWH_SHARED_SECRET stands for the keyring of the
-// selected tenant only (--tenant, JWH_TENANT, the default or the only
-// one), as in every other command. It also returns warnings worth
-// printing before the listener starts.
+// verified: the one given with --tenant (or JWH_TENANT), else every
+// Connect tenant that has a client key. Where each secret comes from is
+// the tenant.Resolver's rule, as in every other command (so
+// JWH_SHARED_SECRET stands for the selected tenant only). It also returns
+// warnings worth printing before the listener starts.
 func newTenantSecrets(o secretsOptions) (*tenantSecrets, []string, error) {
 	cfg := o.cfg
 	only := o.tenantFlag
@@ -113,35 +113,31 @@ func newTenantSecrets(o secretsOptions) (*tenantSecrets, []string, error) {
 		return nil, nil, fmt.Errorf("%w: jwh listen verifies each delivery with its tenant's shared secret; import one with 'jwh tenant import --file installed.json', or run with --no-verify",
 			tenant.ErrNoTenants)
 	}
-	var selected string
-	if t, err := cfg.Select(o.tenantFlag, o.getenv(tenant.EnvTenant)); err == nil {
-		selected = t.Name
-	} else if only != "" {
-		return nil, nil, err // --tenant or JWH_TENANT names no tenant
-	}
-	noEnv := func(k string) string {
-		if k == tenant.EnvSecret {
-			return ""
+	if only != "" {
+		if _, err := cfg.Select(o.tenantFlag, o.getenv(tenant.EnvTenant)); err != nil {
+			return nil, nil, err // --tenant or JWH_TENANT names no tenant
 		}
-		return o.getenv(k)
 	}
+	resolver := cfg.Resolver(o.store(), o.getenv, o.tenantFlag)
 	s := &tenantSecrets{
 		byKey:  make(map[string]*tenantEntry),
 		others: make(map[string]string),
 		only:   only,
 		now:    o.now,
 		lookup: func(name string) ([]byte, error) {
-			getenv := noEnv
-			if name == selected {
-				getenv = o.getenv
+			t, err := cfg.Get(name)
+			if err != nil {
+				return nil, err
 			}
-			secret, _, err := tenant.LookupSecret(o.store(), getenv, name)
+			secret, _, err := resolver.ConnectSecret(t)
 			return secret, err
 		},
 	}
 	var warnings, noKey []string
 	for _, t := range cfg.Tenants {
 		switch {
+		case t.IsOAuth():
+			// Deliveries to OAuth apps carry no client key.
 		case t.ClientKey == "":
 			if only == "" || t.Name == only {
 				noKey = append(noKey, t.Name)
@@ -159,6 +155,12 @@ func newTenantSecrets(o secretsOptions) (*tenantSecrets, []string, error) {
 	}
 	slices.Sort(s.names)
 	if len(s.byKey) == 0 {
+		if t, err := cfg.Get(only); err == nil && t.IsOAuth() {
+			return nil, nil, cmdutil.CredentialsErrorf("tenant %q is an OAuth 2.0 tenant: this jwh listen verifies the JWTs of Connect deliveries only; run with --no-verify to see its deliveries", only)
+		}
+		if only == "" && len(noKey) == 0 {
+			return nil, nil, cmdutil.CredentialsErrorf("no Connect tenant is configured, and this jwh listen verifies the JWTs of Connect deliveries only: import one with 'jwh tenant import --file installed.json', or run with --no-verify")
+		}
 		if only != "" {
 			return nil, nil, cmdutil.CredentialsErrorf("tenant %q has no client key, so its deliveries cannot be verified: re-import its installed payload with 'jwh tenant import %s --file installed.json' (or add it again with --client-key), or run with --no-verify", only, only)
 		}
@@ -169,7 +171,7 @@ func newTenantSecrets(o secretsOptions) (*tenantSecrets, []string, error) {
 		warnings = append(warnings, fmt.Sprintf("deliveries of %s will be refused: no client key; re-import the installed payload with 'jwh tenant import' (or add the tenant with --client-key)",
 			plural(len(noKey), "tenant ", "tenants ")+strings.Join(noKey, ", ")))
 	}
-	if o.getenv(tenant.EnvSecret) != "" && selected == "" {
+	if o.getenv(tenant.EnvSecret) != "" && resolver.Selected == "" {
 		warnings = append(warnings, fmt.Sprintf("%s is ignored: it stands for the secret of the selected tenant, and none is selected; choose one with --tenant",
 			tenant.EnvSecret))
 	}

@@ -104,7 +104,7 @@ func signedGet(t *testing.T, in *tenant.Installed, path string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req); err != nil {
+	if err := connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").Authorize(req); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -207,7 +207,7 @@ func TestSandboxState(t *testing.T) {
 		req, _ := http.NewRequest("POST", in.BaseURL+"/rest/api/2/webhook",
 			strings.NewReader(`{"url":"http://127.0.0.1:9/hook","webhooks":[{"jqlFilter":"project = P","events":["jira:issue_created"]}]}`))
 		req.Header.Set("Content-Type", "application/json")
-		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req)
+		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").Authorize(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -322,7 +322,7 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 		req, _ := http.NewRequest("POST", in.BaseURL+"/rest/api/2/webhook",
 			strings.NewReader(`{"url":"http://127.0.0.1:1/hook","webhooks":[{"jqlFilter":"project = SBX","events":["jira:issue_created"]}]}`))
 		req.Header.Set("Content-Type", "application/json")
-		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req)
+		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").Authorize(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -356,7 +356,7 @@ func TestSandboxFaultsLogged(t *testing.T) {
 		ten, _ := s.Tenant(TenantName)
 		in, _ := tenant.ParseInstalled(bytes.NewReader(ten.Installed()))
 		req, _ := http.NewRequest("GET", in.BaseURL+"/rest/api/2/webhook", nil)
-		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req)
+		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").Authorize(req)
 		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 		if err == nil {
 			resp.Body.Close()

@@ -163,6 +163,9 @@ func addRun(opts *AddOptions) error {
 func addedTenant(cfg *tenant.Config, opts *AddOptions) (tenant.Tenant, *tenant.Tenant, error) {
 	var existing *tenant.Tenant
 	if t, err := cfg.Get(opts.Name); err == nil {
+		if t.IsOAuth() {
+			return tenant.Tenant{}, nil, oauthTenantError(opts.Name)
+		}
 		existing = t
 	}
 	t := tenant.Tenant{Name: opts.Name, BaseURL: opts.BaseURL, AppKey: opts.AppKey, ClientKey: opts.ClientKey}

@@ -3,6 +3,7 @@ package tenantcmd
 import (
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -50,7 +51,7 @@ func TestAddRun(t *testing.T) {
 	}
 	cfg := h.saved(t)
 	if cfg.Default != "acme" || len(cfg.Tenants) != 1 ||
-		cfg.Tenants[0] != (tenant.Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck-acme"}) {
+		!reflect.DeepEqual(cfg.Tenants[0], tenant.Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck-acme"}) {
 		t.Errorf("config: %+v", cfg)
 	}
 	if fi, _ := os.Stat(h.cfgPath); fi.Mode().Perm() != 0o600 {
@@ -91,7 +92,7 @@ func TestAddRunUpdate(t *testing.T) {
 	if secret, _ := h.store.Get("acme"); string(secret) != theSecret+"-new" {
 		t.Errorf("secret not replaced (or newline kept): %q", secret)
 	}
-	if got := h.saved(t).Tenants[0]; got != (tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "new", ClientKey: "ck"}) {
+	if got := h.saved(t).Tenants[0]; !reflect.DeepEqual(got, tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "new", ClientKey: "ck"}) {
 		t.Errorf("tenant: %+v", got)
 	}
 	if !strings.HasPrefix(h.errOut.String(), "✓ Updated tenant acme (https://acme.example)\n") || strings.Contains(h.errOut.String(), "default") {
@@ -109,9 +110,15 @@ func TestAddRunJSON(t *testing.T) {
 	}
 	want := `{
   "name": "acme",
+  "kind": "connect",
+  "site": "https://acme.example",
   "baseUrl": "https://acme.example",
   "appKey": "k",
   "clientKey": "",
+  "clientId": "",
+  "cloudId": "",
+  "scopes": [],
+  "storage": "keyring",
   "default": true,
   "updated": false,
   "secretStored": true

@@ -110,6 +110,9 @@ func importRun(opts *ImportOptions) error {
 	}
 	var existing *tenant.Tenant
 	if t, err := cfg.Get(name); err == nil {
+		if t.IsOAuth() {
+			return oauthTenantError(name)
+		}
 		existing = t
 	}
 	t := in.Tenant(name)

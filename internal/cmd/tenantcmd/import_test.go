@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestImportRunFile(t *testing.T) {
 	// Named after the host.
 	cfg := h.saved(t)
 	want := tenant.Tenant{Name: "acme.atlassian.net", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck-acme"}
-	if len(cfg.Tenants) != 1 || cfg.Tenants[0] != want || cfg.Default != want.Name {
+	if len(cfg.Tenants) != 1 || !reflect.DeepEqual(cfg.Tenants[0], want) || cfg.Default != want.Name {
 		t.Errorf("config: %+v", cfg)
 	}
 	if s, _ := h.store.Get(want.Name); string(s) != theSecret {
@@ -73,9 +74,15 @@ func TestImportRunStdinNamed(t *testing.T) {
 	}
 	want := `{
   "name": "sandbox",
+  "kind": "connect",
+  "site": "http://127.0.0.1:4321",
   "baseUrl": "http://127.0.0.1:4321",
   "appKey": "com.example.app",
   "clientKey": "ck-sandbox",
+  "clientId": "",
+  "cloudId": "",
+  "scopes": [],
+  "storage": "keyring",
   "default": true,
   "updated": false,
   "secretStored": true

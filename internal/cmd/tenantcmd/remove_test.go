@@ -16,7 +16,7 @@ func TestNewCmdRemove(t *testing.T) {
 }
 
 func removeOpts(h *harness, name string) *RemoveOptions {
-	return &RemoveOptions{IO: h.ios, Config: h.config, Secrets: func() tenant.SecretStore { return h.store }, Name: name}
+	return &RemoveOptions{IO: h.ios, Config: h.config, Secrets: func() tenant.SecretStore { return h.store }, Getenv: h.env.get, Name: name}
 }
 
 func TestRemoveRun(t *testing.T) {

@@ -132,7 +132,7 @@ func TestNewCmdTenant(t *testing.T) {
 	for _, c := range cmd.Commands() {
 		names = append(names, c.Name())
 	}
-	if got := strings.Join(names, " "); got != "add import list remove show use" {
+	if got := strings.Join(names, " "); got != "add import list login remove show use" {
 		t.Errorf("subcommands: %s", got)
 	}
 	err := cmdtest.Run(cmd, "bogus")
@@ -143,8 +143,8 @@ func TestNewCmdTenant(t *testing.T) {
 
 func TestSecretFlagsDoNotExist(t *testing.T) {
 	h := newHarness(t)
-	for _, cmd := range []*cobra.Command{NewCmdAdd(h.f, nil), NewCmdImport(h.f, nil)} {
-		for _, name := range []string{"secret", "shared-secret", "password"} {
+	for _, cmd := range []*cobra.Command{NewCmdAdd(h.f, nil), NewCmdImport(h.f, nil), NewCmdLogin(h.f, nil)} {
+		for _, name := range []string{"secret", "shared-secret", "password", "client-secret", "token", "refresh-token"} {
 			if cmd.Flags().Lookup(name) != nil {
 				t.Errorf("%s has a --%s flag: secrets must not be passed in argv", cmd.Name(), name)
 			}
