@@ -48,8 +48,19 @@ func monitorSecretService(tb testing.TB) *callMonitor {
 	if call.Err != nil {
 		tb.Fatalf("become a D-Bus monitor: %v", call.Err)
 	}
-	m.Count(tb) // from now on
-	return m
+	// The bus takes the monitor's unique name away once it monitors:
+	// from then on, it sees every call made.
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case msg := <-m.msgs:
+			if member, _ := msg.Headers[dbus.FieldMember].Value().(string); msg.Type == dbus.TypeSignal && member == "NameLost" {
+				return m
+			}
+		case <-timeout:
+			tb.Fatal("the bus did not make the connection a monitor within a minute")
+		}
+	}
 }
 
 // Count returns the calls to the Secret Service since the last Count, by
