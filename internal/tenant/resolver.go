@@ -58,6 +58,10 @@ const RefreshLockWait = 3 * time.Minute
 // Errors wrap ErrNoSecret (nothing stored) or ErrKeyringDown (the keyring
 // did not answer), which the command layer maps to the credentials exit
 // status, and say how to provide the secret.
+//
+// A command that works on every tenant can have the Resolver read their
+// secrets ahead, in as few keyring calls as the platform allows
+// (ReadAhead); the rule and the answers stay the same.
 type Resolver struct {
 	// Store is the keyring (a memory store in tests and jwh demo).
 	Store SecretStore
