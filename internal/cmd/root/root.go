@@ -11,6 +11,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmd/api"
 	"github.com/jwh-cli/jwh/internal/cmd/deletecmd"
 	"github.com/jwh-cli/jwh/internal/cmd/demo"
+	"github.com/jwh-cli/jwh/internal/cmd/doctor"
 	"github.com/jwh-cli/jwh/internal/cmd/extend"
 	"github.com/jwh-cli/jwh/internal/cmd/failed"
 	"github.com/jwh-cli/jwh/internal/cmd/historycmd"
@@ -86,6 +87,7 @@ func subcommands() []subcommand {
 		{"delete", "Delete webhooks", []string{"rm"}, ownRun(deletecmd.NewCmdDelete)},
 		{"extend", "Extend the life of webhooks before they expire", nil, ownRun(extend.NewCmdExtend)},
 		{"failed", "List the deliveries that Jira gave up on", nil, ownRun(failed.NewCmdFailed)},
+		{"doctor", "Check a tenant's config, secrets, clock, credentials and webhooks", nil, ownRun(doctor.NewCmdDoctor)},
 		{"api", "Make any Jira REST call, signed as the app", nil, ownRun(api.NewCmdAPI)},
 		{"token", "Print a Connect JWT for one request, for use with curl", nil, ownRun(token.NewCmdToken)},
 		{"listen", "Receive, verify and print webhook deliveries", nil, ownRun(listencmd.NewCmdListen)},
