@@ -66,12 +66,15 @@ func TestMain(m *testing.M) {
 // keyring. Besides testscript's own commands the scripts have:
 //
 //	sandbox [-page-cap N] [-429 N] [-retry-after D] [-latency D] [-expiration-as-string]
-//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME]
+//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME] [-clock-skew D]
 //	        [-access-token-ttl D] [-refresh-reuse-interval D] [-oauth-callback URL]... NAME...
 //	    start a sandbox with these tenants (default: acme), all with one
 //	    shared secret except the -wrong-secret one, and write a jwh config
 //	    ($JWH_CONFIG, the first tenant the default), the secret of every
-//	    tenant in the keyring, and $JWH_SHARED_SECRET.
+//	    tenant in the keyring, and $JWH_SHARED_SECRET. -clock-skew runs the
+//	    sandbox's clock that far ahead of this machine's (negative: behind).
+//	    $CLIENT_KEY_<NAME> is each tenant's client key ($CLIENT_KEY the
+//	    first's).
 //	    $SANDBOX_URL is its root URL: the --auth-url and --api-url of jwh
 //	    tenant login. Its OAuth app has the client id $OAUTH_CLIENT_ID and
 //	    the secret $OAUTH_CLIENT_SECRET, also in the file
@@ -125,6 +128,18 @@ func TestMain(m *testing.M) {
 //	    add a failed delivery to the tenant.
 //	deny TENANT STATUS
 //	    make the tenant answer every signed request with 401 or 403.
+//	installed TENANT FILE
+//	    write the tenant's installed payload, as Jira sends it to the app
+//	    (its sharedSecret the sandbox's, which -wrong-secret changes), to
+//	    FILE.
+//	expire TENANT DURATION [ID...]
+//	    make the tenant's webhooks with these ids (all, without ids) expire
+//	    DURATION from now (a negative DURATION: that long ago).
+//	oauth-age TENANT LOGIN-AGE REFRESH-AGE
+//	    make the stored login of OAuth tenant TENANT as old as LOGIN-AGE
+//	    and its refresh token as old as REFRESH-AGE (durations; 300d is
+//	    300 days), as if the consent and the last refresh were that long
+//	    ago.
 //	sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung]
 //	                 [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]
 //	    assert how many requests the sandbox has logged (COUNT+: at least
@@ -184,6 +199,9 @@ func TestScripts(t *testing.T) {
 			"seed":             cmdSeed,
 			"record-failed":    cmdRecordFailed,
 			"deny":             cmdDeny,
+			"expire":           cmdExpire,
+			"installed":        cmdInstalled,
+			"oauth-age":        cmdOAuthAge,
 			"sandbox-requests": cmdRequests,
 			"sandbox-reset":    cmdReset,
 			"sandbox-webhooks": cmdWebhooks,
@@ -273,6 +291,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	fs.Float64Var(&opts.HangRate, "hang-rate", 0, "")
 	fs.Uint64Var(&opts.Seed, "seed", 0, "")
 	fs.StringVar(&wrong, "wrong-secret", "", "")
+	skew := fs.Duration("clock-skew", 0, "")
 	fs.DurationVar(&opts.OAuth.AccessTokenTTL, "access-token-ttl", 0, "")
 	reuse := fs.Duration("refresh-reuse-interval", sandbox.DefaultRefreshReuseInterval, "")
 	var callbacks []string
@@ -283,6 +302,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		names = []string{"acme"}
 	}
 	opts.OAuth.RefreshReuseInterval = *reuse
+	if d := *skew; d != 0 {
+		opts.Clock = func() time.Time { return time.Now().Add(d) }
+	}
 	if *reuse == 0 {
 		opts.OAuth.RefreshReuseInterval = -1 // none
 	}
@@ -322,9 +344,11 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		key := strings.NewReplacer(".", "_", "-", "_").Replace(name)
 		ts.Setenv("CLOUD_ID_"+key, t.CloudID())
 		ts.Setenv("SITE_URL_"+key, t.BaseURL())
+		ts.Setenv("CLIENT_KEY_"+key, t.ClientKey())
 		if i == 0 {
 			ts.Setenv("CLOUD_ID", t.CloudID())
 			ts.Setenv("SITE_URL", t.BaseURL())
+			ts.Setenv("CLIENT_KEY", t.ClientKey())
 		}
 	}
 }
@@ -453,6 +477,64 @@ func cmdDeny(ts *testscript.TestScript, neg bool, args []string) {
 	status, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	state(ts).tenant(ts, args[0]).Deny(status)
+}
+
+func cmdInstalled(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "installed")
+	if len(args) != 2 {
+		ts.Fatalf("usage: installed TENANT FILE")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), state(ts).tenant(ts, args[0]).Installed(), 0o600))
+}
+
+func cmdExpire(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "expire")
+	if len(args) < 2 {
+		ts.Fatalf("usage: expire TENANT DURATION [ID...]")
+	}
+	d, err := parseDays(args[1])
+	ts.Check(err)
+	ids := make([]int64, len(args)-2)
+	for i, a := range args[2:] {
+		ids[i], err = strconv.ParseInt(a, 10, 64)
+		ts.Check(err)
+	}
+	n, err := state(ts).tenant(ts, args[0]).SetExpiration(time.Now().Add(d), ids...)
+	ts.Check(err)
+	if n == 0 {
+		ts.Fatalf("tenant %s has no such webhooks", args[0])
+	}
+}
+
+// parseDays parses a duration that may count days: 300d, -31d, 2h.
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		return time.Duration(days) * 24 * time.Hour, err
+	}
+	return time.ParseDuration(s)
+}
+
+func cmdOAuthAge(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "oauth-age")
+	if len(args) != 3 {
+		ts.Fatalf("usage: oauth-age TENANT LOGIN-AGE REFRESH-AGE")
+	}
+	loginAge, err := parseDays(args[1])
+	ts.Check(err)
+	refreshAge, err := parseDays(args[2])
+	ts.Check(err)
+	cfg, err := tenant.LoadConfig(ts.Getenv(tenant.EnvConfig))
+	ts.Check(err)
+	t, err := cfg.Get(args[0])
+	ts.Check(err)
+	r := cfg.Resolver(fileKeyring{ts.Getenv(envTestKeyring)}, ts.Getenv, "")
+	login, err := r.OAuth(t)
+	ts.Check(err)
+	now := time.Now()
+	login.Secrets.LoginAt = now.Add(-loginAge)
+	login.Secrets.RefreshIssued = now.Add(-refreshAge)
+	ts.Check(r.SaveOAuth(t, login.Secrets))
 }
 
 func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {

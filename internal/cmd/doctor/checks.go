@@ -219,11 +219,11 @@ func expiredOrNone(b *tenant.OAuthSecrets, now time.Time) string {
 func (c *checker) age(check string, end, now time.Time, why, fix string) {
 	switch {
 	case !now.Before(end):
-		c.fail(check, fmt.Sprintf("ended %s (%s)", when(end, now), why), "log in again: "+c.t.LoginCommand(), true)
+		c.fail(check, fmt.Sprintf("ended %s; %s", when(end, now), why), "log in again: "+c.t.LoginCommand(), true)
 	case end.Sub(now) <= RefreshWarn:
-		c.warn(check, fmt.Sprintf("ends %s (%s)", when(end, now), why), fix)
+		c.warn(check, fmt.Sprintf("ends %s; %s", when(end, now), why), fix)
 	default:
-		c.pass(check, fmt.Sprintf("valid until %s (%s)", when(end, now), why))
+		c.pass(check, fmt.Sprintf("valid until %s; %s", when(end, now), why))
 	}
 }
 
