@@ -443,7 +443,7 @@ func (c *checker) oauthRefused(e *jira.APIError) {
 		c.fail("auth", head+": the user who logged in may not manage webhooks on this site",
 			"log in as a user with access to the site: "+c.t.LoginCommand()+"; see "+guide+"missing-scopes", true)
 	default:
-		c.fail("auth", head+", also after a refresh: the app's access was revoked, or the site removed it",
+		c.fail("auth", head+": the user revoked the app's access, or the site removed it",
 			"log in again: "+c.t.LoginCommand()+"; see "+guide+"oauth-20-tenants", true)
 	}
 }
