@@ -124,8 +124,9 @@ func TestMain(m *testing.M) {
 //	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
 //	    register N webhooks on the tenant, then empty the request log.
-//	record-failed TENANT EVENT ISSUE-KEY
-//	    add a failed delivery to the tenant.
+//	record-failed TENANT EVENT ISSUE-KEY [URL]
+//	    add a failed delivery to the tenant, two hours ago, to URL
+//	    (default https://app.example.com/hook).
 //	deny TENANT STATUS
 //	    make the tenant answer every signed request with 401 or 403.
 //	installed TENANT FILE
@@ -459,13 +460,17 @@ func seed(t *sandbox.Tenant, n int) error {
 
 func cmdRecordFailed(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "record-failed")
-	if len(args) != 3 {
-		ts.Fatalf("usage: record-failed TENANT EVENT ISSUE-KEY")
+	if len(args) != 3 && len(args) != 4 {
+		ts.Fatalf("usage: record-failed TENANT EVENT ISSUE-KEY [URL]")
 	}
 	t := state(ts).tenant(ts, args[0])
 	body := fmt.Sprintf(`{"webhookEvent":%q,"issue":{"key":%q}}`, args[1], args[2])
+	hook := "https://app.example.com/hook"
+	if len(args) == 4 {
+		hook = args[3]
+	}
 	ts.Check(t.RecordFailedDelivery(sandbox.FailedDelivery{
-		Body: body, URL: "https://app.example.com/hook", FailureTime: time.Now().Add(-2 * time.Hour),
+		Body: body, URL: hook, FailureTime: time.Now().Add(-2 * time.Hour),
 	}))
 }
 
