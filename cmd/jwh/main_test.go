@@ -156,6 +156,12 @@ func TestMain(m *testing.M) {
 //	    run a program (like exec) and assert its exit status, and that
 //	    neither the shared secret nor the OAuth client secret is in its
 //	    output.
+//	proxy NAME
+//	    start an HTTP proxy on loopback that refuses every request with 502
+//	    Bad Gateway after noting its request line ("CONNECT host:443
+//	    HTTP/1.1"), and set $NAME to its URL, for HTTPS_PROXY.
+//	proxied COUNT [TEXT]
+//	    assert how many request lines the proxy has noted (containing TEXT).
 //	freeport NAME
 //	    set $NAME to a loopback port that is free now, for a background
 //	    jwh listen whose address the script must know in advance.
@@ -208,6 +214,8 @@ func TestScripts(t *testing.T) {
 			"sandbox-webhooks": cmdWebhooks,
 			"exits":            cmdExits,
 			"freeport":         cmdFreePort,
+			"proxy":            cmdProxy,
+			"proxied":          cmdProxied,
 			"wait-listening":   cmdWaitListening,
 			"flood":            cmdFlood,
 			"wait-lines":       cmdWaitLines,
@@ -245,8 +253,9 @@ type scriptState struct {
 	srv *sandbox.Server
 	run *sandbox.Running
 
-	mu     sync.Mutex
-	issued []string // every access and refresh token the sandbox issued
+	mu      sync.Mutex
+	issued  []string // every access and refresh token the sandbox issued
+	proxied []string // the request lines the proxy of the proxy command got
 }
 
 func state(ts *testscript.TestScript) *scriptState {
@@ -635,6 +644,40 @@ func cmdWebhooks(ts *testscript.TestScript, neg bool, args []string) {
 // eventually bounds the waits of the scripts for what a background
 // process does: generous, for a loaded machine.
 const eventually = 60 * time.Second
+
+func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "proxy")
+	if len(args) != 1 {
+		ts.Fatalf("usage: proxy NAME")
+	}
+	st := state(ts)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st.mu.Lock()
+		st.proxied = append(st.proxied, r.Method+" "+r.RequestURI+" "+r.Proto)
+		st.mu.Unlock()
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
+}
+
+func cmdProxied(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "proxied")
+	if len(args) != 1 && len(args) != 2 {
+		ts.Fatalf("usage: proxied COUNT [TEXT]")
+	}
+	st := state(ts)
+	st.mu.Lock()
+	lines := slices.Clone(st.proxied)
+	st.mu.Unlock()
+	got := 0
+	for _, l := range lines {
+		if len(args) == 1 || strings.Contains(l, args[1]) {
+			got++
+		}
+	}
+	wantCount(ts, args[0], got, "proxied requests", lines)
+}
 
 func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "freeport")

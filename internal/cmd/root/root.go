@@ -113,7 +113,8 @@ func newCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `jwh registers, lists, extends and deletes Jira Cloud dynamic webhooks for an
 Atlassian Connect app, signing every request with the tenant's Connect JWT.
 It checks JQL filters offline, receives and verifies deliveries (jwh listen),
-and ships a local Jira stand-in (jwh sandbox, jwh demo).
+and ships a local Jira stand-in (jwh sandbox, jwh demo). When something fails,
+jwh doctor checks a tenant and says what to fix (docs/troubleshooting.md).
 
 Exit status: 0 success; 1 the operation failed (Jira answered with an error,
 some webhooks were refused, or the network failed: a request is tried up to
@@ -126,9 +127,11 @@ starting with "jwh: ", or with -o json as one JSON object, {"error":
 {"message", "exitCode", "kind"}}.
 
 Environment: JWH_SHARED_SECRET (the selected tenant's shared secret, instead of
-the keyring), JWH_TENANT (the tenant to use), JWH_CONFIG (the config file),
-JWH_TIMEOUT and JWH_TOTAL_TIMEOUT (how long one attempt of a request, and a
-request with its retries, may take: 30s and 2m), NO_COLOR (no colour).`,
+the keyring), JWH_CLIENT_SECRET (the selected OAuth tenant's client secret),
+JWH_TENANT (the tenant to use), JWH_CONFIG (the config file), JWH_TIMEOUT and
+JWH_TOTAL_TIMEOUT (how long one attempt of a request, and a request with its
+retries, may take: 30s and 2m), HTTPS_PROXY and NO_PROXY (the proxy for
+requests to Jira, and the hosts reached without it), NO_COLOR (no colour).`,
 		Example: `  jwh tenant import acme --file installed.json
   jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh list
