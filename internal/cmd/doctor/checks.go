@@ -87,7 +87,14 @@ func (c *checker) run() {
 	}
 	client, err := c.opts.Client(c.t, c.r)
 	if err != nil {
-		c.fail("base-url", err.Error(), c.reimport(), cmdutil.ExitCode(err) == cmdutil.ExitCredentials)
+		// The secrets were read a moment ago, so this is the base URL (or
+		// an OAuth tenant's URLs) in the config, unless the keyring has
+		// just stopped answering.
+		check := "base-url"
+		if errors.Is(err, tenant.ErrNoSecret) || errors.Is(err, tenant.ErrKeyringDown) {
+			check = "secret"
+		}
+		c.fail(check, err.Error(), c.reimport(), cmdutil.ExitCode(err) == cmdutil.ExitCredentials)
 		return
 	}
 	if !c.probe(client) {

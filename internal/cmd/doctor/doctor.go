@@ -26,6 +26,9 @@ import (
 // concurrency is how many tenants --all-tenants checks at once.
 const concurrency = 8
 
+// maxChecks is more than the number of checks of one tenant.
+const maxChecks = 16
+
 // Options are the inputs of jwh doctor.
 type Options struct {
 	IO     *iostreams.IOStreams
@@ -173,9 +176,12 @@ func doctorRun(ctx context.Context, opts *Options) error {
 
 	// Every tenant's results flow through its own channel, checked up to
 	// concurrency at a time and printed in the config's order as they come.
+	// A channel holds more than the checks of one tenant, so a tenant
+	// whose turn to be printed has not come never blocks while it holds
+	// its place among the concurrent ones.
 	chans := make([]chan Result, len(tenants))
 	for i := range chans {
-		chans[i] = make(chan Result, 16)
+		chans[i] = make(chan Result, maxChecks)
 	}
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
