@@ -122,9 +122,11 @@ some webhooks were refused, or the network failed: a request is tried up to
 time-out, except a registration that may have reached Jira, which is sent
 once); 2 bad input (usage, JQL, event, URL or file, a damaged config file),
 nothing was sent; 3 credentials (no such tenant, no secret, or Jira answered
-401/403); 130 interrupted. Errors go to standard error, each on a line
-starting with "jwh: ", or with -o json as one JSON object, {"error":
-{"message", "exitCode", "kind"}}.
+401/403); 130 interrupted. Errors go to standard error, each problem on a
+line starting with "jwh: " (a usage error is followed by a pointer to the
+command's --help, a problem in a JQL filter by the filter with a caret under
+it), or with -o json as one JSON object, {"error": {"message", "exitCode",
+"kind"}}.
 
 Environment: JWH_SHARED_SECRET (the selected tenant's shared secret, instead of
 the keyring), JWH_CLIENT_SECRET (the selected OAuth tenant's client secret),
