@@ -176,7 +176,9 @@ func TestDemo(t *testing.T) {
 	if len(deliveries) != 2 {
 		t.Fatalf("the listener printed %d deliveries, want 2: %q", len(deliveries), deliveries)
 	}
-	slices.SortFunc(deliveries, func(a, b string) int { return strings.Compare(a[strings.Index(a, "✓"):], b[strings.Index(b, "✓"):]) })
+	slices.SortFunc(deliveries, func(a, b string) int {
+		return strings.Compare(a[strings.Index(a, "✓"):], b[strings.Index(b, "✓"):])
+	})
 	for i, want := range []struct{ id, verified string }{{oauth[1], "✓ verified (oauth tenant sandbox-oauth)"}, {matching[1], "✓ verified (sandbox)"}} {
 		d := deliveries[i]
 		if !strings.Contains(d, "  webhooks "+want.id+"  ") || !strings.HasSuffix(d, want.verified) || !strings.Contains(d, "DEMO-1") {
