@@ -433,3 +433,36 @@ func mustTenant(t *testing.T, sb *sandbox.Server, name string) *sandbox.Tenant {
 	}
 	return st
 }
+
+// TestOAuthLoginEndsSoon: in the last 14 days of a login (365 days after
+// the consent), a command on the tenant warns once on standard error,
+// however many requests it sends, and goes on.
+func TestOAuthLoginEndsSoon(t *testing.T) {
+	h := newHarness(t)
+	cmdtest.OAuthLogin(t, h.sb, h.url, h.env[tenant.EnvConfig], "work", "acme", "alice")
+	cfg, err := tenant.LoadConfig(h.env[tenant.EnvConfig])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, _ := cfg.Get("work")
+	r := cfg.Resolver(nil, nil, "")
+	login, err := r.OAuth(tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	login.Secrets.LoginAt = time.Now().Add(-355 * 24 * time.Hour)
+	if err := r.SaveOAuth(tn, login.Secrets); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-t", "work", "token"},
+		{"-t", "work", "register", "--url", "https://app.example.com/hook", "--jql", "project = W", "--event", "jira:issue_updated"},
+		{"-t", "work", "extend", "--all"}, // two requests
+	} {
+		code, _, errOut := h.run(t, args...)
+		want := "warning: the login of tenant work ends on "
+		if code != 0 || strings.Count(errOut, want) != 1 || !strings.Contains(errOut, "log in again before then: jwh tenant login work --client-id ") {
+			t.Errorf("jwh %q: exit %d, stderr %q; want one warning", args, code, errOut)
+		}
+	}
+}
