@@ -87,15 +87,21 @@ func cmdBearerDeliver(ts *testscript.TestScript, neg bool, args []string) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Atlassian-Webhook-Identifier", fmt.Sprintf("bearer-%d", n))
 	req.Header.Set("Authorization", "Bearer "+tok)
+	fmt.Fprint(ts.Stdout(), string(sendWant(ts, "bearer-deliver", req, want)))
+}
+
+// sendWant sends req, fails the script unless it is answered with the
+// status want, and returns the answer's body.
+func sendWant(ts *testscript.TestScript, verb string, req *http.Request, want int) []byte {
 	resp, err := (&http.Client{Timeout: eventually}).Do(req)
 	ts.Check(err)
 	answer, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	ts.Check(err)
-	fmt.Fprint(ts.Stdout(), string(answer))
 	if resp.StatusCode != want {
-		ts.Fatalf("bearer-deliver: %s, want %d: %s", resp.Status, want, answer)
+		ts.Fatalf("%s: %s, want %d: %s", verb, resp.Status, want, answer)
 	}
+	return answer
 }
 
 func cmdBearerGet(ts *testscript.TestScript, neg bool, args []string) {
@@ -108,13 +114,7 @@ func cmdBearerGet(ts *testscript.TestScript, neg bool, args []string) {
 	req, err := http.NewRequest(http.MethodGet, args[1], nil)
 	ts.Check(err)
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(ts.ReadFile(args[0])))
-	resp, err := (&http.Client{Timeout: eventually}).Do(req)
-	ts.Check(err)
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != want {
-		ts.Fatalf("bearer-get: %s, want %d: %s", resp.Status, want, answer)
-	}
+	sendWant(ts, "bearer-get", req, want)
 }
 
 func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {

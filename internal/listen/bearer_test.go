@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/jwh-cli/jwh/internal/connectjwt"
 )
 
 // The OAuth tenants of the tests: work's app signs the deliveries.
@@ -253,34 +251,6 @@ func TestBearerRecordsAndClaims(t *testing.T) {
 	}
 	if !strings.Contains(string(rec.Authorization.Claims), `"aud":"`+workClientID+`"`) {
 		t.Errorf("record claims %s", rec.Authorization.Claims)
-	}
-}
-
-// TestBearerRefusedBeforeTheBody: a Bearer delivery that fails its checks
-// is answered without its body being read, as a Connect one.
-func TestBearerRefusedBeforeTheBody(t *testing.T) {
-	l := start(t, Config{OAuth: oauthTenants(t), Leeway: DefaultLeeway})
-	body := &stalledBody{prefix: []byte(`{"webhookEvent":`), release: make(chan struct{})}
-	defer close(body.release)
-	req, err := http.NewRequest("POST", l.base+"/", body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.ContentLength = -1
-	req.Header.Set("Authorization", "Bearer "+bearerJWT(t, jwt.SigningMethodHS256, []byte("wrong"), bearerClaimsAt(workClientID, time.Now())))
-	resp, err := l.client.Do(req)
-	if body.timedOut.Load() {
-		t.Fatalf("no answer while the body was being sent: the listener waited for it (%v)", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 401 {
-		t.Errorf("status %d, want 401", resp.StatusCode)
-	}
-	if r := only1[*Rejected](t, l); r.Check != string(connectjwt.CheckSignature) {
-		t.Errorf("rejected %+v", r)
 	}
 }
 
