@@ -70,11 +70,11 @@ func (s *ReplaySigner) Credentials(rec *listen.Record) (replay.Credentials, erro
 	}
 	var c replay.Credentials
 	if t.IsOAuth() {
-		login, err := s.resolver.OAuth(t)
-		if err != nil && login.ClientSecretFrom.Kind != tenant.SourceEnvironment {
+		secret, _, err := s.resolver.ClientSecret(t)
+		if err != nil {
 			return replay.Credentials{}, OnTenant(name, err)
 		}
-		c = replay.Credentials{Kind: listen.KindOAuth, Secret: []byte(login.ClientSecret)}
+		c = replay.Credentials{Kind: listen.KindOAuth, Secret: secret}
 	} else {
 		if t.ClientKey == "" {
 			return replay.Credentials{}, CredentialsErrorf("tenant %s has no client key to sign replays with: re-import its installed payload with 'jwh tenant import %s --file installed.json'", name, name)

@@ -61,11 +61,11 @@ type bearerClaims struct {
 	jwt.RegisteredClaims
 }
 
-// verifyBearer checks the Bearer JWT of r, a delivery to an OAuth 2.0
+// verifyBearer checks token, the Bearer JWT of a delivery to an OAuth 2.0
 // app, and returns the name of the OAuth tenant whose client secret
 // signed it, or why it was refused. It is the Bearer counterpart of
 // verify, and like it decides on the headers alone.
-func (s *Server) verifyBearer(r *http.Request, token string) (tenant string, f *failure) {
+func (s *Server) verifyBearer(token string) (tenant string, f *failure) {
 	refuse := func(check connectjwt.Check, format string, args ...any) *failure {
 		f := &failure{status: http.StatusUnauthorized, check: string(check), reason: fmt.Sprintf(format, args...)}
 		if check == connectjwt.CheckMissing {

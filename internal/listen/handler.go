@@ -105,7 +105,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.NoVerify {
 		var f *failure
 		if bearer, ok := bearerToken(r); ok {
-			if tenant, f = s.verifyBearer(r, bearer); f == nil {
+			if tenant, f = s.verifyBearer(bearer); f == nil {
 				kind = KindOAuth
 			}
 		} else if issuer, tenant, f = s.verify(r); f == nil {

@@ -127,7 +127,9 @@ type Config struct {
 	// BasePath is the path of the app's base URL, which Jira computes the
 	// qsh relative to. Empty means "/".
 	BasePath string
-	// Secrets finds the shared secret for a delivery's issuer.
+	// Secrets finds the shared secret for a Connect delivery's issuer.
+	// Nil with OAuth set: Connect deliveries are refused, as no tenant
+	// can verify them.
 	Secrets Secrets
 	// OAuth finds the client secrets of the OAuth 2.0 tenants, with which
 	// deliveries that carry "Authorization: Bearer" are verified (see

@@ -179,13 +179,8 @@ func newTenantSecrets(o secretsOptions) (*tenantSecrets, []string, error) {
 			if err != nil {
 				return nil, err
 			}
-			login, err := resolver.OAuth(t)
-			if err != nil && login.ClientSecretFrom.Kind != tenant.SourceEnvironment {
-				return nil, err
-			}
-			// The bundle's tokens are not needed, only the client
-			// secret, which JWH_CLIENT_SECRET may give.
-			return []byte(login.ClientSecret), nil
+			secret, _, err := resolver.ClientSecret(t)
+			return secret, err
 		},
 	}
 	var warnings, noKey []string
