@@ -94,12 +94,13 @@ func TestMain(m *testing.M) {
 //	    tenant login --no-browser) or, without OUT_FILE, GET it: deliver
 //	    it to jwh's loopback callback server, which must be running (exec
 //	    jwh tenant login ... &).
-//	sandbox-tokens [-error CODE] GRANT|* COUNT[+]
+//	sandbox-tokens [-wait] [-error CODE] GRANT|* COUNT[+]
 //	    assert how many token requests with grant_type GRANT the sandbox
 //	    has logged since the last sandbox-reset: successful ones, or with
 //	    -error those refused with that OAuth error code (-error any: every
 //	    refused one). "sandbox-tokens refresh_token 1" is "exactly one
-//	    refresh happened".
+//	    refresh happened". -wait waits until there are that many (for a
+//	    jwh in the background).
 //	sandbox-no-tokens FILE...
 //	    assert that no access or refresh token the sandbox has issued, and
 //	    not the OAuth client secret, appears in the files (stdout and
@@ -120,6 +121,8 @@ func TestMain(m *testing.M) {
 //	sandbox-oauth-webhooks TENANT USER COUNT
 //	    assert how many webhooks USER has registered on the tenant with the
 //	    OAuth app (USER * counts every user's).
+//	bearer-deliver, bearer-get, perm
+//	    see oauth_test.go.
 //	faults DROP-RATE HANG-RATE
 //	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
@@ -141,11 +144,13 @@ func TestMain(m *testing.M) {
 //	    and its refresh token as old as REFRESH-AGE (durations; 300d is
 //	    300 days), as if the consent and the last refresh were that long
 //	    ago.
-//	sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung]
+//	sandbox-requests [-wait] [-tenant NAME] [-status CODE] [-fault dropped|hung]
 //	                 [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]
 //	    assert how many requests the sandbox has logged (COUNT+: at least
 //	    COUNT); -kind oauth counts those of the OAuth side (authorize,
 //	    token, accessible-resources, gateway), -user those made as USER.
+//	    A request is logged before it is answered (or hung). -wait waits
+//	    until there are that many.
 //	sandbox-reset
 //	    empty the request log.
 //	sandbox-webhooks [-wait] TENANT COUNT [ID...]
@@ -232,6 +237,9 @@ func TestScripts(t *testing.T) {
 			"sandbox-expire-access":  cmdExpireAccess,
 			"sandbox-oauth-webhooks": cmdOAuthWebhooks,
 			"paste-login":            cmdPasteLogin,
+			"bearer-deliver":         cmdBearerDeliver,
+			"bearer-get":             cmdBearerGet,
+			"perm":                   cmdPerm,
 		},
 	})
 }
@@ -559,38 +567,59 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	fault := fs.String("fault", "", "")
 	kind := fs.String("kind", "", "")
 	user := fs.String("user", "", "")
+	wait := fs.Bool("wait", false, "")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 2 {
-		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]")
+		ts.Fatalf("usage: sandbox-requests [-wait] [-tenant NAME] [-status CODE] [-fault dropped|hung] [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]")
 	}
 	method := fs.Arg(0)
-	log := state(ts).server(ts).Requests()
-	got := 0
-	var lines []string
-	for _, r := range log {
-		line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q, %s %s)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant, r.Kind, r.User)
-		if r.Reason != "" {
-			line += ": " + r.Reason
+	waitCount(ts, *wait, fs.Arg(1), "requests", func() (got int, lines []string) {
+		for _, r := range state(ts).server(ts).Requests() {
+			line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q, %s %s)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant, r.Kind, r.User)
+			if r.Reason != "" {
+				line += ": " + r.Reason
+			}
+			if r.Fault != "" {
+				line += fmt.Sprintf(" %s (took effect: %v)", r.Fault, r.TookEffect)
+			}
+			lines = append(lines, line)
+			if (method == "*" || r.Method == method) && (*name == "" || r.Tenant == *name) && (*status == 0 || r.Status == *status) &&
+				(*fault == "" || string(r.Fault) == *fault) && (*kind == "" || r.Kind == *kind) && (*user == "" || r.User == *user) {
+				got++
+			}
 		}
-		if r.Fault != "" {
-			line += fmt.Sprintf(" %s (took effect: %v)", r.Fault, r.TookEffect)
+		return got, lines
+	})
+}
+
+// waitCount fails the script unless what count says (got, and the lines
+// of what was logged) matches the COUNT[+] argument want (COUNT+: at least
+// COUNT); with wait, once it has not matched for eventually.
+func waitCount(ts *testscript.TestScript, wait bool, want, what string, count func() (int, []string)) {
+	deadline := time.Now().Add(eventually)
+	for {
+		got, lines := count()
+		if !wait || countMatches(ts, want, got) || time.Now().After(deadline) {
+			wantCount(ts, want, got, what, lines)
+			return
 		}
-		lines = append(lines, line)
-		if (method == "*" || r.Method == method) && (*name == "" || r.Tenant == *name) && (*status == 0 || r.Status == *status) &&
-			(*fault == "" || string(r.Fault) == *fault) && (*kind == "" || r.Kind == *kind) && (*user == "" || r.User == *user) {
-			got++
-		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	wantCount(ts, fs.Arg(1), got, "requests", lines)
+}
+
+// countMatches reports whether got matches the COUNT[+] argument count
+// (COUNT+: at least COUNT).
+func countMatches(ts *testscript.TestScript, count string, got int) bool {
+	n, atLeast := strings.CutSuffix(count, "+")
+	want, err := strconv.Atoi(n)
+	ts.Check(err)
+	return got == want || atLeast && got > want
 }
 
 // wantCount fails the script unless got matches the COUNT[+] argument
 // count (COUNT+: at least COUNT), showing the lines of what was logged.
 func wantCount(ts *testscript.TestScript, count string, got int, what string, lines []string) {
-	n, atLeast := strings.CutSuffix(count, "+")
-	want, err := strconv.Atoi(n)
-	ts.Check(err)
-	if got != want && !(atLeast && got > want) {
+	if !countMatches(ts, count, got) {
 		ts.Fatalf("sandbox logged %d matching %s, want %s; the %s:\n%s", got, what, count, what, strings.Join(lines, "\n"))
 	}
 }
@@ -940,26 +969,27 @@ func cmdTokens(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "sandbox-tokens")
 	fs := flag.NewFlagSet("sandbox-tokens", flag.ContinueOnError)
 	code := fs.String("error", "", "")
+	wait := fs.Bool("wait", false, "")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 2 {
-		ts.Fatalf("usage: sandbox-tokens [-error CODE|any] GRANT|* COUNT[+]")
+		ts.Fatalf("usage: sandbox-tokens [-wait] [-error CODE|any] GRANT|* COUNT[+]")
 	}
 	grant := fs.Arg(0)
-	got := 0
-	var lines []string
-	for _, r := range state(ts).server(ts).TokenRequests() {
-		lines = append(lines, fmt.Sprintf("  %s -> %d %s %s", r.Grant, r.Status, r.GrantError, r.Reason))
-		if grant != "*" && r.Grant != grant {
-			continue
+	waitCount(ts, *wait, fs.Arg(1), "token requests", func() (got int, lines []string) {
+		for _, r := range state(ts).server(ts).TokenRequests() {
+			lines = append(lines, fmt.Sprintf("  %s -> %d %s %s", r.Grant, r.Status, r.GrantError, r.Reason))
+			if grant != "*" && r.Grant != grant {
+				continue
+			}
+			switch {
+			case *code == "" && r.GrantError == "" && r.Status == http.StatusOK,
+				*code == "any" && r.GrantError != "",
+				*code != "" && *code == r.GrantError:
+				got++
+			}
 		}
-		switch {
-		case *code == "" && r.GrantError == "" && r.Status == http.StatusOK,
-			*code == "any" && r.GrantError != "",
-			*code != "" && *code == r.GrantError:
-			got++
-		}
-	}
-	wantCount(ts, fs.Arg(1), got, "token requests", lines)
+		return got, lines
+	})
 }
 
 func cmdNoTokens(ts *testscript.TestScript, neg bool, args []string) {

@@ -13,6 +13,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // Environment variables that bound the requests of every command, as
@@ -254,4 +255,14 @@ func (f *Factory) envDuration(name string) (time.Duration, error) {
 		return 0, InputErrorf("invalid %s %q: use a duration above 0, such as 30s or 2m", name, v)
 	}
 	return d, nil
+}
+
+// WebhookLimits returns what Jira allows tenant t's kind of app on a
+// site: webhookspec.OAuth (5 per user) for an OAuth 2.0 tenant,
+// webhookspec.Connect (100) otherwise.
+func WebhookLimits(t *tenant.Tenant) webhookspec.Limits {
+	if t.IsOAuth() {
+		return webhookspec.OAuth
+	}
+	return webhookspec.Connect
 }
