@@ -22,8 +22,9 @@ import (
 	"github.com/jwh-cli/jwh/internal/transport"
 )
 
-// MaxTTL bounds --ttl: a token is for one request, now.
-const MaxTTL = 24 * time.Hour
+// MaxTTL bounds --ttl: a token is for one request, now, and Jira refuses
+// a token whose exp is more than an hour after its iat.
+const MaxTTL = time.Hour
 
 // Options are the inputs of jwh token.
 type Options struct {
@@ -65,7 +66,7 @@ method, path and parameters (their order and encoding do not matter). PATH is
 relative to the tenant's base URL, e.g. /rest/api/2/myself; a full URL must be
 under the base URL. A '#' starts a fragment, which is never sent and not
 signed. The token expires after --ttl (3 minutes, as Atlassian's libraries
-do).
+do; at most an hour, the longest Jira accepts).
 
 For an OAuth 2.0 tenant, that is its access token, for the header
 "Authorization: Bearer TOKEN": valid for every request to the site through

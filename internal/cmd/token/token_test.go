@@ -252,6 +252,7 @@ func TestTokenErrors(t *testing.T) {
 		{[]string{"token", "YANK", "/x"}, 2, `unknown HTTP method "YANK"`},
 		{[]string{"token", "--ttl", "0s", "/x"}, 2, "invalid --ttl 0s"},
 		{[]string{"token", "--ttl", "48h", "/x"}, 2, "invalid --ttl 48h0m0s"},
+		{[]string{"token", "--ttl", "61m", "/x"}, 2, "invalid --ttl 1h1m0s: use a duration above 0s and at most 1h0m0s, e.g. 3m"},
 		{[]string{"token", "-t", "nope", "/x"}, 3, `no such tenant`},
 	} {
 		code, out, errOut := h.run(t, tc.args...)
@@ -285,7 +286,7 @@ func TestNewCmdToken(t *testing.T) {
 		{Args: "", Want: token.Options{TTL: ttl}},
 		{Args: "GET", Want: token.Options{Method: "GET", TTL: ttl}},
 		{Args: "--ttl 1m", Want: token.Options{TTL: time.Minute, TTLGiven: true}},
-		{Args: "--ttl 0s /x", WantErr: "invalid --ttl 0s: use a duration above 0s and at most 24h0m0s, e.g. 3m"},
+		{Args: "--ttl 0s /x", WantErr: "invalid --ttl 0s: use a duration above 0s and at most 1h0m0s, e.g. 3m"},
 		{Args: "GET /x extra", WantErr: `unexpected argument "extra"`},
 	})
 }
