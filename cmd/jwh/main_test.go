@@ -66,12 +66,15 @@ func TestMain(m *testing.M) {
 // keyring. Besides testscript's own commands the scripts have:
 //
 //	sandbox [-page-cap N] [-429 N] [-retry-after D] [-latency D] [-expiration-as-string]
-//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME]
+//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME] [-clock-skew D]
 //	        [-access-token-ttl D] [-refresh-reuse-interval D] [-oauth-callback URL]... NAME...
 //	    start a sandbox with these tenants (default: acme), all with one
 //	    shared secret except the -wrong-secret one, and write a jwh config
 //	    ($JWH_CONFIG, the first tenant the default), the secret of every
-//	    tenant in the keyring, and $JWH_SHARED_SECRET.
+//	    tenant in the keyring, and $JWH_SHARED_SECRET. -clock-skew runs the
+//	    sandbox's clock that far ahead of this machine's (negative: behind).
+//	    $CLIENT_KEY_<NAME> is each tenant's client key ($CLIENT_KEY the
+//	    first's).
 //	    $SANDBOX_URL is its root URL: the --auth-url and --api-url of jwh
 //	    tenant login. Its OAuth app has the client id $OAUTH_CLIENT_ID and
 //	    the secret $OAUTH_CLIENT_SECRET, also in the file
@@ -124,10 +127,23 @@ func TestMain(m *testing.M) {
 //	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
 //	    register N webhooks on the tenant, then empty the request log.
-//	record-failed TENANT EVENT ISSUE-KEY
-//	    add a failed delivery to the tenant.
+//	record-failed TENANT EVENT ISSUE-KEY [URL]
+//	    add a failed delivery to the tenant, two hours ago, to URL
+//	    (default https://app.example.com/hook).
 //	deny TENANT STATUS
 //	    make the tenant answer every signed request with 401 or 403.
+//	installed TENANT FILE
+//	    write the tenant's installed payload, as Jira sends it to the app
+//	    (its sharedSecret the sandbox's, which -wrong-secret changes), to
+//	    FILE.
+//	expire TENANT DURATION [ID...]
+//	    make the tenant's webhooks with these ids (all, without ids) expire
+//	    DURATION from now (a negative DURATION: that long ago).
+//	oauth-age TENANT LOGIN-AGE REFRESH-AGE
+//	    make the stored login of OAuth tenant TENANT as old as LOGIN-AGE
+//	    and its refresh token as old as REFRESH-AGE (durations; 300d is
+//	    300 days), as if the consent and the last refresh were that long
+//	    ago.
 //	sandbox-requests [-wait] [-tenant NAME] [-status CODE] [-fault dropped|hung]
 //	                 [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]
 //	    assert how many requests the sandbox has logged (COUNT+: at least
@@ -145,6 +161,12 @@ func TestMain(m *testing.M) {
 //	    run a program (like exec) and assert its exit status, and that
 //	    neither the shared secret nor the OAuth client secret is in its
 //	    output.
+//	proxy NAME
+//	    start an HTTP proxy on loopback that refuses every request with 502
+//	    Bad Gateway after noting its request line ("CONNECT host:443
+//	    HTTP/1.1"), and set $NAME to its URL, for HTTPS_PROXY.
+//	proxied COUNT [TEXT]
+//	    assert how many request lines the proxy has noted (containing TEXT).
 //	freeport NAME
 //	    set $NAME to a loopback port that is free now, for a background
 //	    jwh listen whose address the script must know in advance.
@@ -189,11 +211,16 @@ func TestScripts(t *testing.T) {
 			"seed":             cmdSeed,
 			"record-failed":    cmdRecordFailed,
 			"deny":             cmdDeny,
+			"expire":           cmdExpire,
+			"installed":        cmdInstalled,
+			"oauth-age":        cmdOAuthAge,
 			"sandbox-requests": cmdRequests,
 			"sandbox-reset":    cmdReset,
 			"sandbox-webhooks": cmdWebhooks,
 			"exits":            cmdExits,
 			"freeport":         cmdFreePort,
+			"proxy":            cmdProxy,
+			"proxied":          cmdProxied,
 			"wait-listening":   cmdWaitListening,
 			"flood":            cmdFlood,
 			"wait-lines":       cmdWaitLines,
@@ -234,8 +261,9 @@ type scriptState struct {
 	srv *sandbox.Server
 	run *sandbox.Running
 
-	mu     sync.Mutex
-	issued []string // every access and refresh token the sandbox issued
+	mu      sync.Mutex
+	issued  []string // every access and refresh token the sandbox issued
+	proxied []string // the request lines the proxy of the proxy command got
 }
 
 func state(ts *testscript.TestScript) *scriptState {
@@ -281,6 +309,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	fs.Float64Var(&opts.HangRate, "hang-rate", 0, "")
 	fs.Uint64Var(&opts.Seed, "seed", 0, "")
 	fs.StringVar(&wrong, "wrong-secret", "", "")
+	skew := fs.Duration("clock-skew", 0, "")
 	fs.DurationVar(&opts.OAuth.AccessTokenTTL, "access-token-ttl", 0, "")
 	reuse := fs.Duration("refresh-reuse-interval", sandbox.DefaultRefreshReuseInterval, "")
 	var callbacks []string
@@ -291,6 +320,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		names = []string{"acme"}
 	}
 	opts.OAuth.RefreshReuseInterval = *reuse
+	if d := *skew; d != 0 {
+		opts.Clock = func() time.Time { return time.Now().Add(d) }
+	}
 	if *reuse == 0 {
 		opts.OAuth.RefreshReuseInterval = -1 // none
 	}
@@ -330,9 +362,11 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		key := strings.NewReplacer(".", "_", "-", "_").Replace(name)
 		ts.Setenv("CLOUD_ID_"+key, t.CloudID())
 		ts.Setenv("SITE_URL_"+key, t.BaseURL())
+		ts.Setenv("CLIENT_KEY_"+key, t.ClientKey())
 		if i == 0 {
 			ts.Setenv("CLOUD_ID", t.CloudID())
 			ts.Setenv("SITE_URL", t.BaseURL())
+			ts.Setenv("CLIENT_KEY", t.ClientKey())
 		}
 	}
 }
@@ -443,13 +477,17 @@ func seed(t *sandbox.Tenant, n int) error {
 
 func cmdRecordFailed(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "record-failed")
-	if len(args) != 3 {
-		ts.Fatalf("usage: record-failed TENANT EVENT ISSUE-KEY")
+	if len(args) != 3 && len(args) != 4 {
+		ts.Fatalf("usage: record-failed TENANT EVENT ISSUE-KEY [URL]")
 	}
 	t := state(ts).tenant(ts, args[0])
 	body := fmt.Sprintf(`{"webhookEvent":%q,"issue":{"key":%q}}`, args[1], args[2])
+	hook := "https://app.example.com/hook"
+	if len(args) == 4 {
+		hook = args[3]
+	}
 	ts.Check(t.RecordFailedDelivery(sandbox.FailedDelivery{
-		Body: body, URL: "https://app.example.com/hook", FailureTime: time.Now().Add(-2 * time.Hour),
+		Body: body, URL: hook, FailureTime: time.Now().Add(-2 * time.Hour),
 	}))
 }
 
@@ -461,6 +499,64 @@ func cmdDeny(ts *testscript.TestScript, neg bool, args []string) {
 	status, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	state(ts).tenant(ts, args[0]).Deny(status)
+}
+
+func cmdInstalled(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "installed")
+	if len(args) != 2 {
+		ts.Fatalf("usage: installed TENANT FILE")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), state(ts).tenant(ts, args[0]).Installed(), 0o600))
+}
+
+func cmdExpire(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "expire")
+	if len(args) < 2 {
+		ts.Fatalf("usage: expire TENANT DURATION [ID...]")
+	}
+	d, err := parseDays(args[1])
+	ts.Check(err)
+	ids := make([]int64, len(args)-2)
+	for i, a := range args[2:] {
+		ids[i], err = strconv.ParseInt(a, 10, 64)
+		ts.Check(err)
+	}
+	n, err := state(ts).tenant(ts, args[0]).SetExpiration(time.Now().Add(d), ids...)
+	ts.Check(err)
+	if n == 0 {
+		ts.Fatalf("tenant %s has no such webhooks", args[0])
+	}
+}
+
+// parseDays parses a duration that may count days: 300d, -31d, 2h.
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		return time.Duration(days) * 24 * time.Hour, err
+	}
+	return time.ParseDuration(s)
+}
+
+func cmdOAuthAge(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "oauth-age")
+	if len(args) != 3 {
+		ts.Fatalf("usage: oauth-age TENANT LOGIN-AGE REFRESH-AGE")
+	}
+	loginAge, err := parseDays(args[1])
+	ts.Check(err)
+	refreshAge, err := parseDays(args[2])
+	ts.Check(err)
+	cfg, err := tenant.LoadConfig(ts.Getenv(tenant.EnvConfig))
+	ts.Check(err)
+	t, err := cfg.Get(args[0])
+	ts.Check(err)
+	r := cfg.Resolver(fileKeyring{ts.Getenv(envTestKeyring)}, ts.Getenv, "")
+	login, err := r.OAuth(t)
+	ts.Check(err)
+	now := time.Now()
+	login.Secrets.LoginAt = now.Add(-loginAge)
+	login.Secrets.RefreshIssued = now.Add(-refreshAge)
+	ts.Check(r.SaveOAuth(t, login.Secrets))
 }
 
 func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
@@ -577,6 +673,40 @@ func cmdWebhooks(ts *testscript.TestScript, neg bool, args []string) {
 // eventually bounds the waits of the scripts for what a background
 // process does: generous, for a loaded machine.
 const eventually = 60 * time.Second
+
+func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "proxy")
+	if len(args) != 1 {
+		ts.Fatalf("usage: proxy NAME")
+	}
+	st := state(ts)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st.mu.Lock()
+		st.proxied = append(st.proxied, r.Method+" "+r.RequestURI+" "+r.Proto)
+		st.mu.Unlock()
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
+}
+
+func cmdProxied(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "proxied")
+	if len(args) != 1 && len(args) != 2 {
+		ts.Fatalf("usage: proxied COUNT [TEXT]")
+	}
+	st := state(ts)
+	st.mu.Lock()
+	lines := slices.Clone(st.proxied)
+	st.mu.Unlock()
+	got := 0
+	for _, l := range lines {
+		if len(args) == 1 || strings.Contains(l, args[1]) {
+			got++
+		}
+	}
+	wantCount(ts, args[0], got, "proxied requests", lines)
+}
 
 func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "freeport")

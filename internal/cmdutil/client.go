@@ -56,6 +56,13 @@ func (f *Factory) ClientFor(t *tenant.Tenant, debug bool) (*jira.Client, error) 
 	return f.clientFor(t, r, debug)
 }
 
+// ClientWith returns a client for tenant t with its secrets from r, for a
+// command that asks r itself where the secrets come from (jwh doctor)
+// and must then talk to Jira as every other command does.
+func (f *Factory) ClientWith(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
+	return f.clientFor(t, r, debug)
+}
+
 // clientFor returns a client for tenant t, with its secrets from r, that
 // authorizes every attempt (a Connect JWT, or an OAuth bearer token
 // refreshed as needed), retries 429 and 503, and with debug dumps each
