@@ -13,6 +13,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
+	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
 // Environment variables that bound the requests of every command, as
@@ -50,6 +51,13 @@ func (f *Factory) JiraClient(tenantName string, debug bool) (*jira.Client, *tena
 // secrets in the environment stand for, and which may have read the
 // secrets ahead (tenant.Resolver.ReadAhead).
 func (f *Factory) ClientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
+	return f.clientFor(t, r, debug)
+}
+
+// ClientWith returns a client for tenant t with its secrets from r, for a
+// command that asks r itself where the secrets come from (jwh doctor)
+// and must then talk to Jira as every other command does.
+func (f *Factory) ClientWith(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
 	return f.clientFor(t, r, debug)
 }
 
@@ -245,4 +253,14 @@ func (f *Factory) envDuration(name string) (time.Duration, error) {
 		return 0, InputErrorf("invalid %s %q: use a duration above 0, such as 30s or 2m", name, v)
 	}
 	return d, nil
+}
+
+// WebhookLimits returns what Jira allows tenant t's kind of app on a
+// site: webhookspec.OAuth (5 per user) for an OAuth 2.0 tenant,
+// webhookspec.Connect (100) otherwise.
+func WebhookLimits(t *tenant.Tenant) webhookspec.Limits {
+	if t.IsOAuth() {
+		return webhookspec.OAuth
+	}
+	return webhookspec.Connect
 }

@@ -43,9 +43,11 @@ func NewReplaySigner(cfg *tenant.Config, secrets func() tenant.SecretStore, gete
 // Credentials returns what the replay of rec is signed with: the
 // credentials of the tenant that verified rec, or of the selected tenant
 // for a record that names none (received with --no-verify) or when
-// --tenant was given. A tenant or secret that is missing is a credentials
-// error (exit 3). Where the secret comes from is tenant.Resolver's rule,
-// as in every other command.
+// --tenant was given. The token is the one that tenant's kind receives: a
+// Connect JWT with its shared secret, or a Bearer JWT with its OAuth 2.0
+// app's client secret. A tenant or secret that is missing is a
+// credentials error (exit 3). Where the secret comes from is
+// tenant.Resolver's rule, as in every other command.
 func (s *ReplaySigner) Credentials(rec *listen.Record) (replay.Credentials, error) {
 	name := rec.Tenant
 	if s.force || name == "" {
@@ -53,9 +55,6 @@ func (s *ReplaySigner) Credentials(rec *listen.Record) (replay.Credentials, erro
 	}
 	if name == "" {
 		return replay.Credentials{}, CredentialsErrorf("record %d was received without verification, so it names no tenant to sign its replay for, and none is selected: choose one with --tenant", rec.Seq)
-	}
-	if rec.Kind == listen.KindOAuth {
-		return replay.Credentials{}, InputErrorf("record %d is a delivery of the OAuth tenant %s: this jwh signs replays for Connect tenants only", rec.Seq, name)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -69,14 +68,23 @@ func (s *ReplaySigner) Credentials(rec *listen.Record) (replay.Credentials, erro
 		}
 		return replay.Credentials{}, err
 	}
-	if t.ClientKey == "" {
-		return replay.Credentials{}, CredentialsErrorf("tenant %s has no client key to sign replays with: re-import its installed payload with 'jwh tenant import %s --file installed.json'", name, name)
+	var c replay.Credentials
+	if t.IsOAuth() {
+		secret, _, err := s.resolver.ClientSecret(t)
+		if err != nil {
+			return replay.Credentials{}, OnTenant(name, err)
+		}
+		c = replay.Credentials{Kind: listen.KindOAuth, Secret: secret}
+	} else {
+		if t.ClientKey == "" {
+			return replay.Credentials{}, CredentialsErrorf("tenant %s has no client key to sign replays with: re-import its installed payload with 'jwh tenant import %s --file installed.json'", name, name)
+		}
+		secret, _, err := s.resolver.ConnectSecret(t)
+		if err != nil {
+			return replay.Credentials{}, OnTenant(name, err)
+		}
+		c = replay.Credentials{Kind: listen.KindConnect, Issuer: t.ClientKey, Secret: secret}
 	}
-	secret, _, err := s.resolver.ConnectSecret(t)
-	if err != nil {
-		return replay.Credentials{}, OnTenant(name, err)
-	}
-	c := replay.Credentials{Kind: listen.KindConnect, Issuer: t.ClientKey, Secret: secret}
 	s.creds[name] = c
 	return c, nil
 }

@@ -16,6 +16,11 @@ import (
 // DefaultTTL is how long a token signed by a Signer stays valid.
 const DefaultTTL = 3 * time.Minute
 
+// JiraLeeway is the clock skew Jira allows on the iat and exp of the
+// tokens an app sends it: a machine whose clock is further off has every
+// request refused with 401 (jwh doctor measures it).
+const JiraLeeway = 30 * time.Second
+
 // ContextQSH is the qsh value of Connect iframe context tokens. It is never
 // valid for a request, and Verify reports it as a qsh mismatch.
 const ContextQSH = "context-qsh"

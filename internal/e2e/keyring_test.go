@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -345,6 +346,29 @@ func TestKeyringOAuthLogin(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.out, "tokens:         stored in keyring (service jwh, user "+name+")") {
 		t.Errorf("jwh tenant show: exit %d\n%s", r.code, r.out)
 	}
+
+	// jwh token prints the access token the keyring holds (it lives 30 s:
+	// jwh refreshes it first, and the keyring then holds the new one).
+	r = run(t, env, "", bin, "-t", name, "token")
+	third := item()
+	if tok := strings.TrimSuffix(r.out, "\n"); r.code != 0 || third == nil || tok == "" || tok != third["accessToken"] {
+		t.Errorf("jwh token: exit %d, not the keyring's access token\n%s", r.code, r.errOut)
+	}
+
+	// A listener verifies the OAuth app's delivery with the client secret
+	// it reads from the keyring; jwh trigger reads the tokens there.
+	listener := startListener(t, env, bin, name)
+	r = run(t, env, "", bin, "-t", name, "register", "--url", listener.url, "--jql", "project = KR", "--event", "jira:issue_updated")
+	if r.code != 0 {
+		t.Fatalf("jwh register: exit %d\n%s", r.code, r.errOut)
+	}
+	r = run(t, env, "", bin, "-t", name, "trigger", "jira:issue_updated", "--issue-key", "KR-1")
+	if r.code != 0 {
+		t.Fatalf("jwh trigger: exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
+	}
+	if out := listener.stop(t); !strings.Contains(out, "KR-1") || !strings.Contains(out, "✓ verified (oauth tenant "+name+")") {
+		t.Errorf("jwh listen did not verify the delivery:\n%s", out)
+	}
 	cfg, err := os.ReadFile(config)
 	if err != nil {
 		t.Fatal(err)
@@ -365,4 +389,69 @@ func TestKeyringOAuthLogin(t *testing.T) {
 	if item() != nil {
 		t.Error("the keyring item is left after tenant remove")
 	}
+}
+
+// listening is jwh listen running as a process.
+type listening struct {
+	url  string // where it receives deliveries
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+	done chan error
+}
+
+// startListener runs jwh listen --quiet for tenant on a free loopback
+// port and waits until it is ready.
+func startListener(t *testing.T, env []string, bin, tenant string) *listening {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	l := &listening{url: "http://" + addr + "/", out: new(bytes.Buffer), done: make(chan error, 1)}
+	l.cmd = exec.Command(bin, "-t", tenant, "listen", "--addr", addr, "--quiet")
+	l.cmd.Env = env
+	l.cmd.Stdout = l.out
+	stderr, err := l.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		said := false
+		for sc.Scan() {
+			if !said && strings.HasPrefix(sc.Text(), "Ready!") {
+				said = true
+				ready <- true
+			}
+		}
+		if !said {
+			ready <- false
+		}
+		l.done <- l.cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = l.cmd.Process.Kill() })
+	if !<-ready {
+		t.Fatalf("jwh listen stopped before it was ready")
+	}
+	return l
+}
+
+// stop interrupts the listener and returns its standard output.
+func (l *listening) stop(t *testing.T) string {
+	t.Helper()
+	if err := l.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-l.done:
+	case <-time.After(time.Minute):
+		t.Fatal("jwh listen did not stop within a minute of SIGINT")
+	}
+	return l.out.String()
 }

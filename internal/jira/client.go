@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jwh-cli/jwh/internal/transport"
 )
@@ -169,6 +170,14 @@ type Response struct {
 	Proto  string // e.g. "HTTP/1.1"
 	Header http.Header
 	Body   []byte
+}
+
+// Date returns the time on the server's clock when it answered, from the
+// Date header (HTTP dates have whole seconds), and whether the answer had
+// a usable one.
+func (r *Response) Date() (time.Time, bool) {
+	t, err := http.ParseTime(r.Header.Get("Date"))
+	return t, err == nil
 }
 
 // Do sends one request to pathWithQuery (resolved with ResolveURL) with

@@ -34,8 +34,8 @@ type APIError struct {
 
 // Hints appended to the messages of some statuses.
 const (
-	hintAuth = "check the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew)"
-	hint403  = "check the app's scopes, the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew)"
+	hintAuth = "check the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew): jwh doctor finds which"
+	hint403  = "check the app's scopes, the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew): jwh doctor finds which"
 	hint429  = "still rate limited after retrying: try again later"
 	hint503  = "Jira is unavailable; still so after retrying: try again later"
 )

@@ -380,7 +380,7 @@ func TestAPIErrors(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Status != 401 || !ae.Credentials() {
 			t.Fatalf("error %v, want a 401 *APIError", err)
 		}
-		want := "jira: 401 Unauthorized: Client must be authenticated to access this resource.: check the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew)"
+		want := "jira: 401 Unauthorized: Client must be authenticated to access this resource.: check the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew): jwh doctor finds which"
 		if err.Error() != want {
 			t.Errorf("error\n got %s\nwant %s", err, want)
 		}

@@ -53,8 +53,8 @@ import (
 const (
 	// Lifetime is how long a webhook lives after registration or refresh.
 	Lifetime = 30 * 24 * time.Hour
-	// Leeway is the clock skew allowed on a JWT's exp and iat.
-	Leeway = 30 * time.Second
+	// Leeway is the clock skew allowed on a JWT's exp and iat: Jira's.
+	Leeway = connectjwt.JiraLeeway
 	// MaxTokenLifetime is the most a JWT's exp may be after its iat; both
 	// must be there, as numbers.
 	MaxTokenLifetime = time.Hour
@@ -75,7 +75,9 @@ const (
 // behaves like Jira on a good day.
 type Options struct {
 	// Clock is the time source for JWT checks, expiry dates, failure
-	// retention and the request log; nil means time.Now.
+	// retention, the request log and the Date header of every answer; nil
+	// means time.Now. A clock some minutes off this machine's plays a Jira
+	// whose clock disagrees with the app's (see ClockSkew).
 	Clock func() time.Time
 	// PageCap is the most items a page of webhooks or failed deliveries
 	// holds, whatever maxResults asks for; 0 means DefaultPageCap.
@@ -380,6 +382,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range resp.header {
 		h[k] = v
 	}
+	// Jira's clock, not this machine's, as net/http would write it.
+	h.Set("Date", now.UTC().Format(http.TimeFormat))
 	if resp.body != nil {
 		ct := resp.contentType
 		if ct == "" {

@@ -46,7 +46,8 @@ const RefreshLockWait = 3 * time.Minute
 //     credentials.json next to the config file after a login with
 //     --no-keyring. JWH_CLIENT_SECRET, when it is set and the tenant is
 //     the selected one, replaces the stored client secret (the tokens
-//     always come from the bundle).
+//     always come from the bundle; what needs no token, the Bearer JWTs
+//     of deliveries, takes it without a stored login: ClientSecret).
 //
 // The selected tenant is the one a command works on: --tenant, else
 // JWH_TENANT, else the default tenant, else the only one. Commands that
@@ -193,6 +194,20 @@ func (r *Resolver) OAuth(t *Tenant) (*OAuthLogin, error) {
 		l.ClientSecret, l.ClientSecretFrom = env, Source{SourceEnvironment, "from " + EnvClientSecret + " (overrides the stored one)"}
 	}
 	return l, nil
+}
+
+// ClientSecret returns the client secret of OAuth tenant t and where it
+// comes from, for what needs no token: verifying and signing the Bearer
+// JWTs of its app's deliveries (jwh listen, jwh replay). It is
+// JWH_CLIENT_SECRET for the selected tenant, even when no login is stored
+// (a machine that only receives deliveries), else the stored bundle's;
+// the errors are those of OAuth.
+func (r *Resolver) ClientSecret(t *Tenant) ([]byte, Source, error) {
+	l, err := r.OAuth(t)
+	if err != nil && l.ClientSecretFrom.Kind != SourceEnvironment {
+		return nil, l.ClientSecretFrom, err
+	}
+	return []byte(l.ClientSecret), l.ClientSecretFrom, nil
 }
 
 // loadOAuth reads the stored bundle of t, with get when it is in the

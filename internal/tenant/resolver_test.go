@@ -217,6 +217,30 @@ func TestResolverOAuth(t *testing.T) {
 	}
 }
 
+// TestResolverClientSecret: the client secret of an OAuth tenant, for
+// what needs no token, comes from JWH_CLIENT_SECRET for the selected
+// tenant even without a stored login; otherwise from the login, whose
+// errors it returns.
+func TestResolverClientSecret(t *testing.T) {
+	tn := &Tenant{Name: "acme", Kind: KindOAuth, ClientID: "cid"}
+	store := NewMemoryStore()
+	r := &Resolver{Store: store, Getenv: env(map[string]string{EnvClientSecret: "cs-env"}), CredentialsPath: filepath.Join(t.TempDir(), CredentialsFile)}
+	if _, src, err := r.ClientSecret(tn); !errors.Is(err, ErrNoSecret) || src.Kind != SourceMissing {
+		t.Errorf("not selected, nothing stored: %v, %+v; want ErrNoSecret", err, src)
+	}
+	r.Selected = "acme"
+	if secret, src, err := r.ClientSecret(tn); err != nil || string(secret) != "cs-env" || src.Kind != SourceEnvironment {
+		t.Errorf("selected, nothing stored: %q, %+v, %v; want JWH_CLIENT_SECRET", secret, src, err)
+	}
+	if err := r.SaveOAuth(tn, bundle("cs-stored")); err != nil {
+		t.Fatal(err)
+	}
+	r.Selected = "beta"
+	if secret, src, err := r.ClientSecret(tn); err != nil || string(secret) != "cs-stored" || src.Kind != SourceKeyring {
+		t.Errorf("not selected, stored: %q, %+v, %v; want the stored one", secret, src, err)
+	}
+}
+
 // TestResolverConnectSecretOfOAuthTenant: an OAuth tenant's keyring item
 // (its bundle) is never taken for a shared secret.
 func TestResolverConnectSecretOfOAuthTenant(t *testing.T) {

@@ -198,21 +198,11 @@ func TestListenRefuses(t *testing.T) {
 		{"no tenants", func(h *harness, o *Options) {
 			h.env[tenant.EnvConfig] = h.cfgPath + ".empty"
 			o.Config = cmdutil.LoadConfigOnce(h.env.get)
-		}, "no tenants configured: jwh listen verifies each delivery with its tenant's shared secret; import one with 'jwh tenant import --file installed.json', or run with --no-verify", 3},
+		}, "no tenants configured: jwh listen verifies each delivery with its tenant's secret; import a Connect app's tenant with 'jwh tenant import --file installed.json', log in with an OAuth 2.0 app with 'jwh tenant login', or run with --no-verify", 3},
 		{"no client keys", func(h *harness, o *Options) {
 			cfg, _ := o.Config()
 			cfg.Tenants = slices.DeleteFunc(cfg.Tenants, func(t tenant.Tenant) bool { return t.ClientKey != "" })
 		}, "no tenant has a client key (beta), so no delivery can be verified: re-import their installed payloads with 'jwh tenant import' (or add them with --client-key), or run with --no-verify", 3},
-		{"only OAuth tenants", func(h *harness, o *Options) {
-			cfg, _ := o.Config()
-			cfg.Tenants = []tenant.Tenant{{Name: "work", Kind: tenant.KindOAuth, ClientID: "cid", CloudID: "c1", SiteURL: "https://acme.atlassian.net"}}
-			cfg.Default = ""
-		}, "no Connect tenant is configured, and this jwh listen verifies the JWTs of Connect deliveries only: import one with 'jwh tenant import --file installed.json', or run with --no-verify", 3},
-		{"an OAuth tenant selected", func(h *harness, o *Options) {
-			cfg, _ := o.Config()
-			cfg.Put(tenant.Tenant{Name: "work", Kind: tenant.KindOAuth, ClientID: "cid", CloudID: "c1", SiteURL: "https://acme.atlassian.net"})
-			o.TenantFlag = "work"
-		}, `tenant "work" is an OAuth 2.0 tenant: this jwh listen verifies the JWTs of Connect deliveries only; run with --no-verify to see its deliveries`, 3},
 		{"same client key", func(h *harness, o *Options) {
 			cfg, _ := o.Config()
 			cfg.Put(tenant.Tenant{Name: "acme2", BaseURL: "https://acme.atlassian.net", AppKey: "k", ClientKey: acmeKey})

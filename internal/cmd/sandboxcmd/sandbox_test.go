@@ -29,6 +29,7 @@ func TestNewCmdSandbox(t *testing.T) {
 			Want: defaults(Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true})},
 		{Args: "--drop-rate 0.3 --hang-rate 0.1",
 			Want: defaults(Options{DropRate: 0.3, HangRate: 0.1})},
+		{Args: "--clock-skew -5m", Want: defaults(Options{ClockSkew: -5 * time.Minute})},
 		{Args: "--oauth-callback http://localhost:9000/cb --oauth-callback https://app.example.com/cb?x=1 --access-token-ttl 30s --refresh-reuse-interval 0 --oauth-app o.json",
 			Want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: sandbox.DefaultPageCap,
 				OAuthCallbacks: []string{"http://localhost:9000/cb", "https://app.example.com/cb?x=1"},
@@ -168,6 +169,44 @@ func TestSandboxRun(t *testing.T) {
 	in2, err := tenant.ParseInstalled(strings.NewReader(stdout2))
 	if err != nil || in2.SharedSecret == in.SharedSecret || in2.ClientKey == in.ClientKey {
 		t.Errorf("a second sandbox reuses the secret or client key (%v)", err)
+	}
+}
+
+// TestSandboxClockSkew: with --clock-skew the sandbox is a Jira whose
+// clock is off: its Date header says so, and a JWT signed on this
+// machine's clock is refused as Jira would refuse it.
+func TestSandboxClockSkew(t *testing.T) {
+	installed := filepath.Join(t.TempDir(), "installed.json")
+	_, stderr, _ := runSandbox(t, Options{Installed: installed, ClockSkew: 5 * time.Minute}, func(s *sandbox.Server, run *sandbox.Running) {
+		b, err := os.ReadFile(installed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := tenant.ParseInstalled(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := time.Now()
+		resp, err := http.Get(run.URL() + "/rest/api/2/myself")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		date, err := http.ParseTime(resp.Header.Get("Date"))
+		if err != nil {
+			t.Fatalf("Date header %q: %v", resp.Header.Get("Date"), err)
+		}
+		if skew := date.Sub(before); skew < 4*time.Minute || skew > 6*time.Minute {
+			t.Errorf("the Date header is %s off this machine's clock, want about 5m", skew)
+		}
+		if status := signedGet(t, in, "/rest/api/2/myself"); status != http.StatusUnauthorized {
+			t.Errorf("a JWT signed 5 minutes in the sandbox's past: %d, want 401", status)
+		}
+	})
+	for _, want := range []string{"clock: 5m0s ahead of this machine's (--clock-skew)", "JWT exp: "} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
 	}
 }
 
