@@ -45,14 +45,12 @@ func (f *Factory) JiraClient(tenantName string, debug bool) (*jira.Client, *tena
 }
 
 // ClientFor returns a client for tenant t of a command that works on
-// every tenant (extend --all-tenants): the tenant selected without
+// every tenant (extend --all-tenants), with its secrets from r: that
+// command's Resolver (Resolver("")), for which the tenant selected without
 // --tenant (JWH_TENANT, the default or the only one) is the one that the
-// secrets in the environment stand for (see tenant.Resolver).
-func (f *Factory) ClientFor(t *tenant.Tenant, debug bool) (*jira.Client, error) {
-	r, err := f.Resolver("")
-	if err != nil {
-		return nil, err
-	}
+// secrets in the environment stand for, and which may have read the
+// secrets ahead (tenant.Resolver.ReadAhead).
+func (f *Factory) ClientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
 	return f.clientFor(t, r, debug)
 }
 

@@ -308,6 +308,8 @@ func (s *Server) AddTenant(cfg TenantConfig) (*Tenant, error) {
 	s.insertLocked(t)
 	if err := s.persistLocked(); err != nil {
 		s.tenants = old
+		delete(s.byPath, t.basePath)
+		delete(s.byCloudID, t.cloudID)
 		return nil, err
 	}
 	return t, nil
@@ -371,6 +373,11 @@ func (s *Server) checkUniqueLocked(t *Tenant) error {
 func (s *Server) insertLocked(t *Tenant) {
 	i, _ := slices.BinarySearchFunc(s.tenants, t.name, func(o *Tenant, name string) int { return strings.Compare(o.name, name) })
 	s.tenants = slices.Insert(slices.Clone(s.tenants), i, t)
+	if s.byPath == nil {
+		s.byPath, s.byCloudID = make(map[string]*Tenant), make(map[string]*Tenant)
+	}
+	s.byPath[t.basePath] = t
+	s.byCloudID[t.cloudID] = t
 }
 
 func displayPath(base string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/lockedfile"
@@ -58,6 +59,10 @@ const RefreshLockWait = 3 * time.Minute
 // Errors wrap ErrNoSecret (nothing stored) or ErrKeyringDown (the keyring
 // did not answer), which the command layer maps to the credentials exit
 // status, and say how to provide the secret.
+//
+// A command that works on every tenant can have the Resolver read their
+// secrets ahead, in as few keyring calls as the platform allows
+// (ReadAhead); the rule and the answers stay the same.
 type Resolver struct {
 	// Store is the keyring (a memory store in tests and jwh demo).
 	Store SecretStore
@@ -67,6 +72,9 @@ type Resolver struct {
 	CredentialsPath string
 	// Selected is the name of the selected tenant, or "" when none is.
 	Selected string
+
+	mu    sync.Mutex
+	ahead map[string]*aheadRead // by tenant name: what ReadAhead read, until taken
 }
 
 // Resolver returns the resolver for the tenants of c, with the tenant
@@ -101,7 +109,7 @@ func (r *Resolver) ConnectSecret(t *Tenant) ([]byte, Source, error) {
 	if s := r.env(EnvSecret, t); s != "" {
 		return []byte(s), Source{SourceEnvironment, "from " + EnvSecret + " (overrides the keyring)"}, nil
 	}
-	secret, err := r.Store.Get(t.Name)
+	secret, err := r.stored(t.Name)
 	if err == nil {
 		return secret, Source{SourceKeyring, "stored in " + KeyringSource(t.Name)}, nil
 	}
@@ -162,7 +170,7 @@ func (l OAuthLogin) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(l.String
 // unavailable, for jwh tenant show.
 func (r *Resolver) OAuth(t *Tenant) (*OAuthLogin, error) {
 	l := &OAuthLogin{}
-	s, err := r.loadOAuth(t)
+	s, err := r.loadOAuth(t, r.stored)
 	if err != nil {
 		kind := SourceUnavailable
 		if errors.Is(err, ErrNoSecret) {
@@ -202,9 +210,10 @@ func (r *Resolver) ClientSecret(t *Tenant) ([]byte, Source, error) {
 	return []byte(l.ClientSecret), l.ClientSecretFrom, nil
 }
 
-// loadOAuth reads the stored bundle of t. Its errors say how to log in
-// again.
-func (r *Resolver) loadOAuth(t *Tenant) (*OAuthSecrets, error) {
+// loadOAuth reads the stored bundle of t, with get when it is in the
+// keyring: r.stored for the first use, r.Store.Get to read it afresh. Its
+// errors say how to log in again.
+func (r *Resolver) loadOAuth(t *Tenant, get func(name string) ([]byte, error)) (*OAuthSecrets, error) {
 	login := t.LoginCommand()
 	if t.StorageOf() == StorageFile {
 		s, err := loadCredentials(r.CredentialsPath, t.Name)
@@ -216,7 +225,7 @@ func (r *Resolver) loadOAuth(t *Tenant) (*OAuthSecrets, error) {
 		}
 		return s, nil
 	}
-	data, err := r.Store.Get(t.Name)
+	data, err := get(t.Name)
 	defer clear(data)
 	var ke *KeyringError
 	switch {
@@ -302,7 +311,7 @@ type OAuthStore struct {
 }
 
 // Load reads the stored bundle afresh.
-func (s *OAuthStore) Load() (*OAuthSecrets, error) { return s.r.loadOAuth(&s.t) }
+func (s *OAuthStore) Load() (*OAuthSecrets, error) { return s.r.loadOAuth(&s.t, s.r.Store.Get) }
 
 // Save replaces the stored bundle.
 func (s *OAuthStore) Save(b *OAuthSecrets) error { return s.r.SaveOAuth(&s.t, b) }
