@@ -449,7 +449,7 @@ func (l *login) complete(ctx context.Context, answer *oauth.Answer, state string
 	if err != nil {
 		return nil, err
 	}
-	t, updated, madeDefault, err := l.save(site, tok)
+	t, updated, madeDefault, err := l.save(ctx, site, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +459,7 @@ func (l *login) complete(ctx context.Context, answer *oauth.Answer, state string
 // save writes the tenant and its secrets, under the config's lock and the
 // tenant's refresh lock: the secrets first, then the config; if the config
 // cannot be saved, the secrets are put back as they were.
-func (l *login) save(site *oauth.Site, tok *oauth.Token) (t *tenant.Tenant, updated, madeDefault bool, err error) {
+func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t *tenant.Tenant, updated, madeDefault bool, err error) {
 	siteURL := strings.TrimRight(site.URL, "/")
 	name := l.opts.Name
 	if name == "" {
@@ -472,7 +472,7 @@ func (l *login) save(site *oauth.Site, tok *oauth.Token) (t *tenant.Tenant, upda
 		}
 	}
 	cfg := l.cfg
-	unlock, err := cfg.Lock(context.Background())
+	unlock, err := cfg.Lock(ctx)
 	if err != nil {
 		return nil, false, false, err
 	}
@@ -511,7 +511,7 @@ func (l *login) save(site *oauth.Site, tok *oauth.Token) (t *tenant.Tenant, upda
 	r := cfg.Resolver(l.opts.Secrets(), l.opts.Getenv, "")
 	// No refresh of the login this one replaces may store its tokens
 	// over the new ones.
-	unlockLogin, err := r.LockOAuth(context.Background(), &nt)
+	unlockLogin, err := r.LockOAuth(ctx, &nt)
 	if err != nil {
 		return nil, false, false, err
 	}

@@ -239,7 +239,7 @@ func TestShowRunOAuthMissing(t *testing.T) {
 func TestRemoveRunOAuth(t *testing.T) {
 	h := newHarness(t)
 	seedBothKinds(t, h)
-	if err := removeRun(removeOpts(h, "initech")); err != nil {
+	if err := removeRun(t.Context(), removeOpts(h, "initech")); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(h.cfg(t).CredentialsPath())
@@ -249,7 +249,7 @@ func TestRemoveRunOAuth(t *testing.T) {
 	if _, err := h.store.Get("globex"); err != nil {
 		t.Errorf("globex's keyring item: %v", err)
 	}
-	if err := removeRun(removeOpts(h, "globex")); err != nil {
+	if err := removeRun(t.Context(), removeOpts(h, "globex")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.store.Get("globex"); !errors.Is(err, tenant.ErrNoSecret) {
@@ -290,7 +290,7 @@ func TestAddAndImportRefuseOAuthTenant(t *testing.T) {
 	seedBothKinds(t, h)
 	want := "tenant globex is an OAuth 2.0 tenant: remove it first with 'jwh tenant remove globex', or give the Connect tenant another name"
 	h.in.WriteString(theSecret)
-	err := addRun(addOpts(h, "globex", "https://globex.example", "k"))
+	err := addRun(t.Context(), addOpts(h, "globex", "https://globex.example", "k"))
 	if err == nil || err.Error() != want || exitCode(err) != 2 {
 		t.Errorf("add: %v", err)
 	}
@@ -298,7 +298,7 @@ func TestAddAndImportRefuseOAuthTenant(t *testing.T) {
 	if err := os.WriteFile(file, []byte(payload("https://globex.example", "ck-globex")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	err = importRun(&ImportOptions{IO: h.ios, Config: h.config, Secrets: func() tenant.SecretStore { return h.store }, Name: "globex", File: file})
+	err = importRun(t.Context(), &ImportOptions{IO: h.ios, Config: h.config, Secrets: func() tenant.SecretStore { return h.store }, Name: "globex", File: file})
 	if err == nil || err.Error() != want || exitCode(err) != 2 {
 		t.Errorf("import: %v", err)
 	}

@@ -50,20 +50,20 @@ use the site again, run 'jwh tenant login'.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return removeRun(opts)
+			return removeRun(cmd.Context(), opts)
 		},
 	}
 	return cmd
 }
 
-func removeRun(opts *RemoveOptions) error {
+func removeRun(ctx context.Context, opts *RemoveOptions) error {
 	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
 	// The config and the keyring change under the config's lock, so that
 	// no other jwh sees the one change without the other.
-	unlock, err := cfg.Lock(context.Background())
+	unlock, err := cfg.Lock(ctx)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func removeRun(opts *RemoveOptions) error {
 	r := cfg.Resolver(opts.Secrets(), opts.Getenv, "")
 	if t.IsOAuth() {
 		// No refresh of this login may store its tokens again.
-		unlockLogin, err := r.LockOAuth(context.Background(), t)
+		unlockLogin, err := r.LockOAuth(ctx, t)
 		if err != nil {
 			return err
 		}

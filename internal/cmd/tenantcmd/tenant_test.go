@@ -182,14 +182,14 @@ func TestRunsKeepChangesOfOtherProcesses(t *testing.T) {
 	}{
 		{"add", func(h *harness) error {
 			h.in.WriteString(theSecret)
-			return addRun(addOpts(h, "acme", "https://acme.example", "k"))
+			return addRun(t.Context(), addOpts(h, "acme", "https://acme.example", "k"))
 		}, "acme,beta,other"},
 		{"import", func(h *harness) error {
 			h.in.WriteString(payload("https://acme.atlassian.net", "ck"))
-			return importRun(importOpts(h, "acme", "-"))
+			return importRun(t.Context(), importOpts(h, "acme", "-"))
 		}, "acme,beta,other"},
-		{"remove", func(h *harness) error { return removeRun(removeOpts(h, "beta")) }, "other"},
-		{"use", func(h *harness) error { return useRun(&UseOptions{IO: h.ios, Config: h.config, Name: "beta"}) }, "beta,other"},
+		{"remove", func(h *harness) error { return removeRun(t.Context(), removeOpts(h, "beta")) }, "other"},
+		{"use", func(h *harness) error { return useRun(t.Context(), &UseOptions{IO: h.ios, Config: h.config, Name: "beta"}) }, "beta,other"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
