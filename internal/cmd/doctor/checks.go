@@ -352,7 +352,9 @@ func refused(e *jira.APIError) string {
 }
 
 // uuidRE matches a Jira client key: a UUID, once prefixed with "jira:".
-var uuidRE = regexp.MustCompile(`^(jira:)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var uuidRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(jira:)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+})
 
 // connectRefused classifies a 401 or 403 to a Connect tenant's JWT by the
 // causes of the guide, in the order that tells them apart: the clock
@@ -373,7 +375,7 @@ func (c *checker) connectRefused(base *url.URL, e *jira.APIError) {
 	case c.t.ClientKey != "" && c.t.AppKey == c.t.ClientKey:
 		c.fail("auth", head+": the app key is the tenant's client key "+c.t.ClientKey,
 			c.reimportKeys(), true)
-	case uuidRE.MatchString(c.t.AppKey):
+	case uuidRE().MatchString(c.t.AppKey):
 		c.fail("auth", head+": the app key "+c.t.AppKey+" looks like a client key, not the key of an app descriptor",
 			c.reimportKeys(), true)
 	case base.Path != "" && c.siteBase(base) != "":

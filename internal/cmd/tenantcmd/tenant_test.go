@@ -189,7 +189,9 @@ func TestRunsKeepChangesOfOtherProcesses(t *testing.T) {
 			return importRun(t.Context(), importOpts(h, "acme", "-"))
 		}, "acme,beta,other"},
 		{"remove", func(h *harness) error { return removeRun(t.Context(), removeOpts(h, "beta")) }, "other"},
-		{"use", func(h *harness) error { return useRun(t.Context(), &UseOptions{IO: h.ios, Config: h.config, Name: "beta"}) }, "beta,other"},
+		{"use", func(h *harness) error {
+			return useRun(t.Context(), &UseOptions{IO: h.ios, Config: h.config, Name: "beta"})
+		}, "beta,other"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
