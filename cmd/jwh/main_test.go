@@ -47,7 +47,12 @@ func TestMain(m *testing.M) {
 		os.Setenv("GORACE", "atexit_sleep_ms=10")
 	}
 	testscript.Main(m, map[string]func(){
-		"jwh":             func() { os.Exit(app.Main()) },
+		"jwh": func() {
+			if path := os.Getenv(envTestKeyring); path != "" {
+				os.Exit(app.MainWith(fileKeyring{path}))
+			}
+			os.Exit(app.Main())
+		},
 		"sandbox-browser": func() { os.Exit(sandboxBrowser()) },
 		// github.com/cli/browser opens URLs with xdg-open on Linux, found
 		// on PATH: in scripts that is the sandbox's browser, so no real
@@ -56,15 +61,20 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs testdata/script/*.txtar. Besides testscript's own
-// commands they have:
+// TestScripts runs testdata/script/*.txtar. The jwh of the scripts keeps
+// its secrets in $WORK/keyring.json ($JWH_TEST_KEYRING) instead of the OS
+// keyring. Besides testscript's own commands the scripts have:
 //
 //	sandbox [-page-cap N] [-429 N] [-retry-after D] [-latency D] [-expiration-as-string]
-//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME]
+//	        [-drop-rate R] [-hang-rate R] [-seed N] [-wrong-secret NAME] [-clock-skew D]
 //	        [-access-token-ttl D] [-refresh-reuse-interval D] [-oauth-callback URL]... NAME...
 //	    start a sandbox with these tenants (default: acme), all with one
 //	    shared secret except the -wrong-secret one, and write a jwh config
-//	    ($JWH_CONFIG, the first tenant the default) and $JWH_SHARED_SECRET.
+//	    ($JWH_CONFIG, the first tenant the default), the secret of every
+//	    tenant in the keyring, and $JWH_SHARED_SECRET. -clock-skew runs the
+//	    sandbox's clock that far ahead of this machine's (negative: behind).
+//	    $CLIENT_KEY_<NAME> is each tenant's client key ($CLIENT_KEY the
+//	    first's).
 //	    $SANDBOX_URL is its root URL: the --auth-url and --api-url of jwh
 //	    tenant login. Its OAuth app has the client id $OAUTH_CLIENT_ID and
 //	    the secret $OAUTH_CLIENT_SECRET, also in the file
@@ -84,12 +94,13 @@ func TestMain(m *testing.M) {
 //	    tenant login --no-browser) or, without OUT_FILE, GET it: deliver
 //	    it to jwh's loopback callback server, which must be running (exec
 //	    jwh tenant login ... &).
-//	sandbox-tokens [-error CODE] GRANT|* COUNT[+]
+//	sandbox-tokens [-wait] [-error CODE] GRANT|* COUNT[+]
 //	    assert how many token requests with grant_type GRANT the sandbox
 //	    has logged since the last sandbox-reset: successful ones, or with
 //	    -error those refused with that OAuth error code (-error any: every
 //	    refused one). "sandbox-tokens refresh_token 1" is "exactly one
-//	    refresh happened".
+//	    refresh happened". -wait waits until there are that many (for a
+//	    jwh in the background).
 //	sandbox-no-tokens FILE...
 //	    assert that no access or refresh token the sandbox has issued, and
 //	    not the OAuth client secret, appears in the files (stdout and
@@ -100,22 +111,46 @@ func TestMain(m *testing.M) {
 //	sandbox-expire-access
 //	    make every access token issued so far expire now (a cached token
 //	    then gets 401; the refresh tokens stay valid).
+//	paste-login [-exit CODE] USER ARGS...
+//	    run jwh tenant login --no-browser ARGS... as a user would: the
+//	    client secret ($OAUTH_CLIENT_SECRET) on its standard input unless
+//	    $JWH_CLIENT_SECRET is set, then, once it has printed the
+//	    authorization URL, the address the sandbox sends USER's browser to.
+//	    Its output is in $WORK/login.stdout and $WORK/login.stderr; it must
+//	    exit with CODE (default 0), without the client secret in its output.
 //	sandbox-oauth-webhooks TENANT USER COUNT
 //	    assert how many webhooks USER has registered on the tenant with the
 //	    OAuth app (USER * counts every user's).
+//	bearer-deliver, bearer-get, perm
+//	    see oauth_test.go.
 //	faults DROP-RATE HANG-RATE
 //	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
 //	    register N webhooks on the tenant, then empty the request log.
-//	record-failed TENANT EVENT ISSUE-KEY
-//	    add a failed delivery to the tenant.
+//	record-failed TENANT EVENT ISSUE-KEY [URL]
+//	    add a failed delivery to the tenant, two hours ago, to URL
+//	    (default https://app.example.com/hook).
 //	deny TENANT STATUS
 //	    make the tenant answer every signed request with 401 or 403.
-//	sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung]
+//	installed TENANT FILE
+//	    write the tenant's installed payload, as Jira sends it to the app
+//	    (its sharedSecret the sandbox's, which -wrong-secret changes), to
+//	    FILE.
+//	expire TENANT DURATION [ID...]
+//	    make the tenant's webhooks with these ids (all, without ids) expire
+//	    DURATION from now (a negative DURATION: that long ago).
+//	oauth-age TENANT LOGIN-AGE REFRESH-AGE
+//	    make the stored login of OAuth tenant TENANT as old as LOGIN-AGE
+//	    and its refresh token as old as REFRESH-AGE (durations; 300d is
+//	    300 days), as if the consent and the last refresh were that long
+//	    ago.
+//	sandbox-requests [-wait] [-tenant NAME] [-status CODE] [-fault dropped|hung]
 //	                 [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]
 //	    assert how many requests the sandbox has logged (COUNT+: at least
 //	    COUNT); -kind oauth counts those of the OAuth side (authorize,
 //	    token, accessible-resources, gateway), -user those made as USER.
+//	    A request is logged before it is answered (or hung). -wait waits
+//	    until there are that many.
 //	sandbox-reset
 //	    empty the request log.
 //	sandbox-webhooks [-wait] TENANT COUNT [ID...]
@@ -126,6 +161,12 @@ func TestMain(m *testing.M) {
 //	    run a program (like exec) and assert its exit status, and that
 //	    neither the shared secret nor the OAuth client secret is in its
 //	    output.
+//	proxy NAME
+//	    start an HTTP proxy on loopback that refuses every request with 502
+//	    Bad Gateway after noting its request line ("CONNECT host:443
+//	    HTTP/1.1"), and set $NAME to its URL, for HTTPS_PROXY.
+//	proxied COUNT [TEXT]
+//	    assert how many request lines the proxy has noted (containing TEXT).
 //	freeport NAME
 //	    set $NAME to a loopback port that is free now, for a background
 //	    jwh listen whose address the script must know in advance.
@@ -161,6 +202,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		Setup: func(env *testscript.Env) error {
 			env.Values[stateKey{}] = &scriptState{}
+			env.Setenv(envTestKeyring, filepath.Join(env.WorkDir, "keyring.json"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -169,11 +211,16 @@ func TestScripts(t *testing.T) {
 			"seed":             cmdSeed,
 			"record-failed":    cmdRecordFailed,
 			"deny":             cmdDeny,
+			"expire":           cmdExpire,
+			"installed":        cmdInstalled,
+			"oauth-age":        cmdOAuthAge,
 			"sandbox-requests": cmdRequests,
 			"sandbox-reset":    cmdReset,
 			"sandbox-webhooks": cmdWebhooks,
 			"exits":            cmdExits,
 			"freeport":         cmdFreePort,
+			"proxy":            cmdProxy,
+			"proxied":          cmdProxied,
 			"wait-listening":   cmdWaitListening,
 			"flood":            cmdFlood,
 			"wait-lines":       cmdWaitLines,
@@ -189,6 +236,10 @@ func TestScripts(t *testing.T) {
 			"sandbox-revoke":         cmdRevoke,
 			"sandbox-expire-access":  cmdExpireAccess,
 			"sandbox-oauth-webhooks": cmdOAuthWebhooks,
+			"paste-login":            cmdPasteLogin,
+			"bearer-deliver":         cmdBearerDeliver,
+			"bearer-get":             cmdBearerGet,
+			"perm":                   cmdPerm,
 		},
 	})
 }
@@ -210,8 +261,9 @@ type scriptState struct {
 	srv *sandbox.Server
 	run *sandbox.Running
 
-	mu     sync.Mutex
-	issued []string // every access and refresh token the sandbox issued
+	mu      sync.Mutex
+	issued  []string // every access and refresh token the sandbox issued
+	proxied []string // the request lines the proxy of the proxy command got
 }
 
 func state(ts *testscript.TestScript) *scriptState {
@@ -257,6 +309,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	fs.Float64Var(&opts.HangRate, "hang-rate", 0, "")
 	fs.Uint64Var(&opts.Seed, "seed", 0, "")
 	fs.StringVar(&wrong, "wrong-secret", "", "")
+	skew := fs.Duration("clock-skew", 0, "")
 	fs.DurationVar(&opts.OAuth.AccessTokenTTL, "access-token-ttl", 0, "")
 	reuse := fs.Duration("refresh-reuse-interval", sandbox.DefaultRefreshReuseInterval, "")
 	var callbacks []string
@@ -267,6 +320,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		names = []string{"acme"}
 	}
 	opts.OAuth.RefreshReuseInterval = *reuse
+	if d := *skew; d != 0 {
+		opts.Clock = func() time.Time { return time.Now().Add(d) }
+	}
 	if *reuse == 0 {
 		opts.OAuth.RefreshReuseInterval = -1 // none
 	}
@@ -289,6 +345,10 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 
 	path := filepath.Join(ts.Getenv("WORK"), "jwh", "config.json")
 	ts.Check(writeConfig(path, srv, run, names))
+	keyring := fileKeyring{ts.Getenv(envTestKeyring)}
+	for _, name := range names {
+		ts.Check(keyring.Set(name, []byte(sharedSecret)))
+	}
 	ts.Setenv(tenant.EnvConfig, path)
 	ts.Setenv(tenant.EnvSecret, sharedSecret)
 	ts.Setenv("SANDBOX_URL", run.URL())
@@ -302,9 +362,11 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		key := strings.NewReplacer(".", "_", "-", "_").Replace(name)
 		ts.Setenv("CLOUD_ID_"+key, t.CloudID())
 		ts.Setenv("SITE_URL_"+key, t.BaseURL())
+		ts.Setenv("CLIENT_KEY_"+key, t.ClientKey())
 		if i == 0 {
 			ts.Setenv("CLOUD_ID", t.CloudID())
 			ts.Setenv("SITE_URL", t.BaseURL())
+			ts.Setenv("CLIENT_KEY", t.ClientKey())
 		}
 	}
 }
@@ -380,7 +442,7 @@ func cmdSeed(ts *testscript.TestScript, neg bool, args []string) {
 // seed registers n webhooks (project = P1, P2, ...) on the tenant with a
 // signed client, as an app would, 100 per request.
 func seed(t *sandbox.Tenant, n int) error {
-	hc, err := transport.New(transport.Options{Signer: connectjwt.NewSigner(t.AppKey(), []byte(t.Secret()), t.BasePath())})
+	hc, err := transport.New(transport.Options{Authorizer: connectjwt.NewSigner(t.AppKey(), []byte(t.Secret()), t.BasePath())})
 	if err != nil {
 		return err
 	}
@@ -415,13 +477,17 @@ func seed(t *sandbox.Tenant, n int) error {
 
 func cmdRecordFailed(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "record-failed")
-	if len(args) != 3 {
-		ts.Fatalf("usage: record-failed TENANT EVENT ISSUE-KEY")
+	if len(args) != 3 && len(args) != 4 {
+		ts.Fatalf("usage: record-failed TENANT EVENT ISSUE-KEY [URL]")
 	}
 	t := state(ts).tenant(ts, args[0])
 	body := fmt.Sprintf(`{"webhookEvent":%q,"issue":{"key":%q}}`, args[1], args[2])
+	hook := "https://app.example.com/hook"
+	if len(args) == 4 {
+		hook = args[3]
+	}
 	ts.Check(t.RecordFailedDelivery(sandbox.FailedDelivery{
-		Body: body, URL: "https://app.example.com/hook", FailureTime: time.Now().Add(-2 * time.Hour),
+		Body: body, URL: hook, FailureTime: time.Now().Add(-2 * time.Hour),
 	}))
 }
 
@@ -435,6 +501,64 @@ func cmdDeny(ts *testscript.TestScript, neg bool, args []string) {
 	state(ts).tenant(ts, args[0]).Deny(status)
 }
 
+func cmdInstalled(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "installed")
+	if len(args) != 2 {
+		ts.Fatalf("usage: installed TENANT FILE")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), state(ts).tenant(ts, args[0]).Installed(), 0o600))
+}
+
+func cmdExpire(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "expire")
+	if len(args) < 2 {
+		ts.Fatalf("usage: expire TENANT DURATION [ID...]")
+	}
+	d, err := parseDays(args[1])
+	ts.Check(err)
+	ids := make([]int64, len(args)-2)
+	for i, a := range args[2:] {
+		ids[i], err = strconv.ParseInt(a, 10, 64)
+		ts.Check(err)
+	}
+	n, err := state(ts).tenant(ts, args[0]).SetExpiration(time.Now().Add(d), ids...)
+	ts.Check(err)
+	if n == 0 {
+		ts.Fatalf("tenant %s has no such webhooks", args[0])
+	}
+}
+
+// parseDays parses a duration that may count days: 300d, -31d, 2h.
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		return time.Duration(days) * 24 * time.Hour, err
+	}
+	return time.ParseDuration(s)
+}
+
+func cmdOAuthAge(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "oauth-age")
+	if len(args) != 3 {
+		ts.Fatalf("usage: oauth-age TENANT LOGIN-AGE REFRESH-AGE")
+	}
+	loginAge, err := parseDays(args[1])
+	ts.Check(err)
+	refreshAge, err := parseDays(args[2])
+	ts.Check(err)
+	cfg, err := tenant.LoadConfig(ts.Getenv(tenant.EnvConfig))
+	ts.Check(err)
+	t, err := cfg.Get(args[0])
+	ts.Check(err)
+	r := cfg.Resolver(fileKeyring{ts.Getenv(envTestKeyring)}, ts.Getenv, "")
+	login, err := r.OAuth(t)
+	ts.Check(err)
+	now := time.Now()
+	login.Secrets.LoginAt = now.Add(-loginAge)
+	login.Secrets.RefreshIssued = now.Add(-refreshAge)
+	ts.Check(r.SaveOAuth(t, login.Secrets))
+}
+
 func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "sandbox-requests")
 	fs := flag.NewFlagSet("sandbox-requests", flag.ContinueOnError)
@@ -443,38 +567,59 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	fault := fs.String("fault", "", "")
 	kind := fs.String("kind", "", "")
 	user := fs.String("user", "", "")
+	wait := fs.Bool("wait", false, "")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 2 {
-		ts.Fatalf("usage: sandbox-requests [-tenant NAME] [-status CODE] [-fault dropped|hung] [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]")
+		ts.Fatalf("usage: sandbox-requests [-wait] [-tenant NAME] [-status CODE] [-fault dropped|hung] [-kind connect|oauth] [-user USER] METHOD|* COUNT[+]")
 	}
 	method := fs.Arg(0)
-	log := state(ts).server(ts).Requests()
-	got := 0
-	var lines []string
-	for _, r := range log {
-		line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q, %s %s)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant, r.Kind, r.User)
-		if r.Reason != "" {
-			line += ": " + r.Reason
+	waitCount(ts, *wait, fs.Arg(1), "requests", func() (got int, lines []string) {
+		for _, r := range state(ts).server(ts).Requests() {
+			line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q, %s %s)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant, r.Kind, r.User)
+			if r.Reason != "" {
+				line += ": " + r.Reason
+			}
+			if r.Fault != "" {
+				line += fmt.Sprintf(" %s (took effect: %v)", r.Fault, r.TookEffect)
+			}
+			lines = append(lines, line)
+			if (method == "*" || r.Method == method) && (*name == "" || r.Tenant == *name) && (*status == 0 || r.Status == *status) &&
+				(*fault == "" || string(r.Fault) == *fault) && (*kind == "" || r.Kind == *kind) && (*user == "" || r.User == *user) {
+				got++
+			}
 		}
-		if r.Fault != "" {
-			line += fmt.Sprintf(" %s (took effect: %v)", r.Fault, r.TookEffect)
+		return got, lines
+	})
+}
+
+// waitCount fails the script unless what count says (got, and the lines
+// of what was logged) matches the COUNT[+] argument want (COUNT+: at least
+// COUNT); with wait, once it has not matched for eventually.
+func waitCount(ts *testscript.TestScript, wait bool, want, what string, count func() (int, []string)) {
+	deadline := time.Now().Add(eventually)
+	for {
+		got, lines := count()
+		if !wait || countMatches(ts, want, got) || time.Now().After(deadline) {
+			wantCount(ts, want, got, what, lines)
+			return
 		}
-		lines = append(lines, line)
-		if (method == "*" || r.Method == method) && (*name == "" || r.Tenant == *name) && (*status == 0 || r.Status == *status) &&
-			(*fault == "" || string(r.Fault) == *fault) && (*kind == "" || r.Kind == *kind) && (*user == "" || r.User == *user) {
-			got++
-		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	wantCount(ts, fs.Arg(1), got, "requests", lines)
+}
+
+// countMatches reports whether got matches the COUNT[+] argument count
+// (COUNT+: at least COUNT).
+func countMatches(ts *testscript.TestScript, count string, got int) bool {
+	n, atLeast := strings.CutSuffix(count, "+")
+	want, err := strconv.Atoi(n)
+	ts.Check(err)
+	return got == want || atLeast && got > want
 }
 
 // wantCount fails the script unless got matches the COUNT[+] argument
 // count (COUNT+: at least COUNT), showing the lines of what was logged.
 func wantCount(ts *testscript.TestScript, count string, got int, what string, lines []string) {
-	n, atLeast := strings.CutSuffix(count, "+")
-	want, err := strconv.Atoi(n)
-	ts.Check(err)
-	if got != want && !(atLeast && got > want) {
+	if !countMatches(ts, count, got) {
 		ts.Fatalf("sandbox logged %d matching %s, want %s; the %s:\n%s", got, what, count, what, strings.Join(lines, "\n"))
 	}
 }
@@ -528,6 +673,40 @@ func cmdWebhooks(ts *testscript.TestScript, neg bool, args []string) {
 // eventually bounds the waits of the scripts for what a background
 // process does: generous, for a loaded machine.
 const eventually = 60 * time.Second
+
+func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "proxy")
+	if len(args) != 1 {
+		ts.Fatalf("usage: proxy NAME")
+	}
+	st := state(ts)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st.mu.Lock()
+		st.proxied = append(st.proxied, r.Method+" "+r.RequestURI+" "+r.Proto)
+		st.mu.Unlock()
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
+}
+
+func cmdProxied(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "proxied")
+	if len(args) != 1 && len(args) != 2 {
+		ts.Fatalf("usage: proxied COUNT [TEXT]")
+	}
+	st := state(ts)
+	st.mu.Lock()
+	lines := slices.Clone(st.proxied)
+	st.mu.Unlock()
+	got := 0
+	for _, l := range lines {
+		if len(args) == 1 || strings.Contains(l, args[1]) {
+			got++
+		}
+	}
+	wantCount(ts, args[0], got, "proxied requests", lines)
+}
 
 func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "freeport")
@@ -588,7 +767,7 @@ func cmdFlood(ts *testscript.TestScript, neg bool, args []string) {
 				}
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("X-Atlassian-Webhook-Identifier", fmt.Sprintf("flood-%d", i))
-				if signer.SignRequest(req) != nil {
+				if signer.Authorize(req) != nil {
 					continue
 				}
 				resp, err := client.Do(req)
@@ -790,26 +969,27 @@ func cmdTokens(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "sandbox-tokens")
 	fs := flag.NewFlagSet("sandbox-tokens", flag.ContinueOnError)
 	code := fs.String("error", "", "")
+	wait := fs.Bool("wait", false, "")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 2 {
-		ts.Fatalf("usage: sandbox-tokens [-error CODE|any] GRANT|* COUNT[+]")
+		ts.Fatalf("usage: sandbox-tokens [-wait] [-error CODE|any] GRANT|* COUNT[+]")
 	}
 	grant := fs.Arg(0)
-	got := 0
-	var lines []string
-	for _, r := range state(ts).server(ts).TokenRequests() {
-		lines = append(lines, fmt.Sprintf("  %s -> %d %s %s", r.Grant, r.Status, r.GrantError, r.Reason))
-		if grant != "*" && r.Grant != grant {
-			continue
+	waitCount(ts, *wait, fs.Arg(1), "token requests", func() (got int, lines []string) {
+		for _, r := range state(ts).server(ts).TokenRequests() {
+			lines = append(lines, fmt.Sprintf("  %s -> %d %s %s", r.Grant, r.Status, r.GrantError, r.Reason))
+			if grant != "*" && r.Grant != grant {
+				continue
+			}
+			switch {
+			case *code == "" && r.GrantError == "" && r.Status == http.StatusOK,
+				*code == "any" && r.GrantError != "",
+				*code != "" && *code == r.GrantError:
+				got++
+			}
 		}
-		switch {
-		case *code == "" && r.GrantError == "" && r.Status == http.StatusOK,
-			*code == "any" && r.GrantError != "",
-			*code != "" && *code == r.GrantError:
-			got++
-		}
-	}
-	wantCount(ts, fs.Arg(1), got, "token requests", lines)
+		return got, lines
+	})
 }
 
 func cmdNoTokens(ts *testscript.TestScript, neg bool, args []string) {

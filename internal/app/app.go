@@ -27,8 +27,13 @@ import (
 // Main runs jwh with the process's arguments and streams and returns the
 // exit status.
 func Main() int {
+	return MainWith(tenant.NewKeyring(tenant.DefaultKeyringTimeout))
+}
+
+// MainWith is Main with secrets for the OS keyring: the test binary gives
+// the jwh processes of its scripts a keyring of their own.
+func MainWith(secrets tenant.SecretStore) int {
 	version, _, _ := build.Info()
-	secrets := tenant.NewKeyring(tenant.DefaultKeyringTimeout)
 	f := &cmdutil.Factory{
 		IOStreams: iostreams.System(),
 		Version:   version,

@@ -3,7 +3,8 @@
 // Options the command would run with, caught through its runF, or the exact
 // error a user would read. Commands run under a root command with jwh's
 // global flags and flag-error handling, so what a test types is what a user
-// types.
+// types. It also logs in to a sandbox's OAuth app (OAuthLogin) for the
+// tests of commands on OAuth tenants.
 package cmdtest
 
 import (

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/oauth"
 	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
@@ -31,6 +32,13 @@ func ExitCode(err error) int {
 		errors.Is(err, tenant.ErrAmbiguous), errors.Is(err, tenant.ErrNoSecret),
 		errors.Is(err, tenant.ErrKeyringDown):
 		return ExitCredentials
+	case errors.Is(err, oauth.ErrDenied), errors.Is(err, oauth.ErrLoginExpired),
+		errors.Is(err, oauth.ErrClientRefused):
+		return ExitCredentials
+	case errors.Is(err, oauth.ErrStateMismatch), errors.Is(err, oauth.ErrBadAnswer),
+		errors.Is(err, oauth.ErrNoAnswer), errors.Is(err, oauth.ErrRedirectURI),
+		errors.Is(err, oauth.ErrSite):
+		return ExitInput
 	case errors.As(err, &apiErr) && apiErr.Credentials():
 		return ExitCredentials
 	case errors.As(err, &urlErr):

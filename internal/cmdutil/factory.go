@@ -23,8 +23,9 @@ type Factory struct {
 	// Config returns the config file (tenants), loaded once from
 	// tenant.DefaultConfigPath(Getenv); see LoadConfigOnce.
 	Config func() (*tenant.Config, error)
-	// Secrets returns the store of shared secrets: the OS keyring with a
-	// timeout; tests and jwh demo use tenant.NewMemoryStore.
+	// Secrets returns the keyring: the OS keyring with a timeout, which
+	// holds Connect shared secrets and OAuth bundles (see
+	// tenant.Resolver); tests and jwh demo use tenant.NewMemoryStore.
 	Secrets func() tenant.SecretStore
 
 	// Transport, when not nil, is the innermost http.RoundTripper of the

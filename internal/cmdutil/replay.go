@@ -15,14 +15,13 @@ import (
 // whichever re-sends it. It reads each tenant's secret once, and is safe for
 // concurrent use.
 type ReplaySigner struct {
-	cfg     *tenant.Config
-	secrets func() tenant.SecretStore
-	getenv  func(string) string
-	// selected is the selected tenant (--tenant, JWH_TENANT, the default or
-	// the only one), or "" when none is; force is set by --tenant, which
-	// signs every replay for it.
-	selected string
-	force    bool
+	cfg *tenant.Config
+	// resolver says where each secret comes from; its Selected is the
+	// selected tenant (--tenant, JWH_TENANT, the default or the only
+	// one), or "" when none is.
+	resolver *tenant.Resolver
+	// force is set by --tenant, which signs every replay for it.
+	force bool
 
 	mu    sync.Mutex
 	creds map[string]replay.Credentials // by the name of the tenant signed for
@@ -32,31 +31,30 @@ type ReplaySigner struct {
 // tenantFlag is --tenant: when given, every replay is signed for that
 // tenant, and it is an error that no tenant has that name.
 func NewReplaySigner(cfg *tenant.Config, secrets func() tenant.SecretStore, getenv func(string) string, tenantFlag string) (*ReplaySigner, error) {
-	s := &ReplaySigner{cfg: cfg, secrets: secrets, getenv: getenv, force: tenantFlag != "", creds: make(map[string]replay.Credentials)}
-	if t, err := cfg.Select(tenantFlag, getenv(tenant.EnvTenant)); err == nil {
-		s.selected = t.Name
-	} else if tenantFlag != "" {
-		return nil, err
+	if tenantFlag != "" {
+		if _, err := cfg.Get(tenantFlag); err != nil {
+			return nil, err
+		}
 	}
-	return s, nil
+	return &ReplaySigner{cfg: cfg, resolver: cfg.Resolver(secrets(), getenv, tenantFlag), force: tenantFlag != "",
+		creds: make(map[string]replay.Credentials)}, nil
 }
 
 // Credentials returns what the replay of rec is signed with: the
 // credentials of the tenant that verified rec, or of the selected tenant
 // for a record that names none (received with --no-verify) or when
-// --tenant was given. A tenant or secret that is missing is a credentials
-// error (exit 3). JWH_SHARED_SECRET stands for the selected tenant's
-// secret only, as in every other command.
+// --tenant was given. The token is the one that tenant's kind receives: a
+// Connect JWT with its shared secret, or a Bearer JWT with its OAuth 2.0
+// app's client secret. A tenant or secret that is missing is a
+// credentials error (exit 3). Where the secret comes from is
+// tenant.Resolver's rule, as in every other command.
 func (s *ReplaySigner) Credentials(rec *listen.Record) (replay.Credentials, error) {
 	name := rec.Tenant
 	if s.force || name == "" {
-		name = s.selected
+		name = s.resolver.Selected
 	}
 	if name == "" {
 		return replay.Credentials{}, CredentialsErrorf("record %d was received without verification, so it names no tenant to sign its replay for, and none is selected: choose one with --tenant", rec.Seq)
-	}
-	if rec.Kind == listen.KindOAuth {
-		return replay.Credentials{}, InputErrorf("record %d is a delivery of the OAuth tenant %s: this jwh signs replays for Connect tenants only", rec.Seq, name)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -70,23 +68,23 @@ func (s *ReplaySigner) Credentials(rec *listen.Record) (replay.Credentials, erro
 		}
 		return replay.Credentials{}, err
 	}
-	if t.ClientKey == "" {
-		return replay.Credentials{}, CredentialsErrorf("tenant %s has no client key to sign replays with: re-import its installed payload with 'jwh tenant import %s --file installed.json'", name, name)
-	}
-	getenv := s.getenv
-	if name != s.selected {
-		getenv = func(k string) string {
-			if k == tenant.EnvSecret {
-				return ""
-			}
-			return s.getenv(k)
+	var c replay.Credentials
+	if t.IsOAuth() {
+		secret, _, err := s.resolver.ClientSecret(t)
+		if err != nil {
+			return replay.Credentials{}, OnTenant(name, err)
 		}
+		c = replay.Credentials{Kind: listen.KindOAuth, Secret: secret}
+	} else {
+		if t.ClientKey == "" {
+			return replay.Credentials{}, CredentialsErrorf("tenant %s has no client key to sign replays with: re-import its installed payload with 'jwh tenant import %s --file installed.json'", name, name)
+		}
+		secret, _, err := s.resolver.ConnectSecret(t)
+		if err != nil {
+			return replay.Credentials{}, OnTenant(name, err)
+		}
+		c = replay.Credentials{Kind: listen.KindConnect, Issuer: t.ClientKey, Secret: secret}
 	}
-	secret, _, err := tenant.LookupSecret(s.secrets(), getenv, name)
-	if err != nil {
-		return replay.Credentials{}, OnTenant(name, err)
-	}
-	c := replay.Credentials{Kind: listen.KindConnect, Issuer: t.ClientKey, Secret: secret}
 	s.creds[name] = c
 	return c, nil
 }

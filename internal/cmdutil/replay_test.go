@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"cmp"
 	"context"
 	"path/filepath"
 	"strings"
@@ -25,9 +26,9 @@ func (s *countingStore) Get(name string) ([]byte, error) {
 	return s.SecretStore.Get(name)
 }
 
-// signerConfig is a config with the tenants acme and globex (client keys),
-// beta (none), and default as its default tenant; their secrets in a
-// counting store.
+// signerConfig is a config with the Connect tenants acme and globex
+// (client keys) and beta (none), the OAuth tenant work, and default as its
+// default tenant; their secrets in a counting store.
 func signerConfig(t *testing.T, def string) (*tenant.Config, *countingStore) {
 	t.Helper()
 	cfg, err := tenant.LoadConfig(filepath.Join(t.TempDir(), "config.json"))
@@ -38,6 +39,7 @@ func signerConfig(t *testing.T, def string) (*tenant.Config, *countingStore) {
 		c.Put(tenant.Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "app", ClientKey: "key-acme"})
 		c.Put(tenant.Tenant{Name: "globex", BaseURL: "https://globex.atlassian.net", AppKey: "app", ClientKey: "key-globex"})
 		c.Put(tenant.Tenant{Name: "beta", BaseURL: "https://beta.atlassian.net", AppKey: "app"})
+		c.Put(work)
 		c.Default = def
 		return nil
 	}); err != nil {
@@ -47,8 +49,14 @@ func signerConfig(t *testing.T, def string) (*tenant.Config, *countingStore) {
 	for _, name := range []string{"acme", "globex", "beta"} {
 		store.SecretStore.Set(name, []byte("secret-of-"+name))
 	}
+	if err := cfg.Resolver(store.SecretStore, nil, "").SaveOAuth(&work, &tenant.OAuthSecrets{ClientSecret: "client-secret-of-work", AccessToken: "at"}); err != nil {
+		t.Fatal(err)
+	}
 	return cfg, store
 }
+
+// work is the OAuth tenant of signerConfig, its bundle in the keyring.
+var work = tenant.Tenant{Name: "work", Kind: tenant.KindOAuth, ClientID: "cid", CloudID: "c1", SiteURL: "https://work.atlassian.net"}
 
 // TestReplaySigner: which tenant a replay is signed for, and the errors
 // (with their exit statuses) when it cannot be signed.
@@ -63,7 +71,8 @@ func TestReplaySigner(t *testing.T) {
 		env        map[string]string
 		tenantFlag string
 		rec        *listen.Record
-		iss        string // want these credentials
+		kind       string // want these credentials (kind "" is Connect)
+		iss        string
 		secret     string
 		err        string // or this error
 		exit       int
@@ -79,8 +88,14 @@ func TestReplaySigner(t *testing.T) {
 		{name: "a tenant since removed", def: "acme", rec: verified("gone"), exit: ExitCredentials, err: `record 7 was verified with tenant gone: `},
 		{name: "no client key", def: "acme", rec: verified("beta"), exit: ExitCredentials,
 			err: "tenant beta has no client key to sign replays with: re-import its installed payload with 'jwh tenant import beta --file installed.json'"},
-		{name: "an OAuth delivery", def: "acme", rec: &listen.Record{Seq: 9, Tenant: "acme", Kind: listen.KindOAuth, Verdict: listen.VerdictVerified}, exit: ExitInput,
-			err: "record 9 is a delivery of the OAuth tenant acme: this jwh signs replays for Connect tenants only"},
+		{name: "an OAuth delivery", def: "acme", rec: &listen.Record{Seq: 9, Tenant: "work", Kind: listen.KindOAuth, Verdict: listen.VerdictVerified},
+			kind: listen.KindOAuth, secret: "client-secret-of-work"},
+		{name: "unverified: the selected OAuth tenant", def: "work", rec: unverified, kind: listen.KindOAuth, secret: "client-secret-of-work"},
+		{name: "JWH_CLIENT_SECRET is the selected tenant's", def: "work", env: map[string]string{tenant.EnvClientSecret: "from-env"},
+			rec: &listen.Record{Seq: 9, Tenant: "work", Kind: listen.KindOAuth}, kind: listen.KindOAuth, secret: "from-env"},
+		{name: "JWH_CLIENT_SECRET is not another tenant's", def: "acme", env: map[string]string{tenant.EnvClientSecret: "from-env"},
+			rec: &listen.Record{Seq: 9, Tenant: "work", Kind: listen.KindOAuth}, kind: listen.KindOAuth, secret: "client-secret-of-work"},
+		{name: "--tenant signs as its kind", def: "acme", tenantFlag: "work", rec: verified("acme"), kind: listen.KindOAuth, secret: "client-secret-of-work"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, store := signerConfig(t, tt.def)
@@ -96,8 +111,9 @@ func TestReplaySigner(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || c.Kind != listen.KindConnect || c.Issuer != tt.iss || string(c.Secret) != tt.secret {
-				t.Errorf("credentials %v (secret %q), %v; want iss %s, secret %q", c, c.Secret, err, tt.iss, tt.secret)
+			kind := cmp.Or(tt.kind, listen.KindConnect)
+			if err != nil || c.Kind != kind || c.Issuer != tt.iss || string(c.Secret) != tt.secret {
+				t.Errorf("credentials %v (secret %q), %v; want kind %s, iss %s, secret %q", c, c.Secret, err, kind, tt.iss, tt.secret)
 			}
 		})
 	}

@@ -39,8 +39,19 @@ func (f *Factory) SelectTenant(name string) (*tenant.Tenant, error) {
 	return cfg.Select(name, f.Getenv(tenant.EnvTenant))
 }
 
-// Credentials returns the tenant that name (--tenant) selects and its
-// shared secret (JWH_SHARED_SECRET, else the keyring). Errors wrap the
+// Resolver returns the tenant.Resolver, the one judge of where every
+// tenant's secrets come from, for a command run with --tenant name (""
+// for none, as in extend --all-tenants and listen without it).
+func (f *Factory) Resolver(name string) (*tenant.Resolver, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Resolver(f.Secrets(), f.Getenv, name), nil
+}
+
+// Credentials returns the Connect tenant that name (--tenant) selects and
+// its shared secret, from where the tenant.Resolver says. Errors wrap the
 // tenant package's sentinels (ErrNotFound, ErrNoTenants, ErrAmbiguous,
 // ErrNoSecret, ErrKeyringDown), which ExitCode maps to exit status 3.
 func (f *Factory) Credentials(name string) (*tenant.Tenant, []byte, error) {
@@ -48,7 +59,11 @@ func (f *Factory) Credentials(name string) (*tenant.Tenant, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	secret, _, err := tenant.LookupSecret(f.Secrets(), f.Getenv, t.Name)
+	r, err := f.Resolver(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	secret, _, err := r.ConnectSecret(t)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -20,15 +20,18 @@ func (e *TenantError) Unwrap() error { return e.Err }
 
 // OnTenant returns err as the failure of a command on the tenant called
 // name, so that every webhook command names the tenant the same way, and
-// once: an error that already names it (a *TenantError, or the tenant
-// package's errors about the tenant's secret) is returned as it is. A nil
-// err stays nil.
+// once: an error that already names it (a *TenantError, the tenant
+// package's errors about the tenant's secret, an error with a TenantName
+// method such as package oauth's) is returned as it is. A nil err stays
+// nil.
 func OnTenant(name string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var te *TenantError
+	var named interface{ TenantName() string }
 	if errors.As(err, &te) && te.Tenant == name ||
+		errors.As(err, &named) && named.TenantName() == name ||
 		errors.Is(err, tenant.ErrNoSecret) || errors.Is(err, tenant.ErrKeyringDown) {
 		return err
 	}

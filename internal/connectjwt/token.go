@@ -17,6 +17,11 @@ import (
 // DefaultTTL is how long a token signed by a Signer stays valid.
 const DefaultTTL = 3 * time.Minute
 
+// JiraLeeway is the clock skew Jira allows on the iat and exp of the
+// tokens an app sends it: a machine whose clock is further off has every
+// request refused with 401 (jwh doctor measures it).
+const JiraLeeway = 30 * time.Second
+
 // ContextQSH is the qsh value of Connect iframe context tokens. It is never
 // valid for a request, and Verify reports it as a qsh mismatch.
 const ContextQSH = "context-qsh"
@@ -87,8 +92,9 @@ func (s *Signer) Sign(method string, u *url.URL) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.secret)
 }
 
-// SignRequest sets the Authorization header of r to a fresh token.
-func (s *Signer) SignRequest(r *http.Request) error {
+// Authorize sets the Authorization header of r to a fresh token for that
+// request: it makes a Signer a transport.Authorizer.
+func (s *Signer) Authorize(r *http.Request) error {
 	tok, err := s.Sign(r.Method, r.URL)
 	if err != nil {
 		return err

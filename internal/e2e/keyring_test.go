@@ -3,12 +3,18 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,4 +208,250 @@ func TestKeyringConcurrentTenantChanges(t *testing.T) {
 			t.Errorf("tenant %s is not configured but has a secret in the keyring (an orphan)", name)
 		}
 	}
+}
+
+// OAuth app of TestKeyringOAuthLogin.
+const (
+	oauthClientID     = "e2e-keyring-client"
+	oauthClientSecret = "e2e-keyring-client-secret-3b9d"
+)
+
+// pasteLogin runs jwh tenant login --no-browser as a user at a terminal
+// would: the client secret on standard input, then, once jwh has printed
+// the authorization URL, the address the sandbox sends user's browser to.
+func pasteLogin(t *testing.T, env []string, bin, user string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"tenant", "login", "--no-browser"}, args...)...)
+	cmd.Env = env
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderrPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	if _, err := io.WriteString(stdin, oauthClientSecret+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderrPipe)
+	for sc.Scan() {
+		line := sc.Text()
+		errOut.WriteString(line + "\n")
+		if u, ok := strings.CutPrefix(line, "  "); ok && strings.Contains(u, sandbox.AuthorizePath+"?") {
+			loc, err := sandbox.Approve(nil, u, user)
+			if err != nil {
+				t.Errorf("the sandbox did not approve: %v", err)
+				break
+			}
+			_, _ = io.WriteString(stdin, loc.String()+"\n")
+		}
+	}
+	stdin.Close()
+	err = cmd.Wait()
+	r := result{out: out.String(), errOut: errOut.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestKeyringOAuthLogin logs in to an OAuth tenant through the paste flow
+// against the sandbox, with its bundle in a real Secret Service; a command
+// then refreshes the token (the sandbox's tokens live 30 s, under jwh's 60
+// s margin) and the rotated refresh token is what the keyring holds. The
+// config holds no secret; tenant remove deletes the keyring item.
+func TestKeyringOAuthLogin(t *testing.T) {
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		t.Skip("SKIPPED: secret-tool is not installed: apt-get install -y --no-install-recommends gnome-keyring libsecret-tools, then run under dbus-run-session with with-keyring.sh")
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("no session bus: run under 'env -u DISPLAY dbus-run-session -- sh with-keyring.sh go test -tags keyring ...'")
+	}
+	bin := buildJWH(t)
+	var mu sync.Mutex
+	var issued []string
+	sb := sandbox.New(sandbox.Options{OAuth: sandbox.OAuthOptions{
+		ClientID: oauthClientID, ClientSecret: oauthClientSecret, AccessTokenTTL: 30 * time.Second,
+		OnIssue: func(access, refresh string) {
+			mu.Lock()
+			defer mu.Unlock()
+			issued = append(issued, access, refresh)
+		},
+	}})
+	if _, err := sb.AddTenant(sandbox.TenantConfig{Name: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	running, err := sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { running.Close() })
+	config := filepath.Join(t.TempDir(), "jwh", "config.json")
+	env := cleanEnv(config)
+	name := fmt.Sprintf("e2e-oauth-%d", time.Now().UnixNano())
+	t.Cleanup(func() { run(t, env, "", "secret-tool", "clear", "service", "jwh", "username", name) })
+	item := func() map[string]any {
+		t.Helper()
+		r := run(t, env, "", "secret-tool", "lookup", "service", "jwh", "username", name)
+		if r.code != 0 {
+			return nil
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(r.out), &m); err != nil {
+			t.Fatalf("the keyring item is not the JSON bundle: %v", err)
+		}
+		return m
+	}
+
+	r := pasteLogin(t, env, bin, "alice", name, "--client-id", oauthClientID, "--auth-url", running.URL(), "--api-url", running.URL())
+	if r.code != 0 || !strings.Contains(r.errOut, "Secrets stored in the keyring (service jwh, user "+name+")") {
+		t.Fatalf("jwh tenant login: exit %d\n%s", r.code, r.errOut)
+	}
+	first := item()
+	if first == nil || first["clientSecret"] != oauthClientSecret || first["refreshToken"] == "" || first["accessToken"] == "" {
+		t.Fatalf("keyring item after login: %v", first != nil)
+	}
+
+	// A command that refreshes: the rotated refresh token is stored.
+	r = run(t, env, "", bin, "-t", name, "api", "--debug", "/rest/api/2/myself")
+	if r.code != 0 || !strings.Contains(r.errOut, "grant_type=refresh_token") {
+		t.Fatalf("jwh api: exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
+	}
+	second := item()
+	if second == nil || second["refreshToken"] == first["refreshToken"] || second["accessToken"] == first["accessToken"] || second["loginAt"] != first["loginAt"] {
+		t.Error("the keyring does not hold the rotated tokens after the refresh")
+	}
+	var refreshes int
+	for _, q := range sb.TokenRequests() {
+		if q.Grant == "refresh_token" && q.GrantError == "" {
+			refreshes++
+		}
+	}
+	if refreshes != 1 {
+		t.Errorf("%d refreshes, want 1", refreshes)
+	}
+
+	r = run(t, env, "", bin, "tenant", "show", name)
+	if r.code != 0 || !strings.Contains(r.out, "tokens:         stored in keyring (service jwh, user "+name+")") {
+		t.Errorf("jwh tenant show: exit %d\n%s", r.code, r.out)
+	}
+
+	// jwh token prints the access token the keyring holds (it lives 30 s:
+	// jwh refreshes it first, and the keyring then holds the new one).
+	r = run(t, env, "", bin, "-t", name, "token")
+	third := item()
+	if tok := strings.TrimSuffix(r.out, "\n"); r.code != 0 || third == nil || tok == "" || tok != third["accessToken"] {
+		t.Errorf("jwh token: exit %d, not the keyring's access token\n%s", r.code, r.errOut)
+	}
+
+	// A listener verifies the OAuth app's delivery with the client secret
+	// it reads from the keyring; jwh trigger reads the tokens there.
+	listener := startListener(t, env, bin, name)
+	r = run(t, env, "", bin, "-t", name, "register", "--url", listener.url, "--jql", "project = KR", "--event", "jira:issue_updated")
+	if r.code != 0 {
+		t.Fatalf("jwh register: exit %d\n%s", r.code, r.errOut)
+	}
+	r = run(t, env, "", bin, "-t", name, "trigger", "jira:issue_updated", "--issue-key", "KR-1")
+	if r.code != 0 {
+		t.Fatalf("jwh trigger: exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
+	}
+	if out := listener.stop(t); !strings.Contains(out, "KR-1") || !strings.Contains(out, "✓ verified (oauth tenant "+name+")") {
+		t.Errorf("jwh listen did not verify the delivery:\n%s", out)
+	}
+	cfg, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	secrets := append([]string{oauthClientSecret}, issued...)
+	mu.Unlock()
+	for _, s := range secrets {
+		if s != "" && (bytes.Contains(cfg, []byte(s)) || strings.Contains(r.out+r.errOut, s)) {
+			t.Error("a secret is in the config file or the output")
+		}
+	}
+
+	r = run(t, env, "", bin, "tenant", "remove", name)
+	if r.code != 0 {
+		t.Fatalf("jwh tenant remove: exit %d\n%s", r.code, r.errOut)
+	}
+	if item() != nil {
+		t.Error("the keyring item is left after tenant remove")
+	}
+}
+
+// listening is jwh listen running as a process.
+type listening struct {
+	url  string // where it receives deliveries
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+	done chan error
+}
+
+// startListener runs jwh listen --quiet for tenant on a free loopback
+// port and waits until it is ready.
+func startListener(t *testing.T, env []string, bin, tenant string) *listening {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	l := &listening{url: "http://" + addr + "/", out: new(bytes.Buffer), done: make(chan error, 1)}
+	l.cmd = exec.Command(bin, "-t", tenant, "listen", "--addr", addr, "--quiet")
+	l.cmd.Env = env
+	l.cmd.Stdout = l.out
+	stderr, err := l.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		said := false
+		for sc.Scan() {
+			if !said && strings.HasPrefix(sc.Text(), "Ready!") {
+				said = true
+				ready <- true
+			}
+		}
+		if !said {
+			ready <- false
+		}
+		l.done <- l.cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = l.cmd.Process.Kill() })
+	if !<-ready {
+		t.Fatalf("jwh listen stopped before it was ready")
+	}
+	return l
+}
+
+// stop interrupts the listener and returns its standard output.
+func (l *listening) stop(t *testing.T) string {
+	t.Helper()
+	if err := l.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-l.done:
+	case <-time.After(time.Minute):
+		t.Fatal("jwh listen did not stop within a minute of SIGINT")
+	}
+	return l.out.String()
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"log"
+	"sync"
 )
 
 // pageFiles are the page: index.html (a template, for the token and the
@@ -14,7 +15,11 @@ import (
 //go:embed page
 var pageFiles embed.FS
 
-var pageTemplate = template.Must(template.ParseFS(pageFiles, "page/index.html"))
+// pageTemplate is parsed on first use, not when jwh starts: most runs
+// never serve the page.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(pageFiles, "page/index.html"))
+})
 
 // pageData is what index.html is filled in with.
 type pageData struct {
@@ -25,7 +30,7 @@ type pageData struct {
 
 func renderPage(d pageData) ([]byte, error) {
 	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, d); err != nil {
+	if err := pageTemplate().Execute(&b, d); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

@@ -21,7 +21,8 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 
-	inFd      int // -1 when In is not a file
+	inFd      int           // -1 when In is not a file
+	lines     *bufio.Reader // In, read line by line (ReadLine, ReadSecretLine)
 	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
@@ -93,6 +94,56 @@ func (s *IOStreams) ReadSecret(prompt string) (string, error) {
 		return "", fmt.Errorf("read secret from standard input: %w", err)
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
+}
+
+// maxLine bounds a line read by ReadLine and ReadSecretLine.
+const maxLine = 64 << 10
+
+// ReadSecretLine reads a secret that is followed by more input: from the
+// terminal without echo after printing prompt to ErrOut when standard
+// input is a terminal, else the first line of standard input. What
+// follows stays for ReadLine.
+func (s *IOStreams) ReadSecretLine(prompt string) (string, error) {
+	if s.stdinTTY && s.inFd >= 0 {
+		return s.ReadSecret(prompt)
+	}
+	line, err := s.readLine()
+	if err != nil {
+		return "", fmt.Errorf("read secret from standard input: %w", err)
+	}
+	return line, nil
+}
+
+// ReadLine reads one line of standard input, without its line ending,
+// after printing prompt to ErrOut when standard input is a terminal. At
+// the end of the input, with nothing read, the error is io.EOF.
+func (s *IOStreams) ReadLine(prompt string) (string, error) {
+	if s.stdinTTY {
+		fmt.Fprint(s.ErrOut, prompt)
+	}
+	return s.readLine()
+}
+
+func (s *IOStreams) readLine() (string, error) {
+	if s.lines == nil {
+		s.lines = bufio.NewReader(s.In)
+	}
+	var b strings.Builder
+	for {
+		chunk, err := s.lines.ReadSlice('\n')
+		if b.Len()+len(chunk) > maxLine {
+			return "", fmt.Errorf("a line longer than %d bytes", maxLine)
+		}
+		b.Write(chunk)
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && b.Len() > 0:
+		case err != nil:
+			return "", err
+		}
+		return strings.TrimSuffix(strings.TrimSuffix(b.String(), "\n"), "\r"), nil
+	}
 }
 
 // Confirm asks a yes/no question on ErrOut and reads the answer from In.

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jwh-cli/jwh/internal/transport"
 )
@@ -25,8 +26,9 @@ const MaxResponseSize = 64 << 20
 
 // A Client calls one tenant's REST API.
 type Client struct {
-	hc   *http.Client
-	base *url.URL
+	hc       *http.Client
+	base     *url.URL
+	authHint string
 }
 
 // NewClient returns a Client that sends requests with hc to paths under
@@ -36,6 +38,15 @@ type Client struct {
 func NewClient(hc *http.Client, base *url.URL) *Client {
 	u := *base
 	return &Client{hc: hc, base: &u}
+}
+
+// WithAuthHint returns a copy of c whose errors for 401 and 403 answers
+// advise hint (what to check) instead of the advice for a Connect app's
+// JWT: an OAuth tenant's token is refused for other reasons.
+func (c *Client) WithAuthHint(hint string) *Client {
+	d := *c
+	d.authHint = hint
+	return &d
 }
 
 // BaseURL returns a copy of the tenant's base URL.
@@ -161,6 +172,14 @@ type Response struct {
 	Body   []byte
 }
 
+// Date returns the time on the server's clock when it answered, from the
+// Date header (HTTP dates have whole seconds), and whether the answer had
+// a usable one.
+func (r *Response) Date() (time.Time, bool) {
+	t, err := http.ParseTime(r.Header.Get("Date"))
+	return t, err == nil
+}
+
 // Do sends one request to pathWithQuery (resolved with ResolveURL) with
 // body, when not nil, as JSON. It returns the response whenever Jira
 // answered; for a status of 400 or more the error is an *APIError
@@ -201,21 +220,25 @@ func (c *Client) Do(ctx context.Context, method, pathWithQuery string, body []by
 	}
 	r := &Response{Status: resp.StatusCode, Proto: resp.Proto, Header: resp.Header, Body: data}
 	if resp.StatusCode >= 400 {
-		return r, newAPIError(method, transport.RedactURL(u), r)
+		e := newAPIError(method, transport.RedactURL(u), r)
+		e.AuthHint = c.authHint
+		return r, e
 	}
 	return r, nil
 }
 
 // requestError removes net/http's *url.Error wrapping, whose text repeats
 // the URL, and makes sure the error is a *transport.Error that knows the
-// request.
+// request, unless the credentials could not be set
+// (*transport.AuthorizeError, which says what to do in words of its own).
 func requestError(method string, u *url.URL, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
 	var te *transport.Error
-	if errors.As(err, &te) {
+	var ae *transport.AuthorizeError
+	if errors.As(err, &te) || errors.As(err, &ae) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) {

@@ -27,12 +27,15 @@ type APIError struct {
 	// RetryAfter is what the Retry-After header of a 429 or 503 answer
 	// asked for (0 when absent): the transport did not wait that long.
 	RetryAfter time.Duration
+	// AuthHint, when set, is what to check after a 401 or 403 instead of
+	// the Connect advice (see Client.WithAuthHint).
+	AuthHint string
 }
 
 // Hints appended to the messages of some statuses.
 const (
-	hintAuth = "check the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew)"
-	hint403  = "check the app's scopes, the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew)"
+	hintAuth = "check the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew): jwh doctor finds which"
+	hint403  = "check the app's scopes, the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew): jwh doctor finds which"
 	hint429  = "still rate limited after retrying: try again later"
 	hint503  = "Jira is unavailable; still so after retrying: try again later"
 )
@@ -56,6 +59,12 @@ func (e *APIError) Error() string {
 
 // Hint returns what to check for this status, or "".
 func (e *APIError) Hint() string {
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		if e.AuthHint != "" {
+			return e.AuthHint
+		}
+	}
 	switch e.Status {
 	case http.StatusUnauthorized:
 		return hintAuth

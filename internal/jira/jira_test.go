@@ -57,9 +57,9 @@ func start(t *testing.T, opts sandbox.Options, basePath string, wrap func(http.H
 	}
 	base := root + ten.BasePath()
 	hc, err := transport.New(transport.Options{
-		Signer:  connectjwt.NewSigner(ten.AppKey(), []byte(ten.Secret()), ten.BasePath()),
-		Sleep:   noSleep,
-		Timeout: 10 * time.Second,
+		Authorizer: connectjwt.NewSigner(ten.AppKey(), []byte(ten.Secret()), ten.BasePath()),
+		Sleep:      noSleep,
+		Timeout:    10 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -380,7 +380,7 @@ func TestAPIErrors(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Status != 401 || !ae.Credentials() {
 			t.Fatalf("error %v, want a 401 *APIError", err)
 		}
-		want := "jira: 401 Unauthorized: Client must be authenticated to access this resource.: check the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew)"
+		want := "jira: 401 Unauthorized: Client must be authenticated to access this resource.: check the shared secret, the app key (iss) and this machine's clock (exp/iat; Jira allows about 30 s of skew): jwh doctor finds which"
 		if err.Error() != want {
 			t.Errorf("error\n got %s\nwant %s", err, want)
 		}
@@ -396,7 +396,7 @@ func TestAPIErrors(t *testing.T) {
 	})
 	t.Run("wrong secret", func(t *testing.T) {
 		e := start(t, sandbox.Options{}, "/jira", nil)
-		hc, _ := transport.New(transport.Options{Signer: connectjwt.NewSigner("com.example.app", []byte("not the secret"), "/jira")})
+		hc, _ := transport.New(transport.Options{Authorizer: connectjwt.NewSigner("com.example.app", []byte("not the secret"), "/jira")})
 		c := jira.NewClient(hc, parseBase(t, e.base))
 		resp, err := c.Do(ctx, "GET", "/rest/api/2/myself", nil)
 		var ae *jira.APIError
@@ -447,7 +447,7 @@ func TestAPIErrors(t *testing.T) {
 }
 
 func TestNoAnswer(t *testing.T) {
-	hc, _ := transport.New(transport.Options{Signer: connectjwt.NewSigner("k", []byte("s"), ""), Sleep: noSleep})
+	hc, _ := transport.New(transport.Options{Authorizer: connectjwt.NewSigner("k", []byte("s"), ""), Sleep: noSleep})
 	srv := httptest.NewServer(http.NotFoundHandler())
 	base := srv.URL + "/jira"
 	srv.Close() // nothing listens there any more
@@ -470,7 +470,7 @@ func TestNoAnswer(t *testing.T) {
 // TestPlainHTTPBaseRefused: a base URL that did not come through
 // urlpolicy.ParseBaseURL is still judged on every request.
 func TestPlainHTTPBaseRefused(t *testing.T) {
-	hc, _ := transport.New(transport.Options{Signer: connectjwt.NewSigner("k", []byte("s"), "")})
+	hc, _ := transport.New(transport.Options{Authorizer: connectjwt.NewSigner("k", []byte("s"), "")})
 	c := jira.NewClient(hc, &url.URL{Scheme: "http", Host: "acme.example.com"})
 	_, err := c.Do(context.Background(), "GET", "/rest/api/2/myself", nil)
 	var ue *urlpolicy.Error

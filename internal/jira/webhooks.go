@@ -16,6 +16,9 @@ const (
 	WebhookPath        = "/rest/api/2/webhook"
 	WebhookRefreshPath = "/rest/api/2/webhook/refresh"
 	WebhookFailedPath  = "/rest/api/2/webhook/failed"
+	// MyselfPath is the app's own user: the cheapest signed request a
+	// Connect app can make (jwh doctor sends it).
+	MyselfPath = "/rest/api/2/myself"
 )
 
 // PageSize is the page size AllWebhooks and FailedWebhooks ask for; Jira

@@ -43,8 +43,15 @@ type Delivery struct {
 	Meta       Meta
 
 	Verified bool
-	Issuer   string // the JWT's iss (the tenant's client key) when verified
+	Issuer   string // the JWT's iss (the tenant's client key) when a Connect tenant verified it
 	Tenant   string // the name of the tenant whose secret verified it
+	// Kind is how the tenant signs: KindConnect (a Connect JWT) or
+	// KindOAuth (a Bearer JWT with its OAuth 2.0 app's client secret);
+	// "" when not verified.
+	Kind string
+	// Token is the header and claims of the request's token, with
+	// Config.ShowClaims; nil otherwise, or when it had none.
+	Token *Authorization
 	// ForwardTo is the URL the delivery is being forwarded to, or "".
 	ForwardTo string
 	// Respond is the status that Config.Respond answered the delivery
@@ -84,6 +91,9 @@ type Rejected struct {
 	Status     int    // the status Jira was answered with
 	Check      string // which check failed: a connectjwt.Check or one of the Check* constants
 	Reason     string // why, for a person; the answer's body says less
+	// Token is the header and claims of the request's token, with
+	// Config.ShowClaims; nil otherwise, or when it had none.
+	Token *Authorization
 	// Meta is what the body says. It is zero: a request is refused either
 	// before its body is read or because the body is not a delivery.
 	Meta Meta
@@ -100,7 +110,10 @@ type Duplicate struct {
 	Body      []byte
 	Verified  bool
 	Tenant    string
+	Kind      string    // as Delivery.Kind
 	FirstSeen time.Time // when the identifier was first accepted
+	// Token is as Delivery.Token.
+	Token *Authorization
 }
 
 // Forwarded is the outcome of forwarding a delivery to the local app.

@@ -16,7 +16,8 @@ import (
 // ServeHTTP handles one request. Everything that can be decided from the
 // request line and the headers is decided before the body is read, so that
 // a sender who may not deliver cannot make the listener hold its body: the
-// path (404), the method (405), the JWT (401, or 503 when the tenant's
+// path (404), the method (405), the JWT (a Connect JWT, or with
+// "Authorization: Bearer" an OAuth 2.0 app's; 401, or 503 when the tenant's
 // secret cannot be read now; skipped with NoVerify) and a declared length
 // over MaxBody (413). Then the body is read within the body budget (503
 // when there is no room in time; 413 when a body of unknown length passes
@@ -41,6 +42,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	retry := parseRetry(r.Header.Get(HeaderRetry))
 	consumed := false // the body has been read to its end
 
+	var token *Authorization // for ShowClaims
+	if s.cfg.ShowClaims {
+		token = authorizationOf(r)
+	}
 	var rec *Record
 	if s.cfg.OnRecord != nil {
 		rec = s.newRecord(r, now, id, retry)
@@ -75,7 +80,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.OnEvent(&Rejected{
 			Time: now, Method: r.Method, RequestURI: r.RequestURI,
 			Identifier: id, Retry: retry,
-			Status: status, Check: check, Reason: reason,
+			Status: status, Check: check, Reason: reason, Token: token,
 		})
 		if rec != nil {
 			rec.Verdict, rec.Check, rec.Reason = VerdictRefused, check, reason
@@ -95,10 +100,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("method %s not allowed: Jira delivers webhooks with POST", r.Method), "method not allowed: use POST")
 		return
 	}
-	var issuer, tenant string
+	// kind is how the tenant signs: a Connect JWT, or (with
+	// "Authorization: Bearer") the JWT of an OAuth 2.0 app's delivery.
+	var issuer, tenant, kind string
 	if !s.cfg.NoVerify {
 		var f *failure
-		if issuer, tenant, f = s.verify(r); f != nil {
+		if bearer, ok := bearerToken(r); ok {
+			if tenant, f = s.verifyBearer(bearer); f == nil {
+				kind = KindOAuth
+			}
+		} else if issuer, tenant, f = s.verify(r); f == nil {
+			kind = KindConnect
+		}
+		if f != nil {
 			refuse(f.status, f.check, f.reason, f.answer)
 			return
 		}
@@ -162,19 +176,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.Verdict = VerdictUnverified
 		}
 		if tenant != "" {
-			rec.Tenant, rec.Kind = tenant, KindConnect
+			rec.Tenant, rec.Kind = tenant, kind
 		}
 		rec.Event, rec.Issue = meta.Event, meta.IssueKey
 	}
 
 	var key dedupKey
 	if id != "" {
-		key = makeDedupKey(issuer, id)
+		// Identifiers are unique per tenant: a Connect tenant is known
+		// by its client key, an OAuth tenant (which has none) by name.
+		scope := issuer
+		if kind == KindOAuth {
+			scope = "oauth\x00" + tenant
+		}
+		key = makeDedupKey(scope, id)
 		if first, dup := s.seen.add(key, now); dup {
 			s.duplicates.Add(1)
 			s.cfg.OnEvent(&Duplicate{
 				Time: now, Identifier: id, Retry: retry, Meta: meta, Body: body,
-				Verified: !s.cfg.NoVerify, Tenant: tenant, FirstSeen: first,
+				Verified: !s.cfg.NoVerify, Tenant: tenant, Kind: kind, FirstSeen: first, Token: token,
 			})
 			if rec != nil {
 				rec.Duplicate = true
@@ -203,7 +223,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.OnEvent(&Delivery{
 			Time: now, Method: r.Method, RequestURI: r.RequestURI,
 			Body: body, Identifier: id, Retry: retry, Meta: meta,
-			Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant,
+			Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant, Kind: kind, Token: token,
 			Respond: status, Attempt: nth,
 		})
 		if rec != nil {
@@ -226,7 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := &Delivery{
 		Time: now, Method: r.Method, RequestURI: r.RequestURI,
 		Body: body, Identifier: id, Retry: retry, Meta: meta,
-		Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant,
+		Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant, Kind: kind, Token: token,
 		ForwardTo: target,
 	}
 	s.cfg.OnEvent(d)

@@ -101,7 +101,7 @@ type listener struct {
 
 // start runs a Server for cfg on 127.0.0.1:0 until the test ends. Events
 // go to a recorder, then to cfg's OnEvent if any; Secrets is testTenants
-// unless given.
+// unless given, or OAuth is.
 func start(t testing.TB, cfg Config) *listener {
 	t.Helper()
 	rec := &recorder{}
@@ -116,7 +116,7 @@ func start(t testing.TB, cfg Config) *listener {
 			also(e)
 		}
 	}
-	if cfg.Secrets == nil && !cfg.NoVerify {
+	if cfg.Secrets == nil && cfg.OAuth == nil && !cfg.NoVerify {
 		cfg.Secrets = testTenants(t)
 	}
 	s, err := New(cfg)

@@ -17,6 +17,8 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 )
 
@@ -53,7 +55,7 @@ func (b *stalledBody) Read(p []byte) (int, error) {
 // not read a body it is going to refuse.
 func TestRefusedBeforeTheBody(t *testing.T) {
 	tenants := testTenants(t)
-	l := start(t, Config{Path: "/hook", Leeway: DefaultLeeway, Secrets: secretsFunc(func(iss string) (string, []byte, error) {
+	l := start(t, Config{Path: "/hook", Leeway: DefaultLeeway, OAuth: oauthTenants(t), Secrets: secretsFunc(func(iss string) (string, []byte, error) {
 		if iss == "down-key" {
 			return "down", nil, fmt.Errorf("%w: the keyring is locked", ErrSecretUnavailable)
 		}
@@ -66,18 +68,23 @@ func TestRefusedBeforeTheBody(t *testing.T) {
 		path     string
 		declared int64 // the Content-Length; -1 for chunked
 		signer   *connectjwt.Signer
+		bearer   string // an OAuth app's delivery token instead
 		status   int
 		check    string
 	}{
-		{"no JWT, chunked", "POST", "/hook", -1, nil, 401, string(connectjwt.CheckMissing)},
-		{"no JWT, declared", "POST", "/hook", 1 << 20, nil, 401, string(connectjwt.CheckMissing)},
-		{"bad signature", "POST", "/hook", -1, connectjwt.NewSigner(testClientKey, []byte("wrong"), "/"), 401, string(connectjwt.CheckSignature)},
-		{"unknown issuer", "POST", "/hook", -1, connectjwt.NewSigner("nobody", testSecret, "/"), 401, string(connectjwt.CheckIssuer)},
-		{"expired", "POST", "/hook", 5 << 20, jiraSigner("/").WithClock(func() time.Time { return now.Add(-time.Hour) }), 401, string(connectjwt.CheckExpiry)},
-		{"keyring down", "POST", "/hook", -1, connectjwt.NewSigner("down-key", testSecret, "/"), 503, CheckSecret},
-		{"declared too large", "POST", "/hook", 20 << 20, jiraSigner("/"), 413, CheckSize},
-		{"other path", "POST", "/elsewhere", -1, jiraSigner("/"), 404, CheckPath},
-		{"other method", "PUT", "/hook", -1, jiraSigner("/"), 405, CheckMethod},
+		{"no JWT, chunked", "POST", "/hook", -1, nil, "", 401, string(connectjwt.CheckMissing)},
+		{"no JWT, declared", "POST", "/hook", 1 << 20, nil, "", 401, string(connectjwt.CheckMissing)},
+		{"bad signature", "POST", "/hook", -1, connectjwt.NewSigner(testClientKey, []byte("wrong"), "/"), "", 401, string(connectjwt.CheckSignature)},
+		{"unknown issuer", "POST", "/hook", -1, connectjwt.NewSigner("nobody", testSecret, "/"), "", 401, string(connectjwt.CheckIssuer)},
+		{"expired", "POST", "/hook", 5 << 20, jiraSigner("/").WithClock(func() time.Time { return now.Add(-time.Hour) }), "", 401, string(connectjwt.CheckExpiry)},
+		{"keyring down", "POST", "/hook", -1, connectjwt.NewSigner("down-key", testSecret, "/"), "", 503, CheckSecret},
+		{"declared too large", "POST", "/hook", 20 << 20, jiraSigner("/"), "", 413, CheckSize},
+		{"other path", "POST", "/elsewhere", -1, jiraSigner("/"), "", 404, CheckPath},
+		{"other method", "PUT", "/hook", -1, jiraSigner("/"), "", 405, CheckMethod},
+		{"Bearer, wrong secret", "POST", "/hook", -1, nil,
+			bearerJWT(t, jwt.SigningMethodHS256, []byte("wrong"), bearerClaimsAt(workClientID, now)), 401, string(connectjwt.CheckSignature)},
+		{"Bearer, alg none", "POST", "/hook", 1 << 20, nil,
+			bearerJWT(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, bearerClaimsAt(workClientID, now)), 401, string(connectjwt.CheckAlg)},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,9 +97,12 @@ func TestRefusedBeforeTheBody(t *testing.T) {
 			req.ContentLength = tt.declared
 			req.Header.Set(HeaderIdentifier, fmt.Sprint("early-", i))
 			if tt.signer != nil {
-				if err := tt.signer.SignRequest(req); err != nil {
+				if err := tt.signer.Authorize(req); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tt.bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.bearer)
 			}
 			resp, err := l.client.Do(req)
 			if body.timedOut.Load() {

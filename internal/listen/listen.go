@@ -1,6 +1,8 @@
-// Package listen receives Jira's webhook deliveries for a Connect app while
-// its developer debugs: it checks each delivery as the app would
-// (Connect JWT, HS256, exp/iat, qsh), refuses what is not a delivery,
+// Package listen receives Jira's webhook deliveries for a Connect app or an
+// OAuth 2.0 app while its developer debugs: it checks each delivery as the
+// app would (a Connect JWT: HS256, exp/iat, qsh; or the Bearer JWT of an
+// OAuth 2.0 app's delivery: HS256 with the client secret, exp/iat when
+// present), refuses what is not a delivery,
 // recognises Jira's retries by their identifier, and can forward each
 // delivery, byte for byte, to the app running locally.
 //
@@ -100,6 +102,14 @@ type Secrets interface {
 	Lookup(iss string) (tenant string, secret []byte, err error)
 }
 
+// noConnectTenants is the Secrets of a listener that verifies the
+// deliveries of OAuth 2.0 tenants only.
+type noConnectTenants struct{}
+
+func (noConnectTenants) Lookup(iss string) (string, []byte, error) {
+	return "", nil, fmt.Errorf("%w %q: a Connect JWT, but no Connect tenant is listened for", ErrUnknownIssuer, iss)
+}
+
 // ErrUnknownIssuer is what Secrets.Lookup returns, wrapped or not, for a
 // client key that is no tenant's.
 var ErrUnknownIssuer = errors.New("unknown issuer")
@@ -117,11 +127,20 @@ type Config struct {
 	// BasePath is the path of the app's base URL, which Jira computes the
 	// qsh relative to. Empty means "/".
 	BasePath string
-	// Secrets finds the shared secret for a delivery's issuer.
+	// Secrets finds the shared secret for a Connect delivery's issuer.
+	// Nil with OAuth set: Connect deliveries are refused, as no tenant
+	// can verify them.
 	Secrets Secrets
+	// OAuth finds the client secrets of the OAuth 2.0 tenants, with which
+	// deliveries that carry "Authorization: Bearer" are verified (see
+	// OAuthSecrets). Nil: they are refused, as no tenant can verify them.
+	OAuth OAuthSecrets
 	// NoVerify accepts every delivery without checking its JWT; the
 	// deliveries are marked unverified.
 	NoVerify bool
+	// ShowClaims gives the Delivery, Duplicate and Rejected events the
+	// header and claims of the request's token (their Token).
+	ShowClaims bool
 	// Leeway is the clock skew allowed on exp and iat; zero allows none.
 	// The jwh command uses DefaultLeeway.
 	Leeway time.Duration
@@ -234,8 +253,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.OnEvent == nil {
 		return nil, errors.New("listen: no OnEvent")
 	}
-	if !cfg.NoVerify && cfg.Secrets == nil {
+	if !cfg.NoVerify && cfg.Secrets == nil && cfg.OAuth == nil {
 		return nil, errors.New("listen: no Secrets to verify deliveries with (or set NoVerify)")
+	}
+	if !cfg.NoVerify && cfg.Secrets == nil {
+		cfg.Secrets = noConnectTenants{}
 	}
 	if cfg.Path == "" {
 		cfg.Path = "/"

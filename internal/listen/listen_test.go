@@ -260,7 +260,7 @@ func TestBodyTooLarge(t *testing.T) {
 	// have refused it either way, and keep serving.
 	req, _ := http.NewRequest("POST", l.base+"/", io.MultiReader(bytes.NewReader(big)))
 	req.ContentLength = -1
-	if err := signer.SignRequest(req); err != nil {
+	if err := signer.Authorize(req); err != nil {
 		t.Fatal(err)
 	}
 	if resp, err := l.client.Do(req); err == nil {

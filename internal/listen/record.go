@@ -422,6 +422,24 @@ func appendRawAuth(dst []byte, value string) []byte {
 	return dst
 }
 
+// authorizationOf returns what a Record keeps of r's token (its
+// Authorization header, or a jwt query parameter): the scheme and the
+// token's decoded header and claims; nil when r has none.
+func authorizationOf(r *http.Request) *Authorization {
+	raw := r.Header.Get("Authorization")
+	if raw == "" && strings.Contains(r.URL.RawQuery, "jwt=") {
+		raw = r.URL.Query().Get("jwt")
+	}
+	if raw == "" {
+		return nil
+	}
+	var a Authorization
+	if err := json.Unmarshal(appendRawAuth(nil, raw), &a); err != nil {
+		return &Authorization{Error: notAJWT}
+	}
+	return &a
+}
+
 // plausibleScheme reports whether s looks like an authentication scheme
 // (a short token of letters, digits and dashes) rather than a credential.
 func plausibleScheme(s string) bool {

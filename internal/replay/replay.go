@@ -232,7 +232,7 @@ func (p *Replayer) sign(req *http.Request, rec *listen.Record) error {
 		if base == "" {
 			base = "/"
 		}
-		return connectjwt.NewSigner(cred.Issuer, cred.Secret, base).WithClock(now).SignRequest(req)
+		return connectjwt.NewSigner(cred.Issuer, cred.Secret, base).WithClock(now).Authorize(req)
 	case listen.KindOAuth:
 		tok, err := bearer(rec, cred.Secret, now())
 		if err != nil {

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,10 @@ func TestMyself(t *testing.T) {
 	}
 	if r.header.Get("Content-Type") != "application/json;charset=UTF-8" {
 		t.Errorf("Content-Type %q", r.header.Get("Content-Type"))
+	}
+	// The Date header is the sandbox's clock, not this machine's.
+	if got, want := r.header.Get("Date"), t0.Format(http.TimeFormat); got != want {
+		t.Errorf("Date %q, want %q", got, want)
 	}
 }
 
@@ -309,6 +315,53 @@ func TestExpiryStaysListed(t *testing.T) {
 	f.api("PUT", "/rest/api/2/webhook/refresh", `{"webhookIds":[1000]}`).want(t, 200, "")
 	if w := f.ten.Webhooks()[0]; w.Expired(f.s.Now()) || !w.ExpiresAt.Equal(f.s.Now().Add(Lifetime)) {
 		t.Errorf("refreshed webhook expires %v", w.ExpiresAt)
+	}
+}
+
+// TestSetExpiration: webhooks made to expire at a chosen time are listed
+// with it and kept in the state file; the others keep theirs.
+func TestSetExpiration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.json")
+	clock := newClock()
+	s, err := Open(path, Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ten, err := s.AddTenant(TenantConfig{Name: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := listen(t, s, ten, clock)
+	f.register(webhooksBody(hook, 3))
+	expired := t0.Add(-time.Hour)
+	if n, err := ten.SetExpiration(expired, 1000, 1002, 4242); err != nil || n != 2 {
+		t.Fatalf("SetExpiration: %d, %v; want 2 changed", n, err)
+	}
+	p := f.list("")
+	want := []any{float64(expired.UnixMilli()), float64(t0.Add(Lifetime).UnixMilli()), float64(expired.UnixMilli())}
+	for i, v := range p.Values {
+		if v.ExpirationDate != want[i] {
+			t.Errorf("webhook %d expires %v, want %v", v.ID, v.ExpirationDate, want[i])
+		}
+	}
+	if n, err := ten.SetExpiration(t0.Add(2 * 24 * time.Hour)); err != nil || n != 3 {
+		t.Fatalf("SetExpiration of every webhook: %d, %v", n, err)
+	}
+	if err := f.run.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(path, Options{Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	ten2, _ := s2.Tenant("acme")
+	for _, w := range ten2.Webhooks() {
+		if !w.ExpiresAt.Equal(t0.Add(2 * 24 * time.Hour)) {
+			t.Errorf("after a restart, webhook %d expires %v", w.ID, w.ExpiresAt)
+		}
 	}
 }
 

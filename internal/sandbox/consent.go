@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // consentHTML is the consent page and the error page of the
@@ -20,7 +21,10 @@ import (
 //go:embed page/consent.html
 var consentHTML string
 
-var consentTemplate = template.Must(template.New("consent").Parse(consentHTML))
+// consentTemplate is parsed on first use, not when jwh starts.
+var consentTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("consent").Parse(consentHTML))
+})
 
 // scopeText says what each scope lets the app do, in the words of
 // Atlassian's consent screen.
@@ -72,7 +76,7 @@ func pageHeader() http.Header {
 
 func renderPage(status int, d pageData) response {
 	var b bytes.Buffer
-	if err := consentTemplate.Execute(&b, d); err != nil {
+	if err := consentTemplate().Execute(&b, d); err != nil {
 		panic(fmt.Sprintf("sandbox: rendering the consent page: %v", err)) // the template and data are ours
 	}
 	return response{status: status, header: pageHeader(), body: b.Bytes(), contentType: "text/html; charset=utf-8"}
@@ -192,7 +196,7 @@ func (s *Server) consentAnswer(r *http.Request, rec *Request) response {
 	return s.approve(page.req, user)
 }
 
-var tagRE = regexp.MustCompile(`<[^>]*>`)
+var tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<[^>]*>`) })
 
 // pageText is the message of an error page, for an error line: the text
 // of its error paragraph, or of the whole page.
@@ -204,7 +208,7 @@ func pageText(b []byte) string {
 			s = s[:j]
 		}
 	}
-	s = strings.Join(strings.Fields(tagRE.ReplaceAllString(s, " ")), " ")
+	s = strings.Join(strings.Fields(tagRE().ReplaceAllString(s, " ")), " ")
 	s = strings.NewReplacer("&#34;", `"`, "&#39;", "'", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`).Replace(s)
 	if len(s) > 300 {
 		s = s[:300] + "…"

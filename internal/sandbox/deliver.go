@@ -450,7 +450,7 @@ func (s *Server) retryDelay(n int) time.Duration {
 func (t *Tenant) deliveryAuthorizer(d DeliveryResult) func(*http.Request) error {
 	s := t.s
 	if d.App != KindOAuth {
-		return connectjwt.NewSigner(t.clientKey, []byte(t.secret), t.appPath).WithClock(s.now).SignRequest
+		return connectjwt.NewSigner(t.clientKey, []byte(t.secret), t.appPath).WithClock(s.now).Authorize
 	}
 	s.mu.Lock()
 	clientID, secret := s.oauth.clientID, []byte(s.oauth.clientSecret)

@@ -125,7 +125,7 @@ func TestShutdownReleasesHungRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest("PUT", run.URL()+"/rest/api/2/webhook/refresh", strings.NewReader(`{"webhookIds":[1]}`))
-	if err := signerFor(ten).SignRequest(req); err != nil {
+	if err := signerFor(ten).Authorize(req); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

@@ -102,12 +102,7 @@ func (s *Server) gateway(r *http.Request, rec *Request) response {
 func (s *Server) siteByCloudID(id string) *Tenant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.tenants {
-		if t.cloudID == id {
-			return t
-		}
-	}
-	return nil
+	return s.byCloudID[id]
 }
 
 // oauthRoute returns the endpoint that serves a gateway request and the

@@ -111,7 +111,7 @@ func (f *fixture) do(signer *connectjwt.Signer, method, target, body string) rep
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if signer != nil {
-		if err := signer.SignRequest(req); err != nil {
+		if err := signer.Authorize(req); err != nil {
 			f.t.Fatal(err)
 		}
 	}
@@ -142,7 +142,7 @@ func (f *fixture) signedRequest(method, target, body string) *http.Request {
 		f.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if err := f.signer.SignRequest(req); err != nil {
+	if err := f.signer.Authorize(req); err != nil {
 		f.t.Fatal(err)
 	}
 	return req

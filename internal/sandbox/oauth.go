@@ -331,7 +331,7 @@ func (s *Server) TokenRequests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Request
-	for _, r := range s.log {
+	for _, r := range s.loggedLocked() {
 		if r.Path == TokenPath {
 			out = append(out, r)
 		}

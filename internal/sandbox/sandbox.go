@@ -42,6 +42,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,8 +53,8 @@ import (
 const (
 	// Lifetime is how long a webhook lives after registration or refresh.
 	Lifetime = 30 * 24 * time.Hour
-	// Leeway is the clock skew allowed on a JWT's exp and iat.
-	Leeway = 30 * time.Second
+	// Leeway is the clock skew allowed on a JWT's exp and iat: Jira's.
+	Leeway = connectjwt.JiraLeeway
 	// MaxTokenLifetime is the most a JWT's exp may be after its iat; both
 	// must be there, as numbers.
 	MaxTokenLifetime = time.Hour
@@ -74,7 +75,9 @@ const (
 // behaves like Jira on a good day.
 type Options struct {
 	// Clock is the time source for JWT checks, expiry dates, failure
-	// retention and the request log; nil means time.Now.
+	// retention, the request log and the Date header of every answer; nil
+	// means time.Now. A clock some minutes off this machine's plays a Jira
+	// whose clock disagrees with the app's (see ClockSkew).
 	Clock func() time.Time
 	// PageCap is the most items a page of webhooks or failed deliveries
 	// holds, whatever maxResults asks for; 0 means DefaultPageCap.
@@ -198,8 +201,15 @@ type Server struct {
 
 	mu      sync.Mutex
 	tenants []*Tenant // sorted by name
-	nextID  int64
-	rng     *rand.Rand
+	// byPath and byCloudID find a request's tenant in one lookup per
+	// segment of its path, however many tenants there are.
+	byPath    map[string]*Tenant // by context path ("" for the root)
+	byCloudID map[string]*Tenant
+	nextID    int64
+	rng       *rand.Rand
+	// log holds the last maxLogged requests at its end (loggedLocked returns
+	// them); it grows to twice that before the old ones are dropped, so
+	// that a request costs no copy of the whole log.
 	log     []Request
 	url     string // root URL while listening, "" otherwise
 	addr    string // the address last listened on, kept in the state
@@ -269,12 +279,11 @@ func (s *Server) URL() string {
 func (s *Server) Tenant(name string) (*Tenant, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.tenants {
-		if t.name == name {
-			return t, true
-		}
+	i, found := slices.BinarySearchFunc(s.tenants, name, func(t *Tenant, name string) int { return strings.Compare(t.name, name) })
+	if !found {
+		return nil, false
 	}
-	return nil, false
+	return s.tenants[i], true
 }
 
 // Tenants returns every tenant, sorted by name.
@@ -289,7 +298,12 @@ func (s *Server) Tenants() []*Tenant {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.log)
+	return slices.Clone(s.loggedLocked())
+}
+
+// loggedLocked returns the request log: the last maxLogged requests.
+func (s *Server) loggedLocked() []Request {
+	return s.log[max(0, len(s.log)-maxLogged):]
 }
 
 // ResetRequests empties the request log.
@@ -303,24 +317,17 @@ func (s *Server) ResetRequests() {
 // whole-segment prefix of the escaped path, and the path relative to it in
 // canonical form. A tenant at the root serves every path no other claims.
 func (s *Server) routeLocked(escapedPath string) (*Tenant, string) {
-	var best *Tenant
-	for _, t := range s.tenants {
-		b := t.basePath
-		if b != "" && escapedPath != b && !hasSegmentPrefix(escapedPath, b) {
-			continue
+	// The path itself, then without its last segment, and so on: the
+	// whole-segment prefixes, longest first, down to the root ("").
+	for p := escapedPath; ; {
+		if t, ok := s.byPath[p]; ok {
+			return t, connectjwt.CanonicalPath(escapedPath, t.basePath)
 		}
-		if best == nil || len(b) > len(best.basePath) {
-			best = t
+		if p == "" {
+			return nil, ""
 		}
+		p = p[:max(0, strings.LastIndexByte(p, '/'))]
 	}
-	if best == nil {
-		return nil, ""
-	}
-	return best, connectjwt.CanonicalPath(escapedPath, best.basePath)
-}
-
-func hasSegmentPrefix(p, base string) bool {
-	return len(p) > len(base) && p[:len(base)] == base && p[len(base)] == '/'
 }
 
 // response is what a handler decided to answer.
@@ -344,8 +351,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Status = resp.status
 	}
 	s.mu.Lock()
-	if len(s.log) >= maxLogged {
-		s.log = slices.Delete(s.log, 0, len(s.log)-maxLogged+1)
+	if len(s.log) >= 2*maxLogged {
+		s.log = append(make([]Request, 0, 2*maxLogged), s.log[len(s.log)-maxLogged+1:]...)
 	}
 	s.log = append(s.log, rec)
 	s.mu.Unlock()
@@ -375,6 +382,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range resp.header {
 		h[k] = v
 	}
+	// Jira's clock, not this machine's, as net/http would write it.
+	h.Set("Date", now.UTC().Format(http.TimeFormat))
 	if resp.body != nil {
 		ct := resp.contentType
 		if ct == "" {

@@ -180,6 +180,39 @@ func (t *Tenant) Deny(status int) {
 	t.denied = status
 }
 
+// SetExpiration makes the webhooks with the given ids (every webhook of
+// the tenant, of both apps, when none is given) expire at at, as if they
+// had been registered or refreshed 30 days before it: a sandbox whose
+// webhooks are about to expire, or expired while no cron job refreshed
+// them, without waiting a month. It reports how many webhooks it changed;
+// the error is from saving the state (see Open).
+func (t *Tenant) SetExpiration(at time.Time, ids ...int64) (int, error) {
+	s := t.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	undo := t.snapshotLocked(s)
+	n := 0
+	for i := range t.webhooks {
+		if len(ids) == 0 || slices.Contains(ids, t.webhooks[i].ID) {
+			t.webhooks[i].ExpiresAt = at
+			n++
+		}
+	}
+	for i := range t.oauthHooks {
+		if len(ids) == 0 || slices.Contains(ids, t.oauthHooks[i].ID) {
+			t.oauthHooks[i].ExpiresAt = at
+			n++
+		}
+	}
+	if n > 0 {
+		if err := s.persistLocked(); err != nil {
+			t.restoreLocked(s, undo)
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
 // FailedDelivery is a delivery that Jira gave up on after its retries, as
 // GET /rest/api/2/webhook/failed lists it.
 type FailedDelivery struct {
@@ -275,6 +308,8 @@ func (s *Server) AddTenant(cfg TenantConfig) (*Tenant, error) {
 	s.insertLocked(t)
 	if err := s.persistLocked(); err != nil {
 		s.tenants = old
+		delete(s.byPath, t.basePath)
+		delete(s.byCloudID, t.cloudID)
 		return nil, err
 	}
 	return t, nil
@@ -338,6 +373,11 @@ func (s *Server) checkUniqueLocked(t *Tenant) error {
 func (s *Server) insertLocked(t *Tenant) {
 	i, _ := slices.BinarySearchFunc(s.tenants, t.name, func(o *Tenant, name string) int { return strings.Compare(o.name, name) })
 	s.tenants = slices.Insert(slices.Clone(s.tenants), i, t)
+	if s.byPath == nil {
+		s.byPath, s.byCloudID = make(map[string]*Tenant), make(map[string]*Tenant)
+	}
+	s.byPath[t.basePath] = t
+	s.byCloudID[t.cloudID] = t
 }
 
 func displayPath(base string) string {

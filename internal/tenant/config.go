@@ -101,17 +101,25 @@ func parseConfig(path string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// DamagedConfigError reports a config file that exists but cannot be
-// used: not JSON, a tenant without a name or named twice, far too large.
+// DamagedConfigError reports a config file (or credentials file) that
+// exists but cannot be used: not JSON, a tenant without a name or named
+// twice, far too large.
 // The file is left as it is, for the user to fix or remove; the command
 // layer treats it as bad input.
 type DamagedConfigError struct {
 	Path   string
 	Reason string // what is wrong, e.g. "unexpected end of JSON input"
+	// File says which file it is, "config file" when empty; the
+	// credentials file of OAuth tenants is judged the same way.
+	File string
 }
 
 func (e *DamagedConfigError) Error() string {
-	return fmt.Sprintf("config file %s is damaged (%s): fix or remove it", e.Path, e.Reason)
+	file := e.File
+	if file == "" {
+		file = "config file"
+	}
+	return fmt.Sprintf("%s %s is damaged (%s): fix or remove it", file, e.Path, e.Reason)
 }
 
 // Path returns the path the config is read from and saved to.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -131,7 +132,7 @@ func TestSaveRoundTripModesAndAtomicity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Default != "zeta" || len(got.Tenants) != 2 || got.Tenants[0].Name != "acme" || got.Tenants[1] != (Tenant{Name: "zeta", BaseURL: "https://zeta.example", AppKey: "app"}) {
+	if got.Default != "zeta" || len(got.Tenants) != 2 || got.Tenants[0].Name != "acme" || !reflect.DeepEqual(got.Tenants[1], Tenant{Name: "zeta", BaseURL: "https://zeta.example", AppKey: "app"}) {
 		t.Errorf("round trip: %+v", got)
 	}
 

@@ -3,6 +3,7 @@ package tenant
 import (
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestParseInstalled(t *testing.T) {
 	if *in != want {
 		t.Errorf("got  %+v\nwant %+v", *in, want)
 	}
-	if got := in.Tenant("acme"); got != (Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: want.ClientKey}) {
+	if got := in.Tenant("acme"); !reflect.DeepEqual(got, Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: want.ClientKey}) {
 		t.Errorf("Tenant: %+v", got)
 	}
 }

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,7 +17,9 @@ const KeyringService = "jwh"
 // DefaultKeyringTimeout bounds every keyring call of the jwh command.
 const DefaultKeyringTimeout = 3 * time.Second
 
-// SecretStore keeps the shared secret of each tenant, by tenant name.
+// SecretStore keeps the secret of each tenant, by tenant name: a Connect
+// tenant's shared secret, or an OAuth tenant's bundle (encoded by the
+// Resolver).
 // Get and Delete of a name with no secret return an error wrapping
 // ErrNoSecret; a store that cannot be reached returns one wrapping
 // ErrKeyringDown.
@@ -24,6 +27,19 @@ type SecretStore interface {
 	Get(name string) ([]byte, error)
 	Set(name string, secret []byte) error
 	Delete(name string) error
+}
+
+// A manyGetter is a SecretStore that reads the secrets of many tenants
+// for much less than a Get each: the OS keyring on Linux, where the Secret
+// Service returns many secrets in one call (see Resolver.ReadAhead).
+type manyGetter interface {
+	// GetMany reads the secrets of names and calls found, from the
+	// calling goroutine, with each one it reads as soon as it has it: what Get
+	// would return for that name. It returns the names it did not read
+	// (missing, empty, unreadable at the moment, or all that were left
+	// when it failed or ctx was done), for Get to answer, in its own
+	// words; it has no errors of its own.
+	GetMany(ctx context.Context, names []string, found func(name string, secret []byte)) (rest []string)
 }
 
 // keyringBackend is the part of go-keyring that the store uses; tests
@@ -45,7 +61,9 @@ func (goKeyring) Delete(service, user string) error        { return keyring.Dele
 // timeout: a locked keyring on a machine with a display makes the Secret
 // Service wait for an unlock prompt that may never be answered.
 func NewKeyring(timeout time.Duration) SecretStore {
-	return newKeyring(goKeyring{}, timeout)
+	k := newKeyring(goKeyring{}, timeout)
+	k.bulk = bulkRead
+	return k
 }
 
 func newKeyring(b keyringBackend, timeout time.Duration) *keyringStore {
@@ -58,6 +76,10 @@ func newKeyring(b keyringBackend, timeout time.Duration) *keyringStore {
 type keyringStore struct {
 	backend keyringBackend
 	timeout time.Duration
+	// bulk reads many secrets in a few calls to the keyring, each
+	// bounded by timeout (see manyGetter); nil where the platform's
+	// keyring has no such calls.
+	bulk func(ctx context.Context, names []string, timeout time.Duration, found func(name string, secret []byte)) (rest []string)
 }
 
 // call runs fn in a goroutine and waits for it at most k.timeout. A call
@@ -95,6 +117,15 @@ func (k *keyringStore) Get(name string) ([]byte, error) {
 		return nil, fmt.Errorf("%w for tenant %q: the keyring item (service %s, user %s) is empty", ErrNoSecret, name, KeyringService, name)
 	}
 	return []byte(secret), nil
+}
+
+// GetMany reads the secrets of names with the keyring's bulk calls where
+// it has them (the Secret Service on Linux); see manyGetter.
+func (k *keyringStore) GetMany(ctx context.Context, names []string, found func(name string, secret []byte)) []string {
+	if k.bulk == nil {
+		return names
+	}
+	return k.bulk(ctx, names, k.timeout, found)
 }
 
 func (k *keyringStore) Set(name string, secret []byte) error {
@@ -170,26 +201,6 @@ func (s *memoryStore) Delete(name string) error {
 	}
 	delete(s.m, name)
 	return nil
-}
-
-// LookupSecret returns the shared secret of the tenant called name and
-// where it came from: JWH_SHARED_SECRET when set (source "environment
-// (JWH_SHARED_SECRET)"), else the store (source "keyring (service jwh, user
-// NAME)"). With neither, the error wraps ErrNoSecret and names both ways
-// to provide one; a keyring that is down gives its own error, wrapping
-// ErrKeyringDown, which also names both.
-func LookupSecret(store SecretStore, getenv func(string) string, name string) (secret []byte, source string, err error) {
-	if s := getenv(EnvSecret); s != "" {
-		return []byte(s), "environment (" + EnvSecret + ")", nil
-	}
-	secret, err = store.Get(name)
-	switch {
-	case err == nil:
-		return secret, KeyringSource(name), nil
-	case errors.Is(err, ErrNoSecret):
-		return nil, "", fmt.Errorf("%w for tenant %q: store one with 'jwh tenant add %s' (needs a Secret Service) or set %s", ErrNoSecret, name, name, EnvSecret)
-	}
-	return nil, "", err
 }
 
 // KeyringSource describes the keyring item of the tenant called name.

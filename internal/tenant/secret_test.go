@@ -48,10 +48,10 @@ func TestKeyringTimeout(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", op, err, want)
 		}
 	}
-	// Through LookupSecret, the error is the keyring's, with both ways out.
-	_, _, err := LookupSecret(k, env(nil), "acme")
+	// Through the resolver, the error is the keyring's, with both ways out.
+	_, _, err := (&Resolver{Store: k, Getenv: env(nil), Selected: "acme"}).ConnectSecret(&Tenant{Name: "acme"})
 	if !errors.Is(err, ErrKeyringDown) || !strings.Contains(err.Error(), "gnome-keyring") || !strings.Contains(err.Error(), EnvSecret) {
-		t.Errorf("LookupSecret: %v", err)
+		t.Errorf("ConnectSecret: %v", err)
 	}
 }
 
@@ -147,7 +147,8 @@ func TestKeyringNoSessionBus(t *testing.T) {
 	// must come back with an error that names both ways out.
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+t.TempDir()+"/no-bus")
 	t.Setenv("DISPLAY", "")
-	_, _, err := LookupSecret(NewKeyring(DefaultKeyringTimeout), env(nil), "acme")
+	r := &Resolver{Store: NewKeyring(DefaultKeyringTimeout), Getenv: env(nil), Selected: "acme"}
+	_, _, err := r.ConnectSecret(&Tenant{Name: "acme"})
 	if !errors.Is(err, ErrKeyringDown) {
 		t.Fatalf("got %v, want ErrKeyringDown", err)
 	}
@@ -194,27 +195,6 @@ func TestMemoryStore(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-func TestLookupSecret(t *testing.T) {
-	store := NewMemoryStore()
-	if err := store.Set("acme", []byte("from-keyring")); err != nil {
-		t.Fatal(err)
-	}
-
-	secret, source, err := LookupSecret(store, env(map[string]string{EnvSecret: "from-env"}), "acme")
-	if err != nil || string(secret) != "from-env" || source != "environment (JWH_SHARED_SECRET)" {
-		t.Errorf("env: %q %q %v", secret, source, err)
-	}
-	secret, source, err = LookupSecret(store, env(nil), "acme")
-	if err != nil || string(secret) != "from-keyring" || source != "keyring (service jwh, user acme)" {
-		t.Errorf("keyring: %q %q %v", secret, source, err)
-	}
-	_, _, err = LookupSecret(store, env(nil), "beta")
-	want := `no shared secret for tenant "beta": store one with 'jwh tenant add beta' (needs a Secret Service) or set JWH_SHARED_SECRET`
-	if !errors.Is(err, ErrNoSecret) || err.Error() != want {
-		t.Errorf("missing:\n got %v\nwant %s", err, want)
-	}
 }
 
 func TestInstalledNeverPrintsSecret(t *testing.T) {

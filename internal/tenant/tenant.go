@@ -1,17 +1,93 @@
-// Package tenant owns the local record of Jira sites ("tenants"): the config
-// file, which holds names, base URLs and keys but never a secret, and the
-// shared secrets, which live in the OS keyring or come from
-// JWH_SHARED_SECRET.
+// Package tenant owns the local record of Jira sites ("tenants") and every
+// rule about their secrets: the config file, which holds names, URLs, keys
+// and ids but never a secret; the secrets themselves, in the OS keyring or
+// (for OAuth 2.0 tenants logged in with --no-keyring) in credentials.json
+// next to the config; and the Resolver, the one place that decides where a
+// tenant's secret comes from, environment variables included.
+//
+// A tenant is of one of two kinds. A Connect tenant is a site on which a
+// Connect app is installed: base URL, app key, client key, and the shared
+// secret. An OAuth tenant is one site reached through Atlassian's API
+// gateway for one OAuth 2.0 (3LO) app and the user who logged in: cloud id,
+// site URL, client id, and a bundle of secrets (client secret, refresh
+// token, access token) that is stored and replaced as a whole.
 package tenant
 
-import "errors"
+import (
+	"errors"
+	"net/url"
+)
 
-// A Tenant is one Jira site on which the app is installed.
+// The kinds of tenant, as the config file and -o json write them.
+const (
+	KindConnect = "connect"
+	KindOAuth   = "oauth"
+)
+
+// Where the secrets of an OAuth tenant are stored (Tenant.Storage).
+const (
+	StorageKeyring = "keyring"
+	StorageFile    = "file"
+)
+
+// A Tenant is one Jira site that jwh works on.
 type Tenant struct {
-	Name      string `json:"name"`
-	BaseURL   string `json:"baseUrl"`             // e.g. https://acme.atlassian.net
-	AppKey    string `json:"appKey"`              // the app descriptor's key: iss of the app's JWTs
+	Name string `json:"name"`
+	// Kind is KindConnect or KindOAuth. Configs written before OAuth
+	// tenants existed have none, which means Connect (and is kept so).
+	Kind string `json:"kind,omitempty"`
+
+	// Connect.
+	BaseURL   string `json:"baseUrl,omitempty"`   // e.g. https://acme.atlassian.net
+	AppKey    string `json:"appKey,omitempty"`    // the app descriptor's key: iss of the app's JWTs
 	ClientKey string `json:"clientKey,omitempty"` // the tenant's clientKey: iss of Jira's JWTs
+
+	// OAuth 2.0 (3LO); none of these is secret.
+	ClientID string   `json:"clientId,omitempty"`
+	CloudID  string   `json:"cloudId,omitempty"`
+	SiteURL  string   `json:"siteUrl,omitempty"` // e.g. https://acme.atlassian.net; requests go through APIURL
+	Scopes   []string `json:"scopes,omitempty"`  // as granted at login
+	AuthURL  string   `json:"authUrl,omitempty"` // the authorization server, e.g. https://auth.atlassian.com
+	APIURL   string   `json:"apiUrl,omitempty"`  // the API gateway, e.g. https://api.atlassian.com
+	Storage  string   `json:"storage,omitempty"` // StorageKeyring or StorageFile: where its secrets are
+}
+
+// KindOf returns the tenant's kind: KindConnect when none is recorded.
+func (t *Tenant) KindOf() string {
+	if t.Kind == "" {
+		return KindConnect
+	}
+	return t.Kind
+}
+
+// IsOAuth reports whether t is an OAuth 2.0 tenant.
+func (t *Tenant) IsOAuth() bool { return t.Kind == KindOAuth }
+
+// Site returns the URL of the tenant's site, whatever its kind: the base
+// URL of a Connect tenant, the site URL of an OAuth one.
+func (t *Tenant) Site() string {
+	if t.IsOAuth() {
+		return t.SiteURL
+	}
+	return t.BaseURL
+}
+
+// SiteHost returns the host name of the tenant's site, or "".
+func (t *Tenant) SiteHost() string {
+	u, err := url.Parse(t.Site())
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// StorageOf returns where the secrets of an OAuth tenant are stored:
+// StorageKeyring unless the tenant records StorageFile.
+func (t *Tenant) StorageOf() string {
+	if t.Storage == StorageFile {
+		return StorageFile
+	}
+	return StorageKeyring
 }
 
 // Errors of tenant selection and secret lookup. The command layer maps them
@@ -24,8 +100,14 @@ var (
 	ErrKeyringDown = errors.New("keyring unavailable")
 )
 
-// EnvSecret overrides the keyring for the selected tenant.
+// EnvSecret stands for the keyring's shared secret of the selected Connect
+// tenant (see Resolver).
 const EnvSecret = "JWH_SHARED_SECRET"
+
+// EnvClientSecret stands for the stored client secret of the selected
+// OAuth tenant (see Resolver), and gives jwh tenant login its client
+// secret.
+const EnvClientSecret = "JWH_CLIENT_SECRET"
 
 // EnvTenant selects a tenant when --tenant is not given.
 const EnvTenant = "JWH_TENANT"

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -62,7 +65,7 @@ func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req = r
 		}
 		b.WriteString(">\n")
-		writeBody(&b, data)
+		writeBody(&b, RedactBody(req.Header.Get("Content-Type"), data))
 	}
 	b.WriteString("\n")
 	t.w.write(b.String())
@@ -80,7 +83,7 @@ func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	writeHeaders(&b, "< ", resp.Header)
 	if len(data) > 0 {
 		b.WriteString("<\n")
-		writeBody(&b, data)
+		writeBody(&b, RedactBody(resp.Header.Get("Content-Type"), data))
 	}
 	if err != nil {
 		fmt.Fprintf(&b, "< error reading the body: %v\n\n", err)
@@ -165,4 +168,53 @@ func writeBody(b *strings.Builder, data []byte) {
 	if len(shown) < len(data) {
 		fmt.Fprintf(b, "[... %d more bytes not shown]\n", len(data)-len(shown))
 	}
+}
+
+// SecretFields are the fields of OAuth 2.0 exchanges that carry
+// credentials: the debug dump shows "[redacted]" for their values in form
+// and JSON bodies, both ways, and in query strings.
+var SecretFields = []string{"client_secret", "code", "refresh_token", "access_token", "id_token"}
+
+func isSecretField(name string) bool {
+	for _, f := range SecretFields {
+		if name == f {
+			return true
+		}
+	}
+	return false
+}
+
+// secretJSON matches a member of a JSON object named like one of
+// SecretFields whose value is a string, up to that value.
+var secretJSON = regexp.MustCompile(`("(?:` + strings.Join(SecretFields, "|") + `)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// RedactBody returns a body as the debug dump shows it: in a form
+// (application/x-www-form-urlencoded) or a JSON body (by its content type,
+// or because it starts with '{' or '['), the values of SecretFields are
+// replaced by "[redacted]". Everything else is left exactly as it is.
+func RedactBody(contentType string, data []byte) []byte {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	trimmed := bytes.TrimSpace(data)
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		return redactForm(data)
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") ||
+		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['):
+		return secretJSON.ReplaceAll(data, []byte(`$1"[redacted]"`))
+	}
+	return data
+}
+
+// redactForm replaces the values of SecretFields in a form body, keeping
+// everything else byte for byte.
+func redactForm(data []byte) []byte {
+	parts := bytes.Split(data, []byte("&"))
+	for i, p := range parts {
+		k, _, _ := bytes.Cut(p, []byte("="))
+		name, err := url.QueryUnescape(string(k))
+		if err == nil && isSecretField(strings.TrimSpace(name)) {
+			parts[i] = append(append([]byte(nil), k...), "=[redacted]"...)
+		}
+	}
+	return bytes.Join(parts, []byte("&"))
 }

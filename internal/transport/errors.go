@@ -27,6 +27,9 @@ import (
 type Error struct {
 	Method string
 	URL    string // redacted: a jwt query parameter is replaced
+	// Peer names the server for people ("Atlassian's OAuth server");
+	// "" means "Jira".
+	Peer string
 	// Attempts is how many times the request was tried; 0 when the error
 	// did not come from this package's client (a refused redirect).
 	Attempts int
@@ -60,28 +63,32 @@ func (e *Error) What() string {
 // words returns what happened, with the attempts, and what to do.
 func (e *Error) words() (what, todo string) {
 	host := e.host()
+	peer := e.Peer
+	if peer == "" {
+		peer = "Jira"
+	}
 	switch classify(e.Err) {
 	case failCanceled:
 		return "the request was stopped: " + e.Err.Error(), ""
 	case failOverall:
-		what = "Jira gave no usable answer in time"
+		what = peer + " gave no usable answer in time"
 		var te *TimeoutError
 		if errors.As(e.Err, &te) {
-			what = "Jira gave no usable answer within " + roundDuration(te.After).String() + ", retries included"
+			what = peer + " gave no usable answer within " + roundDuration(te.After).String() + ", retries included"
 		}
 		todo = "try again later"
 	case failTimeout:
-		what = "Jira did not answer in time"
+		what = peer + " did not answer in time"
 		var te *TimeoutError
 		if errors.As(e.Err, &te) {
-			what = "Jira did not answer within " + roundDuration(te.After).String()
+			what = peer + " did not answer within " + roundDuration(te.After).String()
 		}
 		todo = "check the network or try again later"
 	case failClosed:
-		what = "Jira closed the connection"
+		what = peer + " closed the connection"
 		todo = "check the network or try again"
 	case failRefused:
-		what = "Jira at " + host + " refused the connection"
+		what = peer + " at " + host + " refused the connection"
 		todo = "check the tenant's base URL, or try again later"
 	case failDNS:
 		what = host + " could not be found in DNS"
@@ -93,7 +100,7 @@ func (e *Error) words() (what, todo string) {
 		return e.Method + " " + e.URL + ": " + e.Err.Error(), ""
 	}
 	if e.Sent && !idempotent(e.Method) {
-		todo = "the " + e.Method + " may have reached Jira, so it was not repeated: check before sending it again"
+		todo = "the " + e.Method + " may have reached " + peer + ", so it was not repeated: check before sending it again"
 	}
 	return what + e.tries(), todo
 }

@@ -145,7 +145,7 @@ func TestDroppedConnectionsRetried(t *testing.T) {
 		srv := newRawServer(t, drop, drop, respond)
 		// Waits of a second or more, so that every token has its own iat.
 		const base = 2 * time.Second
-		c := newClient(t, transport.Options{Signer: newSigner(clock), Sleep: clock.Sleep, Now: clock.Now, BaseBackoff: base})
+		c := newClient(t, transport.Options{Authorizer: newSigner(clock), Sleep: clock.Sleep, Now: clock.Now, BaseBackoff: base})
 		resp, err := send(c, "GET", srv.URL()+"/rest/api/2/webhook", "")
 		if err != nil {
 			t.Fatalf("action %d: %v", drop, err)

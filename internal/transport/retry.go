@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,9 +21,10 @@ import (
 // exchange, and repeats requests answered with 429 or 503, and requests
 // that failed on the way, as the package comment describes.
 type retryTransport struct {
-	o     Options
-	debug *debugWriter
-	next  http.RoundTripper
+	o      Options
+	reauth Reauthorizer // nil when the Authorizer is not one
+	debug  *debugWriter
+	next   http.RoundTripper
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -43,9 +45,14 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := t.o.Now()
 	fail := func(attempt int, sent bool, err error) error {
 		cancelAll()
-		return &Error{Method: method, URL: where, Attempts: attempt, Elapsed: t.o.Now().Sub(start), Sent: sent, Err: err}
+		var ae *AuthorizeError
+		if errors.As(err, &ae) {
+			return ae
+		}
+		return &Error{Method: method, URL: where, Peer: t.o.Peer, Attempts: attempt, Elapsed: t.o.Now().Sub(start), Sent: sent, Err: err}
 	}
 	var waited time.Duration
+	reauthorized := false
 	for attempt := 1; ; attempt++ {
 		actx, cancelAttempt := context.WithTimeoutCause(ctx, t.o.Timeout, &TimeoutError{After: t.o.Timeout})
 		conn := new(connTrace)
@@ -61,6 +68,12 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := t.next.RoundTrip(areq)
 		more := attempt < t.o.MaxAttempts && replayable
 		var delay time.Duration
+		var ae *AuthorizeError
+		if errors.As(err, &ae) {
+			// Nothing was sent; the Authorizer has had its own retries.
+			cancelAttempt()
+			return nil, fail(attempt, false, ae)
+		}
 		if err != nil {
 			err = explain(err, parent, actx)
 			sent := conn.sent()
@@ -77,6 +90,25 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			t.debug.printf("* %v: retrying in %s (attempt %d of %d)\n\n", err, delay, attempt+1, t.o.MaxAttempts)
 		} else {
+			if resp.StatusCode == http.StatusUnauthorized && t.reauth != nil && !reauthorized && replayable {
+				reauthorized = true
+				sent := resp.Request
+				if sent == nil {
+					sent = areq
+				}
+				ok, err := t.reauth.Reauthorize(sent.WithContext(ctx))
+				switch {
+				case err != nil:
+					drain(resp.Body)
+					cancelAttempt()
+					return nil, fail(attempt, true, &AuthorizeError{Err: err})
+				case ok:
+					drain(resp.Body)
+					cancelAttempt()
+					t.debug.printf("* %s: sending it again with fresh credentials\n\n", resp.Status)
+					continue
+				}
+			}
 			last := !more || !retryable(resp.StatusCode)
 			if !last {
 				delay = t.delay(resp.Header.Get("Retry-After"), attempt)
@@ -245,9 +277,10 @@ func closeRequestBody(req *http.Request) {
 	}
 }
 
-// authTransport sets the User-Agent and signs every attempt afresh.
+// authTransport sets the User-Agent and the credentials of every attempt
+// afresh.
 type authTransport struct {
-	signer    Signer
+	auth      Authorizer // nil: no credentials
 	userAgent string
 	next      http.RoundTripper
 }
@@ -257,9 +290,11 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.userAgent != "" {
 		r.Header.Set("User-Agent", t.userAgent)
 	}
-	if err := t.signer.SignRequest(r); err != nil {
-		closeRequestBody(req)
-		return nil, fmt.Errorf("sign the request: %w", err)
+	if t.auth != nil {
+		if err := t.auth.Authorize(r); err != nil {
+			closeRequestBody(req)
+			return nil, &AuthorizeError{Err: err}
+		}
 	}
 	return t.next.RoundTrip(r)
 }

@@ -1,19 +1,31 @@
-// Package transport builds the HTTP client that jwh uses to call one Jira
-// tenant. Its RoundTripper chain refuses URLs that a signed request must
-// not go to (urlpolicy.CheckRequestURL: plain http:// to anything but
-// loopback, among others), bounds every attempt and the whole exchange in
-// time, retries what is safe to retry with a freshly signed request on
-// every attempt, sets the User-Agent, and can dump each exchange for
-// --debug with the credentials redacted.
+// Package transport builds the HTTP clients that jwh uses to call one
+// Jira tenant (and an OAuth 2.0 authorization server). Its RoundTripper
+// chain refuses URLs that a request with credentials must not go to
+// (urlpolicy.CheckRequestURL: plain http:// to anything but loopback,
+// among others), bounds every attempt and the whole exchange in time,
+// retries what is safe to retry with fresh credentials on every attempt,
+// sets the User-Agent, and can dump each exchange for --debug with the
+// credentials redacted.
 //
 // The chain, from the outside in:
 //
-//	retryTransport  URL check, per-attempt and overall timeouts, retries
-//	authTransport   User-Agent and a fresh signature on every attempt
+//	retryTransport  URL check, per-attempt and overall timeouts, retries,
+//	                one re-authorization after a 401
+//	authTransport   User-Agent and fresh credentials on every attempt
 //	debugTransport  the --debug dump of each attempt
 //	base            *http.Transport
 //
-// # Retries
+// # Credentials
+//
+// An Authorizer sets the credentials of each attempt: a Connect JWT whose
+// qsh fits that exact request, or an OAuth 2.0 bearer token. A client
+// without one (the token endpoint, where credentials travel in the body)
+// sends requests as they are. When an attempt is answered 401 and the
+// Authorizer is also a Reauthorizer (a cached OAuth token that may have
+// been revoked or replaced), it is asked once per exchange for fresh
+// credentials, and the request is sent once more if it got them; a second
+// 401 is returned as it is. An error of the Authorizer ends the exchange
+// as a *AuthorizeError, in the Authorizer's own words.
 //
 // A request is sent at most MaxAttempts times (4), and only within the
 // overall timeout (TotalTimeout, 2 minutes) and the retry budget (MaxWait,
@@ -49,7 +61,6 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -59,13 +70,37 @@ import (
 	"time"
 )
 
-// A Signer authenticates one outgoing request by setting its credentials
-// (for a Connect app, *connectjwt.Signer sets "Authorization: JWT ..."; an
-// OAuth 2.0 app would set a bearer token). It is called again for every
-// attempt, so a token is never reused across retries.
-type Signer interface {
-	SignRequest(*http.Request) error
+// An Authorizer sets the credentials of one attempt of a request: for a
+// Connect app, *connectjwt.Signer sets "Authorization: JWT ..." with a
+// fresh token whose qsh is that of the request; for an OAuth 2.0 app, the
+// token source of package oauth sets "Authorization: Bearer ...",
+// refreshing the token first when it is about to expire. It is called
+// again for every attempt, so a retry never carries an old token.
+type Authorizer interface {
+	Authorize(req *http.Request) error
 }
+
+// A Reauthorizer is an Authorizer whose credentials Jira may refuse while
+// the Authorizer still holds them: a cached access token that was revoked,
+// or replaced by another process. When an attempt is answered 401,
+// Reauthorize is called with the request as it was sent (its credentials
+// included) and reports whether it has fresh ones; if so, the request is
+// sent once more. It is called at most once per exchange, and only for
+// requests that can be sent again (no body, or one that GetBody replays).
+type Reauthorizer interface {
+	Reauthorize(sent *http.Request) (bool, error)
+}
+
+// AuthorizeError is the failure of the Authorizer or Reauthorizer of an
+// exchange (an OAuth login that has expired, a refresh that failed). Its
+// text is the Authorizer's own: it says what to do.
+type AuthorizeError struct {
+	Err error
+}
+
+func (e *AuthorizeError) Error() string { return e.Err.Error() }
+
+func (e *AuthorizeError) Unwrap() error { return e.Err }
 
 // Defaults for the zero values of Options.
 const (
@@ -79,8 +114,11 @@ const (
 
 // Options configure New. Zero values mean the defaults above.
 type Options struct {
-	// Signer signs every attempt. Required.
-	Signer Signer
+	// Authorizer sets the credentials of every attempt; nil sends
+	// requests with none (the OAuth token endpoint).
+	Authorizer Authorizer
+	// Peer names the server in errors for people; "" means "Jira".
+	Peer string
 	// UserAgent is the User-Agent header, e.g. "jwh/1.2.0".
 	UserAgent string
 
@@ -123,9 +161,6 @@ type Options struct {
 // are followed only within the same scheme and host, so credentials never
 // travel to another host.
 func New(opts Options) (*http.Client, error) {
-	if opts.Signer == nil {
-		return nil, errors.New("transport: no signer")
-	}
 	o := opts
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -160,8 +195,9 @@ func New(opts Options) (*http.Client, error) {
 		dbg = &debugWriter{w: o.Debug}
 		rt = &debugTransport{w: dbg, now: o.Now, next: rt}
 	}
-	rt = &authTransport{signer: o.Signer, userAgent: o.UserAgent, next: rt}
-	rt = &retryTransport{o: o, debug: dbg, next: rt}
+	rt = &authTransport{auth: o.Authorizer, userAgent: o.UserAgent, next: rt}
+	reauth, _ := o.Authorizer.(Reauthorizer)
+	rt = &retryTransport{o: o, reauth: reauth, debug: dbg, next: rt}
 	return &http.Client{Transport: rt, CheckRedirect: checkRedirect}, nil
 }
 
@@ -176,9 +212,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// RedactURL returns u as a string with the value of a jwt query parameter,
-// which carries a token, replaced by "[redacted]". Other parameters keep
-// their exact encoding.
+// RedactURL returns u as a string with the values of the query parameters
+// that carry credentials (jwt, and the OAuth 2.0 fields of SecretFields)
+// replaced by "[redacted]". Other parameters keep their exact encoding.
 func RedactURL(u *url.URL) string {
 	if u.RawQuery == "" {
 		return u.String()
@@ -187,8 +223,8 @@ func RedactURL(u *url.URL) string {
 	changed := false
 	for i, p := range parts {
 		k, _, _ := strings.Cut(p, "=")
-		if k == "jwt" {
-			parts[i] = "jwt=[redacted]"
+		if k == "jwt" || isSecretField(k) {
+			parts[i] = k + "=[redacted]"
 			changed = true
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,10 @@ const (
 	// tenantName is the name of the sandbox's tenant, in the sandbox and
 	// in the throw-away config.
 	tenantName = "sandbox"
+	// oauthName is the name of the OAuth tenant in the throw-away config:
+	// the sandbox's site, logged in to with its OAuth 2.0 app as oauthUser.
+	oauthName = "sandbox-oauth"
+	oauthUser = sandbox.DefaultUser
 )
 
 // The webhooks of the tour: the triggered issue, DEMO-1 moving to In
@@ -77,15 +82,20 @@ func NewCmdDemo(f *cmdutil.Factory, newRoot func(*cmdutil.Factory) *cobra.Comman
 		Short: "Tour jwh against a local Jira sandbox, in a few seconds",
 		Long: `Tour jwh with no set-up and no Jira site: start a Jira sandbox (jwh sandbox)
 and a listener that verifies deliveries (jwh listen) on 127.0.0.1, import the
-sandbox's tenant into a throw-away config, then validate a filter, register
-two webhooks, list them, trigger an issue update that matches one of them,
-watch the signed delivery arrive, see a delivery fail while the app is down
-(jwh failed), extend and delete the webhooks.
+sandbox's tenant of a Connect app into a throw-away config, log in to the same
+site with the sandbox's OAuth 2.0 app (the sandbox approves at once, in place
+of a browser), then validate a filter, register two webhooks for the Connect
+app and one through Atlassian's API gateway for the OAuth app, list them,
+trigger an issue update that matches one of each, watch both signed
+deliveries arrive (a Connect JWT and a Bearer JWT), see the deliveries fail
+while the app is down (jwh failed), extend the webhooks of both tenants and
+delete them.
 
 Every step prints the command a user would type and runs that command. The
-tour uses a temporary config file, removed at the end, and keeps the
-sandbox's shared secret in memory: your config and your keyring are never
-read or written. Nothing leaves this machine.
+tour uses a temporary directory for the config and the OAuth login's
+credentials.json, removed at the end, and keeps the sandbox's shared secret
+in memory: your config and your keyring are never read or written. Nothing
+leaves this machine.
 
 --debug is passed on to the commands, which then print every HTTP exchange
 with the sandbox (Authorization redacted).
@@ -147,9 +157,12 @@ type tour struct {
 
 // step is one step of the tour.
 type step struct {
-	say     string   // what happens, for a person
-	args    []string // the jwh command a user would type, without "jwh"
-	comment string   // a shell comment shown after the command
+	say  string   // what happens, for a person
+	args []string // the jwh command a user would type, without "jwh"
+	// argsOf, when set, gives args when the step starts: for a command
+	// that names what an earlier step started.
+	argsOf  func() []string
+	comment string // a shell comment shown after the command
 	// before, when set, runs before the command is shown.
 	before func() error
 	run    func(ctx context.Context, args []string) error
@@ -184,6 +197,9 @@ func demoRun(ctx context.Context, opts *Options) (err error) {
 		t.cs.Gray("Nothing leaves this machine; a throw-away config is used, your own config and keyring are left alone."))
 	steps := t.steps()
 	for i, s := range steps {
+		if s.argsOf != nil {
+			s.args = s.argsOf()
+		}
 		if opts.Debug && s.debug {
 			s.args = append(slices.Clip(s.args), "--debug")
 		}
@@ -262,13 +278,13 @@ func (t *tour) steps() []step {
 			run:  t.startSandbox,
 		},
 		{
-			say:     "Start a listener, standing in for your app: it checks Jira's JWT on each delivery",
+			say:     "Start a listener, standing in for your app: it checks Jira's JWT on each delivery (Connect, or Bearer for OAuth 2.0 apps)",
 			args:    []string{"listen", "--addr", addr, "--quiet"},
 			comment: "without --quiet it prints each payload too",
 			run:     t.startListener,
 		},
 		{
-			say:     "Import the sandbox's tenant into a throw-away config, from its installed payload",
+			say:     "Import the sandbox's tenant of a Connect app into a throw-away config, from its installed payload",
 			args:    []string{"tenant", "import", tenantName, "--file", "-", "--no-keyring"},
 			comment: "the payload on stdin; the secret comes from JWH_SHARED_SECRET",
 			run: func(ctx context.Context, args []string) error {
@@ -277,12 +293,21 @@ func (t *tour) steps() []step {
 			},
 		},
 		{
+			say: "Log in to the same site as " + oauthUser + " with the sandbox's OAuth 2.0 app, the successor of Connect apps: a second tenant, reached through Atlassian's API gateway",
+			argsOf: func() []string {
+				u := t.sbRunning.URL()
+				return []string{"tenant", "login", oauthName, "--client-id", t.sb.OAuthApp().ClientID, "--auth-url", u, "--api-url", u, "--no-browser", "--no-keyring"}
+			},
+			comment: "the client secret on stdin; the sandbox approves at once, in place of a browser",
+			run:     t.login,
+		},
+		{
 			say:  "Check a JQL filter offline against what dynamic webhooks accept",
 			args: []string{"validate", "--jql", jqlOther, "--event", eventName},
 			run:  t.jwh(nil),
 		},
 		{
-			say:   "Register a webhook for updates of any issue in project DEMO",
+			say:   "Register a webhook of the Connect app for updates of any issue in project DEMO",
 			args:  []string{"register", "--url", t.hookURL, "--jql", jqlMatching, "--event", eventName},
 			run:   t.jwh(nil),
 			debug: true,
@@ -294,13 +319,19 @@ func (t *tour) steps() []step {
 			debug: true,
 		},
 		{
-			say:   "List the app's webhooks",
+			say:   "Register a webhook of the OAuth 2.0 app, owned by " + oauthUser + " (Jira allows 5 per app and user)",
+			args:  []string{"register", "-t", oauthName, "--url", t.hookURL, "--jql", jqlMatching, "--event", eventName},
+			run:   t.jwh(nil),
+			debug: true,
+		},
+		{
+			say:   "List the Connect app's webhooks",
 			args:  []string{"list"},
 			run:   t.jwh(nil),
 			debug: true,
 		},
 		{
-			say:   fmt.Sprintf("Move %s to %s: only the first filter matches, and the listener gets the delivery", issueKey, issueStatus),
+			say:   fmt.Sprintf("Move %s to %s: the first filter matches, and so does the OAuth app's; the listener gets one delivery for each app", issueKey, issueStatus),
 			args:  trigger,
 			run:   t.triggerMatching,
 			debug: true,
@@ -309,25 +340,31 @@ func (t *tour) steps() []step {
 			say:     "Stop the listener, as if your app were down, and trigger again: the sandbox retries, then gives up",
 			before:  t.stopListener,
 			args:    trigger,
-			comment: "exit status 1: the delivery failed",
+			comment: "exit status 1: the deliveries failed",
 			run:     t.triggerFailing,
 			debug:   true,
 		},
 		{
-			say:   "List the deliveries that failed for good",
+			say:   "List the deliveries that failed for good (Jira keeps them for Connect apps only)",
 			args:  []string{"failed"},
 			run:   t.jwh(nil),
 			debug: true,
 		},
 		{
-			say:   "Extend the webhooks, which expire after 30 days (run this daily from cron)",
-			args:  []string{"extend", "--all"},
+			say:   "Extend the webhooks of every tenant, both kinds, which expire after 30 days (run this daily from cron)",
+			args:  []string{"extend", "--all-tenants"},
 			run:   t.jwh(nil),
 			debug: true,
 		},
 		{
-			say:   "Delete every webhook of the app",
+			say:   "Delete every webhook of the Connect app",
 			args:  []string{"delete", "--all", "--yes"},
+			run:   t.jwh(nil),
+			debug: true,
+		},
+		{
+			say:   "Delete " + oauthUser + "'s webhook of the OAuth app",
+			args:  []string{"delete", "-t", oauthName, "--all", "--yes"},
 			run:   t.jwh(nil),
 			debug: true,
 		},
@@ -352,8 +389,14 @@ func (t *tour) jwh(stdin []byte) func(context.Context, []string) error {
 // command's streams, so that its messages appear in order. It returns the
 // command's error as is.
 func (t *tour) exec(ctx context.Context, args []string, stdin []byte) error {
+	return t.execWith(ctx, args, bytes.NewReader(stdin), t.out)
+}
+
+// execWith is exec with stdin as the command's standard input and errOut
+// as its standard error.
+func (t *tour) execWith(ctx context.Context, args []string, stdin io.Reader, errOut io.Writer) error {
 	outer := t.opts.IO
-	ios := &iostreams.IOStreams{In: bytes.NewReader(stdin), Out: t.out, ErrOut: t.out}
+	ios := &iostreams.IOStreams{In: stdin, Out: t.out, ErrOut: errOut}
 	ios.SetStdoutTTY(outer.IsStdoutTTY())
 	ios.SetStderrTTY(outer.IsStdoutTTY())
 	ios.SetColorEnabled(outer.ColorEnabled())
@@ -392,12 +435,69 @@ func (t *tour) startSandbox(context.Context, []string) error {
 	return nil
 }
 
+// login runs jwh tenant login --no-browser as a user at a terminal does,
+// with the sandbox in place of the browser: the client secret on the first
+// line of its standard input; then, once it has printed the authorization
+// URL, the sandbox approves it as oauthUser at once, and the address it
+// sends the browser to is the next line, pasted.
+func (t *tour) login(ctx context.Context, args []string) error {
+	stdin, answer := io.Pipe()
+	defer stdin.Close() // a write still waiting fails
+	authURL := make(chan string, 1)
+	stderr := &urlWatcher{w: t.out, found: authURL}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		if _, err := io.WriteString(answer, t.sb.OAuthApp().ClientSecret+"\n"); err != nil {
+			return
+		}
+		select {
+		case u := <-authURL:
+			loc, err := sandbox.Approve(nil, u, oauthUser)
+			if err != nil {
+				answer.CloseWithError(fmt.Errorf("the sandbox did not approve the login: %w", err))
+				return
+			}
+			_, _ = io.WriteString(answer, loc.String()+"\n")
+		case <-done:
+		}
+	}()
+	return describe(t.execWith(ctx, args, stdin, stderr))
+}
+
+// authorizeURL finds the authorization URL that jwh tenant login prints.
+var authorizeURL = regexp.MustCompile(`https?://\S+` + regexp.QuoteMeta(sandbox.AuthorizePath) + `\?\S+`)
+
+// urlWatcher passes writes on to w, and sends the first authorization URL
+// written to found.
+type urlWatcher struct {
+	w     io.Writer
+	found chan<- string
+	seen  bool
+}
+
+func (u *urlWatcher) Write(p []byte) (int, error) {
+	if !u.seen {
+		if m := authorizeURL.Find(p); m != nil {
+			u.seen = true
+			u.found <- string(m)
+		}
+	}
+	return u.w.Write(p)
+}
+
 // startListener serves the listener on the socket bound in setUp, printing
 // its events as jwh listen does, with a gutter that sets them apart from
-// the output of the commands.
+// the output of the commands. It verifies the deliveries of both of the
+// sandbox's apps: the Connect app's with the tenant's shared secret, the
+// OAuth app's with its client secret.
 func (t *tour) startListener(ctx context.Context, _ []string) error {
 	var tenants listen.Tenants
 	if err := tenants.Add(tenantName, t.tenant.ClientKey(), []byte(t.tenant.Secret())); err != nil {
+		return err
+	}
+	app := t.sb.OAuthApp()
+	if err := tenants.AddOAuth(oauthName, app.ClientID, []byte(app.ClientSecret)); err != nil {
 		return err
 	}
 	gutter := &prefixWriter{w: t.out, prefix: t.cs.Gray("listen  │ ")}
@@ -405,10 +505,11 @@ func (t *tour) startListener(ctx context.Context, _ []string) error {
 	ios.SetStdoutTTY(t.opts.IO.IsStdoutTTY())
 	ios.SetStderrTTY(t.opts.IO.IsStdoutTTY())
 	ios.SetColorEnabled(t.opts.IO.ColorEnabled())
-	t.renderer = listencmd.NewRenderer(ios, listencmd.RenderOptions{Quiet: true, Tenants: tenants.Names()})
+	t.renderer = listencmd.NewRenderer(ios, listencmd.RenderOptions{Quiet: true, Tenants: tenants.Names(), OAuthTenants: tenants.OAuthNames()})
 	ready := make(chan struct{})
 	srv, err := listen.New(listen.Config{
 		Secrets: &tenants,
+		OAuth:   &tenants,
 		Leeway:  listen.DefaultLeeway,
 		OnEvent: func(e listen.Event) {
 			t.renderer.Event(e)
@@ -462,11 +563,16 @@ func (t *tour) stopListener() error {
 }
 
 // triggerMatching runs the first jwh trigger and checks that the listener
-// accepted exactly one delivery, verified, for the matching webhook only.
+// accepted exactly two deliveries, verified: the Connect app's for its
+// matching webhook only, and the OAuth app's.
 func (t *tour) triggerMatching(ctx context.Context, args []string) error {
 	matching, other, err := t.webhookIDs()
 	if err != nil {
 		return err
+	}
+	oauthHooks := t.tenant.OAuthWebhooks()
+	if len(oauthHooks) != 1 {
+		return fmt.Errorf("the sandbox holds %d webhooks of the OAuth app, want 1", len(oauthHooks))
 	}
 	if err := describe(t.exec(ctx, args, nil)); err != nil {
 		return err
@@ -477,19 +583,28 @@ func (t *tour) triggerMatching(ctx context.Context, args []string) error {
 		r := t.rejected[0]
 		return fmt.Errorf("the listener refused a delivery: %d %s: %s", r.Status, r.Check, r.Reason)
 	}
-	if len(t.deliveries) != 1 {
-		return fmt.Errorf("the listener received %d deliveries, want 1", len(t.deliveries))
+	if len(t.deliveries) != 2 {
+		return fmt.Errorf("the listener received %d deliveries, want 2", len(t.deliveries))
 	}
-	d := t.deliveries[0]
-	want := []string{fmt.Sprint(matching)}
-	if !d.Verified || !slices.Equal(d.Meta.MatchedWebhookIDs, want) {
-		return fmt.Errorf("the listener received a delivery for webhooks %v (verified: %t), want one for webhook %d only, not %d",
-			d.Meta.MatchedWebhookIDs, d.Verified, matching, other)
+	want := map[string][]string{
+		listen.KindConnect: {fmt.Sprint(matching)},
+		listen.KindOAuth:   {fmt.Sprint(oauthHooks[0].ID)},
+	}
+	for _, d := range t.deliveries {
+		if !d.Verified || !slices.Equal(d.Meta.MatchedWebhookIDs, want[d.Kind]) {
+			return fmt.Errorf("the listener received a delivery for webhooks %v (verified: %t, %s), want one for the Connect app's webhook %d only, not %d, and one for the OAuth app's %d",
+				d.Meta.MatchedWebhookIDs, d.Verified, d.Kind, matching, other, oauthHooks[0].ID)
+		}
+		delete(want, d.Kind)
+	}
+	if len(want) > 0 {
+		return errors.New("the listener did not receive one delivery for each app")
 	}
 	return nil
 }
 
-// webhookIDs returns the ids of the two webhooks, by their filters.
+// webhookIDs returns the ids of the Connect app's two webhooks, by their
+// filters.
 func (t *tour) webhookIDs() (matching, other int64, err error) {
 	for _, w := range t.tenant.Webhooks() {
 		switch w.JQL {
@@ -506,7 +621,8 @@ func (t *tour) webhookIDs() (matching, other int64, err error) {
 }
 
 // triggerFailing runs jwh trigger again, with the listener stopped: it must
-// fail, because nobody answers and the sandbox gives up after its retries.
+// fail, because nobody answers and the sandbox gives up on both apps'
+// deliveries after its retries.
 func (t *tour) triggerFailing(ctx context.Context, args []string) error {
 	failedBefore := t.failed.Load()
 	err := t.exec(ctx, args, nil)
@@ -517,8 +633,8 @@ func (t *tour) triggerFailing(ctx context.Context, args []string) error {
 		return errors.New("jwh trigger succeeded, but nobody was listening")
 	case ctx.Err() != nil, errors.As(err, &flagErr), errors.As(err, &exitErr) && exitErr.Code != cmdutil.ExitFailure:
 		return describe(err)
-	case t.failed.Load() != failedBefore+1:
-		return fmt.Errorf("jwh trigger failed, but not because the delivery failed: %w", describe(err))
+	case t.failed.Load() != failedBefore+2:
+		return fmt.Errorf("jwh trigger failed, but not because the two deliveries failed: %w", describe(err))
 	}
 	if !cmdutil.IsSilent(err) {
 		// What a user sees on standard error (app.Run prints it).
@@ -529,12 +645,13 @@ func (t *tour) triggerFailing(ctx context.Context, args []string) error {
 	return nil
 }
 
-// listEmpty runs jwh list and checks that the sandbox holds no webhook.
+// listEmpty runs jwh list and checks that the sandbox holds no webhook of
+// either app.
 func (t *tour) listEmpty(ctx context.Context, args []string) error {
 	if err := describe(t.exec(ctx, args, nil)); err != nil {
 		return err
 	}
-	if n := len(t.tenant.Webhooks()); n != 0 {
+	if n := len(t.tenant.Webhooks()) + len(t.tenant.OAuthWebhooks()); n != 0 {
 		return fmt.Errorf("the sandbox still holds %d webhooks", n)
 	}
 	return nil
@@ -550,6 +667,7 @@ func (t *tour) handOff() {
 		{"terminal 2:", "jwh tenant import sandbox --file sandbox.json && jwh listen"},
 		{"terminal 3:", "jwh register --url http://127.0.0.1:8080/ --jql 'project = DEMO' --event jira:issue_updated"},
 		{"", "jwh trigger jira:issue_updated --issue-key DEMO-1 --changed status"},
+		{"OAuth 2.0:", "jwh tenant login sandbox-oauth --client-id ... (the line jwh sandbox prints)"},
 	} {
 		fmt.Fprintf(t.out, "  %-11s %s\n", l[0], cs.Cyan(l[1]))
 	}

@@ -107,15 +107,18 @@ func TestDemo(t *testing.T) {
 		"$ jwh sandbox --retry-scale 0.0001\n",
 		"$ jwh listen --addr 127.0.0.1:",
 		"$ jwh tenant import sandbox --file - --no-keyring ",
+		"$ jwh tenant login sandbox-oauth --client-id ",
 		"$ jwh validate --jql 'project = DEMO AND status = Done' --event jira:issue_updated\n",
 		"$ jwh register --url http://127.0.0.1:",
 		"$ jwh register --url http://127.0.0.1:",
+		"$ jwh register -t sandbox-oauth --url http://127.0.0.1:",
 		"$ jwh list\n",
 		"$ jwh trigger jira:issue_updated --issue-key DEMO-1 --status 'In Progress' --changed status\n",
 		"$ jwh trigger jira:issue_updated --issue-key DEMO-1 --status 'In Progress' --changed status ",
 		"$ jwh failed\n",
-		"$ jwh extend --all\n",
+		"$ jwh extend --all-tenants\n",
 		"$ jwh delete --all --yes\n",
+		"$ jwh delete -t sandbox-oauth --all --yes\n",
 		"$ jwh list\n",
 	}
 	rest := out
@@ -130,13 +133,13 @@ func TestDemo(t *testing.T) {
 		if narration == "" {
 			t.Errorf("step %d has no narration", i+1)
 		}
-		// The command follows the narration; at step 9, after the
+		// The command follows the narration; at step 11, after the
 		// summary of the listener that was stopped.
-		if i+1 == 9 {
+		if i+1 == 11 {
 			summary := ""
 			summary, after, _ = strings.Cut(after, "\n")
-			if !strings.HasPrefix(summary, "listen  │ Stopped after ") || !strings.Contains(summary, ": 1 delivery, 0 duplicates, 0 rejected") {
-				t.Errorf("step 9: the listener's summary is %q", summary)
+			if !strings.HasPrefix(summary, "listen  │ Stopped after ") || !strings.Contains(summary, ": 2 deliveries, 0 duplicates, 0 rejected") {
+				t.Errorf("step 11: the listener's summary is %q", summary)
 			}
 		}
 		if !strings.HasPrefix(after, cmd) {
@@ -148,12 +151,16 @@ func TestDemo(t *testing.T) {
 	// on a pipe).
 	matching := regexp.MustCompile(`(?m)^(\d+)\tjira:issue_updated\tproject = DEMO\tregistered$`).FindStringSubmatch(out)
 	other := regexp.MustCompile(`(?m)^(\d+)\tjira:issue_updated\tproject = DEMO AND status = Done\tregistered$`).FindStringSubmatch(out)
-	if matching == nil || other == nil {
-		t.Fatalf("the two registrations are not in the output:\n%s", out)
+	oauth := regexp.MustCompile(`(?m)^(\d+)\tjira:issue_updated\tproject = DEMO\tregistered\n\n\[9/`).FindStringSubmatch(out)
+	if matching == nil || other == nil || oauth == nil {
+		t.Fatalf("the three registrations are not in the output:\n%s", out)
+	}
+	if !strings.Contains(out, "\n✓ Logged in to http://127.0.0.1:") || !strings.Contains(out, " as tenant sandbox-oauth (cloud id ") {
+		t.Errorf("the OAuth login is not in the output:\n%s", out)
 	}
 
-	// The listener printed exactly one delivery, verified, for the
-	// matching webhook only.
+	// The listener printed exactly two deliveries, verified: the Connect
+	// app's for the matching webhook only, and the OAuth app's.
 	var deliveries []string
 	for _, line := range strings.Split(out, "\n") {
 		if rest, ok := strings.CutPrefix(line, "listen  │ "); ok {
@@ -165,18 +172,27 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	}
-	if len(deliveries) != 1 {
-		t.Fatalf("the listener printed %d deliveries, want 1: %q", len(deliveries), deliveries)
+	if len(deliveries) != 2 {
+		t.Fatalf("the listener printed %d deliveries, want 2: %q", len(deliveries), deliveries)
 	}
-	d := deliveries[0]
-	if !strings.Contains(d, "  webhooks "+matching[1]+"  ") || !strings.HasSuffix(d, "✓ verified (sandbox)") || !strings.Contains(d, "DEMO-1") {
-		t.Errorf("delivery line %q: want DEMO-1 for webhook %s only, verified", d, matching[1])
+	if strings.Contains(deliveries[1], "oauth tenant") { // the OAuth app's first
+		deliveries[0], deliveries[1] = deliveries[1], deliveries[0]
+	}
+	for i, want := range []struct{ id, verified string }{{oauth[1], "✓ verified (oauth tenant sandbox-oauth)"}, {matching[1], "✓ verified (sandbox)"}} {
+		d := deliveries[i]
+		if !strings.Contains(d, "  webhooks "+want.id+"  ") || !strings.HasSuffix(d, want.verified) || !strings.Contains(d, "DEMO-1") {
+			t.Errorf("delivery line %q: want DEMO-1 for webhook %s only, %s", d, want.id, want.verified)
+		}
 	}
 
 	for _, want := range []string{
 		"\tskipped\t\tthe issue does not match the filter: project = DEMO AND status = Done\n",
 		"listed by 'jwh failed'",
 		"Deleted 2 webhooks of tenant sandbox: " + matching[1] + ", " + other[1] + "\n",
+		"Deleted 1 webhook of tenant sandbox-oauth: " + oauth[1] + "\n",
+		"for the OAuth 2.0 app failed: ",
+		"\nsandbox\textended\t2\t",
+		"\nsandbox-oauth\textended\t1\t",
 		"jwh sandbox --installed sandbox.json\n",
 		"jwh tenant import sandbox --file sandbox.json && jwh listen\n",
 	} {
@@ -215,11 +231,11 @@ func TestDemoStepFails(t *testing.T) {
 	if code := cmdutil.ExitCode(err); code != 1 {
 		t.Errorf("exit %d, want 1 (error %v)", code, err)
 	}
-	want := "demo: step 11 failed (jwh extend --all): jira answered 401"
+	want := "demo: step 13 failed (jwh extend --all-tenants): jira answered 401"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %q", err, want)
 	}
-	if out := stdout.String(); strings.Contains(out, "[12/") || strings.Contains(out, "Done.") {
+	if out := stdout.String(); strings.Contains(out, "[14/") || strings.Contains(out, "Done.") {
 		t.Errorf("the demo went on after the failed step:\n%s", out)
 	}
 	checkNoTrace(t, userConfig, tmp)

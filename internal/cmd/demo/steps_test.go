@@ -53,9 +53,9 @@ func TestDemoTimeout(t *testing.T) {
 		}),
 	}
 	err := demoRun(ctx, opts)
-	if err == nil || !strings.Contains(err.Error(), "step 4 failed (jwh validate ") ||
+	if err == nil || !strings.Contains(err.Error(), "step 5 failed (jwh validate ") ||
 		!strings.Contains(err.Error(), "the tour did not finish within 1h0m0s") {
-		t.Errorf("error %v, want step 4 timed out", err)
+		t.Errorf("error %v, want step 5 timed out", err)
 	}
 }
 
@@ -77,11 +77,11 @@ func TestDemoColour(t *testing.T) {
 		}),
 	}
 	err := demoRun(context.Background(), opts)
-	if err == nil || !strings.HasSuffix(err.Error(), "step 4 failed (jwh validate --jql 'project = DEMO AND status = Done' --event jira:issue_updated): it exited with status 2 (see above)") {
+	if err == nil || !strings.HasSuffix(err.Error(), "step 5 failed (jwh validate --jql 'project = DEMO AND status = Done' --event jira:issue_updated): it exited with status 2 (see above)") {
 		t.Errorf("error %v", err)
 	}
 	for _, want := range []string{
-		"\x1b[90m[1/13]\x1b[0m \x1b[1mStart a Jira sandbox",
+		"\x1b[90m[1/16]\x1b[0m \x1b[1mStart a Jira sandbox",
 		"\x1b[36m$ jwh sandbox --retry-scale 0.0001\x1b[0m\n",
 		"\x1b[36m$ jwh tenant import sandbox --file - --no-keyring\x1b[0m   \x1b[90m# the payload on stdin",
 		"\x1b[90mlisten  │ \x1b[0m\x1b[32mReady!\x1b[0m",

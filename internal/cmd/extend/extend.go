@@ -34,9 +34,12 @@ type Options struct {
 	Now func() time.Time
 	// Client returns a client for the selected tenant.
 	Client func() (*jira.Client, *tenant.Tenant, error)
-	// Config and ClientFor serve --all-tenants.
+	// Config, Resolver and ClientFor serve --all-tenants: the tenants,
+	// the one judge of their secrets, and a client for each with its
+	// secrets from that Resolver.
 	Config    func() (*tenant.Config, error)
-	ClientFor func(*tenant.Tenant) (*jira.Client, error)
+	Resolver  func() (*tenant.Resolver, error)
+	ClientFor func(*tenant.Tenant, *tenant.Resolver) (*jira.Client, error)
 	JSON      bool // -o json
 
 	IDs         []int64
@@ -62,9 +65,12 @@ the new expiration is printed.
 Ids that are not registered are named and make the exit status 1 (Jira
 itself ignores them). --all on a tenant without webhooks succeeds and says so.
 
---all-tenants works on --concurrency tenants at once (default 8), with each
-tenant's secret from the keyring or, when set, JWH_SHARED_SECRET (which is
-then used for every tenant). It prints one line per tenant, in the order of
+--all-tenants works on --concurrency tenants at once (default 8), tenants
+of both kinds, each with its own secrets from the keyring (or, for an OAuth
+tenant logged in with --no-keyring, credentials.json). JWH_SHARED_SECRET and
+JWH_CLIENT_SECRET stand for the secret of one tenant only: the one JWH_TENANT
+names, else the default tenant, else the only one. It prints one line per
+tenant, in the order of
 'jwh tenant list': TENANT, RESULT (extended, none or failed), WEBHOOKS and
 DETAIL (the new expiration, or the error). While it runs, progress is shown
 on standard error when that is a terminal.
@@ -91,7 +97,8 @@ input, 3 for credentials problems of the selected tenant.`,
 			g := cmdutil.GlobalsOf(cmd)
 			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.Config = f.Config
-			opts.ClientFor = func(t *tenant.Tenant) (*jira.Client, error) { return f.ClientFor(t, g.Debug) }
+			opts.Resolver = func() (*tenant.Resolver, error) { return f.Resolver("") }
+			opts.ClientFor = func(t *tenant.Tenant, r *tenant.Resolver) (*jira.Client, error) { return f.ClientFor(t, r, g.Debug) }
 			opts.JSON = g.JSON
 			switch {
 			case opts.AllTenants && len(args) > 0:
@@ -246,7 +253,10 @@ func until(exp, now time.Time) string {
 
 // allTenantsRun extends every webhook of every configured tenant, at most
 // opts.Concurrency tenants at a time, and reports one line per tenant in
-// the config's order.
+// the config's order. The Resolver reads the tenants' secrets ahead, in
+// as few keyring calls as the platform allows, and hands the tenants out
+// as their secrets become ready: the requests start at once, and no
+// worker waits for the keyring while another tenant's secret is at hand.
 func allTenantsRun(ctx context.Context, opts *Options) error {
 	cfg, err := opts.Config()
 	if err != nil {
@@ -256,24 +266,22 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 	if len(tenants) == 0 {
 		return fmt.Errorf("%w: add one with 'jwh tenant import --file installed.json'", tenant.ErrNoTenants)
 	}
+	r, err := opts.Resolver()
+	if err != nil {
+		return err
+	}
 	prog := newProgress(opts.IO, len(tenants), opts.IO.IsStderrTTY() && !opts.Quiet)
 	results := make([]*result, len(tenants))
-	jobs := make(chan int)
+	ready := r.ReadAhead(ctx, tenants, opts.Concurrency)
 	var wg sync.WaitGroup
 	for range min(opts.Concurrency, len(tenants)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				results[i] = extendTenant(ctx, opts, &tenants[i])
+		wg.Go(func() {
+			for i := range ready {
+				results[i] = extendTenant(ctx, opts, r, &tenants[i])
 				prog.done()
 			}
-		}()
+		})
 	}
-	for i := range tenants {
-		jobs <- i
-	}
-	close(jobs)
 	wg.Wait()
 	prog.clear()
 	if err := ctx.Err(); err != nil {
@@ -319,9 +327,13 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// extendTenant extends every webhook of one tenant of --all-tenants.
-func extendTenant(ctx context.Context, opts *Options, t *tenant.Tenant) *result {
-	client, err := opts.ClientFor(t)
+// extendTenant extends every webhook of one tenant of --all-tenants, with
+// its secrets from r. Once ctx is done it asks for none.
+func extendTenant(ctx context.Context, opts *Options, r *tenant.Resolver, t *tenant.Tenant) *result {
+	if err := ctx.Err(); err != nil {
+		return &result{Tenant: t.Name, Err: err}
+	}
+	client, err := opts.ClientFor(t, r)
 	if err != nil {
 		return &result{Tenant: t.Name, Err: err}
 	}

@@ -5,6 +5,7 @@ package failed
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,7 +21,10 @@ import (
 
 // Options are the inputs of jwh failed.
 type Options struct {
-	IO     *iostreams.IOStreams
+	IO *iostreams.IOStreams
+	// Tenant returns the selected tenant, whose kind is checked before any
+	// secret is read.
+	Tenant func() (*tenant.Tenant, error)
 	Client func() (*jira.Client, *tenant.Tenant, error)
 	Now    func() time.Time
 	JSON   bool // -o json
@@ -46,14 +50,18 @@ With -o json, prints an array ([] when there is none) of {"id", "url",
 "failureTime" (RFC 3339, UTC), "failureTimeMillis" (epoch milliseconds),
 "event", "issueKey", "body" (the payload as Jira sent it, a string)}.
 
-Exit status: 0 on success, 1 when Jira answered with an error, 3 for
-credentials problems.`,
+Jira keeps failed deliveries for Connect apps only: on an OAuth 2.0 tenant
+the command stops before anything is read or sent, with exit status 2.
+
+Exit status: 0 on success, 1 when Jira answered with an error, 2 for an
+OAuth 2.0 tenant, 3 for credentials problems.`,
 		Example: `  jwh failed
   jwh failed -o json | jq -r '.[].body'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			g := cmdutil.GlobalsOf(cmd)
+			opts.Tenant = func() (*tenant.Tenant, error) { return f.SelectTenant(g.Tenant) }
 			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.Now = f.Now
 			opts.JSON = g.JSON
@@ -78,6 +86,16 @@ type deliveryJSON struct {
 }
 
 func failedRun(ctx context.Context, opts *Options) error {
+	// Jira answers GET /webhook/failed for Connect apps only: an OAuth
+	// tenant is refused before its secrets are read or anything is sent.
+	t, err := opts.Tenant()
+	if err != nil {
+		return err
+	}
+	if t.IsOAuth() {
+		return cmdutil.InputError(cmdutil.OnTenant(t.Name,
+			errors.New("Jira keeps failed deliveries for Connect apps only, and this is an OAuth 2.0 tenant; nothing was sent")))
+	}
 	client, t, err := opts.Client()
 	if err != nil {
 		return err

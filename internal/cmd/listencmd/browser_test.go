@@ -119,7 +119,7 @@ func TestInspectorInBrowser(t *testing.T) {
 	r, base := h.startInspected(t, "--quiet", "--path", "/hook", "--forward-to", myApp.URL+"/webhook")
 
 	// A webhook for project PRJ, registered as jwh register does.
-	hc, err := transport.New(transport.Options{Signer: connectjwt.NewSigner(ten.AppKey(), []byte(ten.Secret()), "/"), Timeout: 10 * time.Second, MaxAttempts: 1})
+	hc, err := transport.New(transport.Options{Authorizer: connectjwt.NewSigner(ten.AppKey(), []byte(ten.Secret()), "/"), Timeout: 10 * time.Second, MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,6 +226,7 @@ type delivery struct {
 	retry      int
 	signer     *connectjwt.Signer // nil: no Authorization header
 	token      string             // a ready-made token instead of signer
+	bearer     string             // a ready-made Bearer token instead of either
 }
 
 // jira signs as Jira signs the deliveries of the tenant whose client key is
@@ -287,6 +288,9 @@ func (r *running) do(d delivery) (*http.Response, string, error) {
 	}
 	if tok != "" {
 		req.Header.Set("Authorization", "JWT "+tok)
+	}
+	if d.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+d.bearer)
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {

@@ -59,6 +59,7 @@ type Options struct {
 	ForwardTo  string        // --forward-to
 	JSON       bool          // --json or -o json
 	Quiet      bool          // --quiet
+	ShowClaims bool          // --show-claims
 	Leeway     time.Duration // --leeway
 	// UnsafeLeeway (--unsafe-leeway) allows a Leeway above 5 minutes.
 	UnsafeLeeway bool
@@ -118,10 +119,10 @@ func NewCmdListen(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "listen [--addr 127.0.0.1:8080] [--path /] [--no-verify] [--forward-to <url>] [--json] [--save <file>] [--register --public-url <url> --jql <query> --event <event>...] [--inspect[=127.0.0.1:4040]]",
 		Short: "Receive, verify and print webhook deliveries",
-		Long: `Receive Jira's webhook deliveries while debugging a Connect app: point a tunnel
-(ngrok, cloudflared) at the listener, register the tunnel's URL with
-'jwh register --url', change an issue, and see what Jira sent and whether
-the app's own JWT check would accept it.
+		Long: `Receive Jira's webhook deliveries while debugging a Connect app or an OAuth 2.0
+app: point a tunnel (ngrok, cloudflared) at the listener, register the
+tunnel's URL with 'jwh register --url', change an issue, and see what Jira
+sent and whether the app's own JWT check would accept it.
 
 Each delivery is checked as atlassian-connect-express checks it: the
 "Authorization: JWT" token must be HS256, signed with the shared secret of
@@ -137,17 +138,30 @@ Jira retries. --leeway above 5m needs --unsafe-leeway: a large leeway
 accepts long-expired tokens, and so replayed deliveries. --no-verify
 accepts every delivery and marks it unverified.
 
+The deliveries of an OAuth 2.0 app's webhooks carry "Authorization: Bearer"
+and a JWT signed with the app's client secret, whose claims Jira does not
+document and which has no qsh. They are checked with the client secrets of
+the configured OAuth 2.0 tenants ('jwh tenant login'; only the one given
+with --tenant, when given): HS256 only, the signature (the tenant whose
+client id is the token's aud first, then every other one by name), and exp
+and iat when present, with --leeway. Such a delivery prints "verified (oauth
+tenant NAME)". --show-claims prints the header and claims of each request's
+token, of both kinds, so that you can see what Jira sends.
+
 Every delivery prints a summary line: the time, the event, the issue key,
 the user, the matched webhook ids, the X-Atlassian-Webhook-Identifier,
 the retry number, and ✓ verified (or ! not verified, or ✗ and why it was
 refused), followed by the JSON body as sent, indented. --quiet prints the
 summary lines only. A retry of an identifier already accepted is answered
-200 and printed as a duplicate.
+200 and printed as a duplicate. --show-claims adds, under the summary line,
+the token's scheme and header and its claims (iat and exp also as times),
+never its signature.
 
 --json prints one line per accepted delivery on standard output: the
 payload bytes as received (made one line if they span several), and
 nothing else; the lines about refused deliveries, duplicates and forwards
-go to standard error.
+go to standard error, and so do the token lines of --show-claims, each
+after a line with the delivery's time, event, issue key and identifier.
 
 --forward-to sends each accepted delivery, body and headers unchanged, to
 the app running locally, and answers Jira with the app's status code, so
@@ -285,6 +299,7 @@ verify deliveries or --register has no credentials.`,
 	fl.StringVar(&opts.ForwardTo, "forward-to", "", "forward each delivery to this `URL` and answer Jira with its status")
 	fl.BoolVar(&opts.JSON, "json", false, "print only the raw payloads, one line each, on standard output")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print the summary lines only, without the bodies")
+	fl.BoolVar(&opts.ShowClaims, "show-claims", false, "print the header and claims of each request's token under its summary line")
 	fl.DurationVar(&opts.Leeway, "leeway", listen.DefaultLeeway, "clock skew allowed on the JWT's exp and iat (at most 5m without --unsafe-leeway)")
 	fl.BoolVar(&opts.UnsafeLeeway, "unsafe-leeway", false, "allow a --leeway above 5m, which accepts replayed, long-expired tokens")
 	fl.StringVar(&maxBody, "max-body", defaultMaxBody, "largest body accepted (`size` in bytes, or with KiB, MiB, KB, MB)")
@@ -408,9 +423,9 @@ func listenRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	var tenants []string
+	var tenants, oauthTenants []string
 	if s, ok := cfg.Secrets.(*tenantSecrets); ok {
-		tenants = s.names
+		tenants, oauthTenants = s.names, s.oauthNames()
 	}
 	ln := opts.Listener
 	if ln == nil {
@@ -453,8 +468,8 @@ func listenRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	ropts := RenderOptions{
-		JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants, Filter: opts.Filter, FailFirst: opts.FailFirst,
-		Save: opts.Save,
+		JSON: opts.JSON, Quiet: opts.Quiet, Tenants: tenants, OAuthTenants: oauthTenants, Filter: opts.Filter,
+		FailFirst: opts.FailFirst, Save: opts.Save, ShowClaims: opts.ShowClaims,
 	}
 	if insp != nil {
 		ropts.Inspector = insp.URL()
@@ -585,6 +600,7 @@ func engineConfig(opts *Options) (listen.Config, []string, error) {
 		MaxInflight: opts.MaxInflight,
 		Now:         opts.Now,
 		Respond:     listen.Respond{Status: opts.Respond, FailFirst: opts.FailFirst, Delay: opts.Delay},
+		ShowClaims:  opts.ShowClaims,
 	}
 	switch {
 	case !strings.HasPrefix(opts.Path, "/"):
@@ -630,7 +646,7 @@ func engineConfig(opts *Options) (listen.Config, []string, error) {
 	if err != nil {
 		return cfg, nil, err
 	}
-	cfg.Secrets = secrets
+	cfg.Secrets, cfg.OAuth = secrets, secrets
 	return cfg, append(warnings, more...), nil
 }
 

@@ -198,7 +198,7 @@ func TestListenRefuses(t *testing.T) {
 		{"no tenants", func(h *harness, o *Options) {
 			h.env[tenant.EnvConfig] = h.cfgPath + ".empty"
 			o.Config = cmdutil.LoadConfigOnce(h.env.get)
-		}, "no tenants configured: jwh listen verifies each delivery with its tenant's shared secret; import one with 'jwh tenant import --file installed.json', or run with --no-verify", 3},
+		}, "no tenants configured: jwh listen verifies each delivery with its tenant's secret; import a Connect app's tenant with 'jwh tenant import --file installed.json', log in with an OAuth 2.0 app with 'jwh tenant login', or run with --no-verify", 3},
 		{"no client keys", func(h *harness, o *Options) {
 			cfg, _ := o.Config()
 			cfg.Tenants = slices.DeleteFunc(cfg.Tenants, func(t tenant.Tenant) bool { return t.ClientKey != "" })

@@ -2,6 +2,7 @@ package listencmd
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -23,9 +24,14 @@ type RenderOptions struct {
 	JSON bool
 	// Quiet prints the summary lines without the bodies.
 	Quiet bool
-	// Tenants are the names of the tenants whose deliveries are
-	// verified, for the Ready message.
-	Tenants []string
+	// Tenants and OAuthTenants are the names of the Connect and OAuth 2.0
+	// tenants whose deliveries are verified, for the Ready message.
+	Tenants      []string
+	OAuthTenants []string
+	// ShowClaims prints the token's header and claims under the summary
+	// line of each request that has one (listen.Config.ShowClaims must be
+	// set too); with JSON, on standard error.
+	ShowClaims bool
 	// Filter, when set, selects the deliveries printed (with their
 	// duplicates and forwards); refusals and errors are printed anyway.
 	Filter *history.Filter
@@ -93,11 +99,15 @@ func (r *Renderer) Event(e listen.Event) {
 		switch {
 		case r.opts.JSON:
 			// The payload is the whole account of an accepted
-			// delivery; a forwarded one still gets its --> line.
-			if e.ForwardTo != "" {
-				r.w.Write(nil, r.forwarding(e))
+			// delivery; a forwarded one still gets its --> line, and
+			// its token's claims go to standard error too.
+			if r.opts.ShowClaims {
+				diag = r.appendToken(r.head(e.Time, e.Meta, e.Method, e.RequestURI, e.Identifier, e.Retry).end(), e.Token)
 			}
-			if bytes.IndexAny(e.Body, "\r\n") < 0 {
+			if e.ForwardTo != "" {
+				diag = append(diag, r.forwarding(e)...)
+			}
+			if diag == nil && bytes.IndexAny(e.Body, "\r\n") < 0 {
 				r.w.WriteLine(e.Body) // as it is: no copy
 				return
 			}
@@ -108,12 +118,12 @@ func (r *Renderer) Event(e listen.Event) {
 			out = appendPretty(r.delivery(e), e.Body)
 		}
 	case *listen.Rejected:
-		*lines = r.rejected(e)
+		*lines = r.appendToken(r.rejected(e), e.Token)
 	case *listen.Duplicate:
 		if !r.opts.Filter.Match(e.Meta.Event, e.Meta.IssueKey, e.Identifier, e.Body) {
 			return
 		}
-		*lines = r.duplicate(e)
+		*lines = r.appendToken(r.duplicate(e), e.Token)
 	case *listen.Forwarded:
 		if d := e.Delivery; d != nil && !r.opts.Filter.Match(d.Meta.Event, d.Meta.IssueKey, d.Identifier, d.Body) {
 			return
@@ -156,11 +166,18 @@ func (r *Renderer) ready(e *listen.Ready) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s Listening for Jira's deliveries on %s (Ctrl-C to stop)\n", cs.Green("Ready!"), e.URL)
 	if e.Verify {
-		who := "configured tenants"
-		if len(r.opts.Tenants) > 0 {
-			who = plural(len(r.opts.Tenants), "tenant ", "tenants ") + strings.Join(r.opts.Tenants, ", ")
+		connect, oauth := len(r.opts.Tenants) > 0, len(r.opts.OAuthTenants) > 0
+		if connect || !oauth {
+			who := "configured tenants"
+			if connect {
+				who = plural(len(r.opts.Tenants), "tenant ", "tenants ") + strings.Join(r.opts.Tenants, ", ")
+			}
+			fmt.Fprintf(&b, "  verifying the JWT of each delivery: HS256, signed by %s; qsh relative to base path %s\n", who, e.BasePath)
 		}
-		fmt.Fprintf(&b, "  verifying the JWT of each delivery: HS256, signed by %s; qsh relative to base path %s\n", who, e.BasePath)
+		if oauth {
+			fmt.Fprintf(&b, "  verifying the Bearer JWT of each delivery to an OAuth 2.0 app: HS256, signed with the client secret of %s\n",
+				plural(len(r.opts.OAuthTenants), "tenant ", "tenants ")+strings.Join(r.opts.OAuthTenants, ", "))
+		}
 	}
 	if e.ForwardTo != "" {
 		fmt.Fprintf(&b, "  forwarding each delivery to %s\n", e.ForwardTo)
@@ -236,6 +253,8 @@ func (r *Renderer) delivery(e *listen.Delivery) []byte {
 	switch {
 	case !e.Verified:
 		l.add(r.cs.Yellow("! not verified (--no-verify)"))
+	case e.Kind == listen.KindOAuth:
+		l.add(r.cs.Green("✓ verified (oauth tenant " + clean(e.Tenant, maxField) + ")"))
 	case e.Tenant != "":
 		l.add(r.cs.Green("✓ verified (" + clean(e.Tenant, maxField) + ")"))
 	default:
@@ -253,10 +272,51 @@ func (r *Renderer) delivery(e *listen.Delivery) []byte {
 		}
 	}
 	b := l.end()
+	if r.opts.ShowClaims {
+		b = r.appendToken(b, e.Token)
+	}
 	if e.ForwardTo != "" {
 		b = append(b, r.forwarding(e)...)
 	}
 	return b
+}
+
+// maxClaims bounds the claims printed: a token's claims are a sender's.
+const maxClaims = 2000
+
+// appendToken appends, with ShowClaims, the lines that show the token of
+// a request: its scheme and header, and its claims (with iat and exp as
+// times), as received, never its signature.
+func (r *Renderer) appendToken(dst []byte, a *listen.Authorization) []byte {
+	if !r.opts.ShowClaims {
+		return dst
+	}
+	switch {
+	case a == nil:
+		return append(dst, "  token: none\n"...)
+	case a.Error != "" || len(a.Claims) == 0:
+		return fmt.Appendf(dst, "  token: %s (%s)\n", clean(a.Scheme, maxField), clean(cmp.Or(a.Error, "not a JWT"), maxField))
+	}
+	dst = fmt.Appendf(dst, "  token: %s %s\n", clean(a.Scheme, maxField), clean(string(a.Header), maxReason))
+	dst = fmt.Appendf(dst, "  claims: %s", clean(string(a.Claims), maxClaims))
+	var times struct {
+		IAT, EXP json.Number
+	}
+	if json.Unmarshal(a.Claims, &times) == nil {
+		var when []string
+		for _, c := range []struct {
+			name string
+			n    json.Number
+		}{{"iat", times.IAT}, {"exp", times.EXP}} {
+			if sec, err := c.n.Int64(); err == nil {
+				when = append(when, c.name+" "+time.Unix(sec, 0).Format("15:04:05"))
+			}
+		}
+		if len(when) > 0 {
+			dst = append(dst, r.cs.Gray("  ("+strings.Join(when, ", ")+")")...)
+		}
+	}
+	return append(dst, '\n')
 }
 
 // forwarding is the --> line of a delivery being forwarded.

@@ -26,11 +26,15 @@ import (
 
 // Options are the inputs of jwh register.
 type Options struct {
-	IO     *iostreams.IOStreams
+	IO *iostreams.IOStreams
+	// Tenant returns the selected tenant, whose kind decides Limits.
+	Tenant func() (*tenant.Tenant, error)
 	Client func() (*jira.Client, *tenant.Tenant, error)
 	JSON   bool // -o json
-	// Limits are what Jira allows the tenant's kind of app; a request
-	// with more webhooks is refused locally.
+	// Limits are what Jira allows the tenant's kind of app: a request
+	// with more webhooks is refused locally. registerRun replaces them
+	// with those of the selected tenant's kind; they stay when no tenant
+	// can be selected (a --dry-run without a config).
 	Limits webhookspec.Limits
 
 	// From flags.
@@ -69,6 +73,12 @@ is 2, and each problem is printed on standard error on a line starting with
 --url, webhooks[0] the webhook). --dry-run prints the request body that
 would be sent and sends nothing.
 
+Jira allows 100 webhooks per Connect app on a site, and 5 per OAuth 2.0 app
+and user on a site (the webhooks of an OAuth tenant belong to the user who
+logged in): a request with more than that is refused locally, exit status 2.
+Jira refuses, per webhook, those that would pass the limit together with the
+webhooks already registered.
+
 Jira answers each webhook separately: one row per webhook shows its new id,
 or Jira's reasons for refusing it. On a pipe, one tab-separated line per
 webhook without a header: id (empty when refused), events, JQL filter,
@@ -95,9 +105,10 @@ Exit status: 0 when every webhook was registered, 1 when Jira refused any
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			g := cmdutil.GlobalsOf(cmd)
+			opts.Tenant = func() (*tenant.Tenant, error) { return f.SelectTenant(g.Tenant) }
 			opts.Client = func() (*jira.Client, *tenant.Tenant, error) { return f.JiraClient(g.Tenant, g.Debug) }
 			opts.JSON = g.JSON
-			opts.Limits = webhookspec.Connect // every tenant is a Connect app's
+			opts.Limits = webhookspec.Connect
 			opts.Events = cmdutil.SplitList(eventFlags)
 			opts.FieldIDs = cmdutil.SplitList(fieldFlags)
 			opts.PropertyKeys = cmdutil.SplitList(propFlags)
@@ -151,6 +162,16 @@ type resultJSON struct {
 }
 
 func registerRun(ctx context.Context, opts *Options) error {
+	// The limits depend on the kind of the tenant, which is known before
+	// any secret is read. A tenant that cannot be selected is reported
+	// after the local checks, which do not need one.
+	var selectErr error
+	if opts.Tenant != nil {
+		var t *tenant.Tenant
+		if t, selectErr = opts.Tenant(); selectErr == nil {
+			opts.Limits = cmdutil.WebhookLimits(t)
+		}
+	}
 	req, err := request(opts)
 	if err != nil {
 		return err
@@ -161,6 +182,9 @@ func registerRun(ctx context.Context, opts *Options) error {
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "Dry run: the body above was checked; nothing was sent (POST %s)\n", jira.WebhookPath)
 		return nil
+	}
+	if selectErr != nil {
+		return selectErr
 	}
 	client, t, err := opts.Client()
 	if err != nil {

@@ -2,7 +2,9 @@ package register
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
+	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
@@ -195,5 +198,52 @@ func TestFindRegistered(t *testing.T) {
 		if got := findRegistered(req, tc.hooks); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestLimitsByKind: the limit is the selected tenant's kind's (5 per user
+// for an OAuth 2.0 tenant), checked before any secret is read; when no
+// tenant can be selected, a --dry-run is checked with Connect's, and a
+// registration says why it cannot go on only after the local checks.
+func TestLimitsByKind(t *testing.T) {
+	hooks := func(n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			ws[i] = `{"jqlFilter": "project = A", "events": ["jira:issue_updated"]}`
+		}
+		return `{"url": "https://app.example.com/hook", "webhooks": [` + strings.Join(ws, ",") + `]}`
+	}
+	noClient := func() (*jira.Client, *tenant.Tenant, error) {
+		t.Error("the client was built")
+		return nil, nil, errors.New("no client")
+	}
+	oauthTenant := func() (*tenant.Tenant, error) { return &tenant.Tenant{Name: "work", Kind: tenant.KindOAuth}, nil }
+	connectTenant := func() (*tenant.Tenant, error) { return &tenant.Tenant{Name: "acme"}, nil }
+	noTenant := func() (*tenant.Tenant, error) { return nil, cmdutil.CredentialsErrorf("no tenants configured") }
+	for _, tc := range []struct {
+		name   string
+		tenant func() (*tenant.Tenant, error)
+		n      int
+		dryRun bool
+		code   int
+		want   string
+	}{
+		{"oauth, 6", oauthTenant, 6, false, 2, "webhooks: 6 webhooks: Jira allows at most 5 per OAuth 2.0 app and user on a site"},
+		{"oauth, 6, dry run", oauthTenant, 6, true, 2, "webhooks: 6 webhooks: Jira allows at most 5 per OAuth 2.0 app and user on a site"},
+		{"oauth, 5, dry run", oauthTenant, 5, true, 0, ""},
+		{"connect, 6, dry run", connectTenant, 6, true, 0, ""},
+		{"no tenant, 6, dry run", noTenant, 6, true, 0, ""},
+		{"no tenant, 101", noTenant, 101, false, 2, "webhooks: 101 webhooks: Jira allows at most 100 per Connect app on a site"},
+		{"no tenant, 6", noTenant, 6, false, 3, "no tenants configured"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ios, in, _, _ := iostreams.Test()
+			in.WriteString(hooks(tc.n))
+			opts := &Options{IO: ios, File: "-", Limits: webhookspec.Connect, Tenant: tc.tenant, Client: noClient, DryRun: tc.dryRun}
+			err := registerRun(context.Background(), opts)
+			if code := cmdutil.ExitCode(err); code != tc.code || tc.want != "" && !slices.Contains(cmdutil.Messages(err), tc.want) {
+				t.Errorf("exit %d, %v; want exit %d and %q", code, err, tc.code, tc.want)
+			}
+		})
 	}
 }

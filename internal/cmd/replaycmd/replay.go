@@ -58,7 +58,10 @@ app's JWT check accepts the replay (the original token has expired, and
 its qsh was for the URL it was sent to). A delivery of a Connect tenant
 gets a Connect JWT whose iss is the tenant's client key, signed with its
 shared secret, and whose qsh is computed over the target's path relative
-to --base-path, the path of the app's base URL (default /).
+to --base-path, the path of the app's base URL (default /). A delivery of
+an OAuth 2.0 tenant gets "Authorization: Bearer" and a JWT with the
+original token's claims, a fresh iat and exp, signed with the client
+secret of the tenant's app.
 
 Each replay gets a new X-Atlassian-Webhook-Identifier and is a first
 attempt; --same-identifier keeps the original identifier and retry count,

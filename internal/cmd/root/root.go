@@ -11,6 +11,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmd/api"
 	"github.com/jwh-cli/jwh/internal/cmd/deletecmd"
 	"github.com/jwh-cli/jwh/internal/cmd/demo"
+	"github.com/jwh-cli/jwh/internal/cmd/doctor"
 	"github.com/jwh-cli/jwh/internal/cmd/extend"
 	"github.com/jwh-cli/jwh/internal/cmd/failed"
 	"github.com/jwh-cli/jwh/internal/cmd/historycmd"
@@ -86,8 +87,9 @@ func subcommands() []subcommand {
 		{"delete", "Delete webhooks", []string{"rm"}, ownRun(deletecmd.NewCmdDelete)},
 		{"extend", "Extend the life of webhooks before they expire", nil, ownRun(extend.NewCmdExtend)},
 		{"failed", "List the deliveries that Jira gave up on", nil, ownRun(failed.NewCmdFailed)},
+		{"doctor", "Check a tenant's config, secrets, clock, credentials and webhooks", nil, ownRun(doctor.NewCmdDoctor)},
 		{"api", "Make any Jira REST call, signed as the app", nil, ownRun(api.NewCmdAPI)},
-		{"token", "Print a Connect JWT for one request, for use with curl", nil, ownRun(token.NewCmdToken)},
+		{"token", "Print the credentials of a request, for use with curl", nil, ownRun(token.NewCmdToken)},
 		{"listen", "Receive, verify and print webhook deliveries", nil, ownRun(listencmd.NewCmdListen)},
 		{"history", "List the deliveries that jwh listen --save kept", nil, ownRun(historycmd.NewCmdHistory)},
 		{"replay", "Re-send saved deliveries, freshly signed", nil, ownRun(replaycmd.NewCmdReplay)},
@@ -107,11 +109,14 @@ func ownRun[O any](newCmd func(*cmdutil.Factory, func(*O) error) *cobra.Command)
 func newCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jwh <command> [flags]",
-		Short: "Manage Jira dynamic webhooks for Atlassian Connect apps",
+		Short: "Manage Jira dynamic webhooks for Atlassian Connect and OAuth 2.0 apps",
 		Long: `jwh registers, lists, extends and deletes Jira Cloud dynamic webhooks for an
-Atlassian Connect app, signing every request with the tenant's Connect JWT.
-It checks JQL filters offline, receives and verifies deliveries (jwh listen),
-and ships a local Jira stand-in (jwh sandbox, jwh demo).
+Atlassian Connect app, signing every request with the tenant's Connect JWT, or
+for an OAuth 2.0 (3LO) app, through Atlassian's API gateway with the bearer
+token of the user who logged in (jwh tenant login). It checks JQL filters
+offline, receives and verifies deliveries (jwh listen), and ships a local Jira
+stand-in (jwh sandbox, jwh demo). When something fails, jwh doctor checks a
+tenant and says what to fix (docs/troubleshooting.md).
 
 Exit status: 0 success; 1 the operation failed (Jira answered with an error,
 some webhooks were refused, or the network failed: a request is tried up to
@@ -119,15 +124,21 @@ some webhooks were refused, or the network failed: a request is tried up to
 time-out, except a registration that may have reached Jira, which is sent
 once); 2 bad input (usage, JQL, event, URL or file, a damaged config file),
 nothing was sent; 3 credentials (no such tenant, no secret, or Jira answered
-401/403); 130 interrupted. Errors go to standard error, each on a line
-starting with "jwh: ", or with -o json as one JSON object, {"error":
-{"message", "exitCode", "kind"}}.
+401/403); 130 interrupted. Errors go to standard error, each problem on a
+line starting with "jwh: " (a usage error is followed by a pointer to the
+command's --help, a problem in a JQL filter by the filter with a caret under
+it), or with -o json as one JSON object, {"error": {"message", "exitCode",
+"kind"}}.
 
 Environment: JWH_SHARED_SECRET (the selected tenant's shared secret, instead of
-the keyring), JWH_TENANT (the tenant to use), JWH_CONFIG (the config file),
-JWH_TIMEOUT and JWH_TOTAL_TIMEOUT (how long one attempt of a request, and a
-request with its retries, may take: 30s and 2m), NO_COLOR (no colour).`,
+the keyring), JWH_CLIENT_SECRET (the selected OAuth 2.0 tenant's client
+secret, instead of the stored one), JWH_TENANT (the tenant to use), JWH_CONFIG
+(the config file), JWH_TIMEOUT and JWH_TOTAL_TIMEOUT (how long one attempt of a
+request, and a request with its retries, may take: 30s and 2m), HTTPS_PROXY and
+NO_PROXY (the proxy for requests to Jira, and the hosts reached without it),
+NO_COLOR (no colour).`,
 		Example: `  jwh tenant import acme --file installed.json
+  jwh tenant login globex --client-id Abc123
   jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_updated
   jwh list
   jwh extend --all --quiet      # from cron`,

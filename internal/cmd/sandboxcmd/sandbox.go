@@ -44,15 +44,16 @@ type Options struct {
 	IO  *iostreams.IOStreams
 	Now func() time.Time
 
-	Addr       string  // --addr
-	AddrSet    bool    // --addr was given
-	State      string  // --state: the state file, "" for memory only
-	RetryScale float64 // --retry-scale
-	PageCap    int     // --page-cap
-	Installed  string  // --installed: also write the payload to this file
-	Quiet      bool    // --quiet: no request log
-	DropRate   float64 // --drop-rate
-	HangRate   float64 // --hang-rate
+	Addr       string        // --addr
+	AddrSet    bool          // --addr was given
+	State      string        // --state: the state file, "" for memory only
+	RetryScale float64       // --retry-scale
+	PageCap    int           // --page-cap
+	Installed  string        // --installed: also write the payload to this file
+	Quiet      bool          // --quiet: no request log
+	DropRate   float64       // --drop-rate
+	HangRate   float64       // --hang-rate
+	ClockSkew  time.Duration // --clock-skew: how far its clock is ahead of this machine's
 
 	OAuthCallbacks []string      // --oauth-callback
 	AccessTokenTTL time.Duration // --access-token-ttl
@@ -114,6 +115,11 @@ purpose, as a bad network does, to try a client's retries: a dropped
 request's connection is closed without an answer, a hung request is never
 answered; either may have taken effect first (a webhook registered).
 
+--clock-skew runs the sandbox's clock that far ahead of this machine's (a
+negative duration: behind), as a Jira whose clock disagrees with the app's:
+its Date header, its JWT checks (which allow 30 s of skew, as Jira does) and
+its expiry dates all follow it. jwh doctor measures the skew.
+
 Ctrl-C stops it, after letting requests and deliveries in flight finish
 for up to 3 seconds; the exit status is then 130. docs/sandbox.md has the
 details.`,
@@ -174,6 +180,7 @@ details.`,
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not log requests and deliveries")
 	fl.Float64Var(&opts.DropRate, "drop-rate", 0, "close this `share` of API connections without an answer (0 to 1)")
 	fl.Float64Var(&opts.HangRate, "hang-rate", 0, "never answer this `share` of API requests (0 to 1)")
+	fl.DurationVar(&opts.ClockSkew, "clock-skew", 0, "run the sandbox's clock this `duration` ahead of this machine's (negative: behind)")
 	fl.StringArrayVar(&opts.OAuthCallbacks, "oauth-callback", nil, "also accept this `URL` as the OAuth app's redirect URI (repeatable)")
 	fl.DurationVar(&opts.AccessTokenTTL, "access-token-ttl", sandbox.DefaultAccessTokenTTL, "lifetime of OAuth access tokens")
 	fl.DurationVar(&opts.ReuseInterval, "refresh-reuse-interval", sandbox.DefaultRefreshReuseInterval, "how long a rotated refresh token is still taken (0: never)")
@@ -204,6 +211,7 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 		HangRate:   opts.HangRate,
 		OnRequest:  log.request,
 		OnAttempt:  log.attempt,
+		Clock:      skewedClock(now, opts.ClockSkew),
 		OAuth: sandbox.OAuthOptions{
 			AccessTokenTTL:       opts.AccessTokenTTL,
 			RefreshReuseInterval: opts.ReuseInterval,
@@ -274,6 +282,9 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 	default:
 		fmt.Fprintln(w, "  state: in memory (--state FILE keeps it across restarts)")
 	}
+	if d := opts.ClockSkew; d != 0 {
+		fmt.Fprintf(w, "  clock: %s (--clock-skew)\n", skewText(d))
+	}
 	if opts.Installed != "" {
 		fmt.Fprintf(w, "  import the tenant: jwh tenant import %s --file %s\n", TenantName, opts.Installed)
 	} else {
@@ -313,6 +324,24 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("stopping the sandbox: %w", serr)
 	}
 	return cmdutil.SilentExit(cmdutil.ExitInterrupted)
+}
+
+// skewedClock returns a clock that runs skew ahead of now (behind, when
+// skew is negative): the clock of a sandbox started with --clock-skew. A
+// zero skew returns now itself.
+func skewedClock(now func() time.Time, skew time.Duration) func() time.Time {
+	if skew == 0 {
+		return now
+	}
+	return func() time.Time { return now().Add(skew) }
+}
+
+// skewText says how far the sandbox's clock is off this machine's.
+func skewText(d time.Duration) string {
+	if d < 0 {
+		return (-d).String() + " behind this machine's"
+	}
+	return d.String() + " ahead of this machine's"
 }
 
 // oauthAppJSON is the --oauth-app file: what jwh tenant login, or an

@@ -29,6 +29,7 @@ func TestNewCmdSandbox(t *testing.T) {
 			Want: defaults(Options{Addr: "127.0.0.1:8095", AddrSet: true, State: "s.json", RetryScale: 0.5, PageCap: 7, Installed: "i.json", Quiet: true})},
 		{Args: "--drop-rate 0.3 --hang-rate 0.1",
 			Want: defaults(Options{DropRate: 0.3, HangRate: 0.1})},
+		{Args: "--clock-skew -5m", Want: defaults(Options{ClockSkew: -5 * time.Minute})},
 		{Args: "--oauth-callback http://localhost:9000/cb --oauth-callback https://app.example.com/cb?x=1 --access-token-ttl 30s --refresh-reuse-interval 0 --oauth-app o.json",
 			Want: Options{Addr: "127.0.0.1:0", RetryScale: sandbox.DefaultRetryScale, PageCap: sandbox.DefaultPageCap,
 				OAuthCallbacks: []string{"http://localhost:9000/cb", "https://app.example.com/cb?x=1"},
@@ -104,7 +105,7 @@ func signedGet(t *testing.T, in *tenant.Installed, path string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req); err != nil {
+	if err := connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").Authorize(req); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -171,6 +172,44 @@ func TestSandboxRun(t *testing.T) {
 	}
 }
 
+// TestSandboxClockSkew: with --clock-skew the sandbox is a Jira whose
+// clock is off: its Date header says so, and a JWT signed on this
+// machine's clock is refused as Jira would refuse it.
+func TestSandboxClockSkew(t *testing.T) {
+	installed := filepath.Join(t.TempDir(), "installed.json")
+	_, stderr, _ := runSandbox(t, Options{Installed: installed, ClockSkew: 5 * time.Minute}, func(s *sandbox.Server, run *sandbox.Running) {
+		b, err := os.ReadFile(installed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := tenant.ParseInstalled(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := time.Now()
+		resp, err := http.Get(run.URL() + "/rest/api/2/myself")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		date, err := http.ParseTime(resp.Header.Get("Date"))
+		if err != nil {
+			t.Fatalf("Date header %q: %v", resp.Header.Get("Date"), err)
+		}
+		if skew := date.Sub(before); skew < 4*time.Minute || skew > 6*time.Minute {
+			t.Errorf("the Date header is %s off this machine's clock, want about 5m", skew)
+		}
+		if status := signedGet(t, in, "/rest/api/2/myself"); status != http.StatusUnauthorized {
+			t.Errorf("a JWT signed 5 minutes in the sandbox's past: %d, want 401", status)
+		}
+	})
+	for _, want := range []string{"clock: 5m0s ahead of this machine's (--clock-skew)", "JWT exp: "} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
 // TestCorruptStateFile: a state file that cannot be read back is bad
 // input, and is left as it is.
 func TestCorruptStateFile(t *testing.T) {
@@ -207,7 +246,7 @@ func TestSandboxState(t *testing.T) {
 		req, _ := http.NewRequest("POST", in.BaseURL+"/rest/api/2/webhook",
 			strings.NewReader(`{"url":"http://127.0.0.1:9/hook","webhooks":[{"jqlFilter":"project = P","events":["jira:issue_created"]}]}`))
 		req.Header.Set("Content-Type", "application/json")
-		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req)
+		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").Authorize(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -322,7 +361,7 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 		req, _ := http.NewRequest("POST", in.BaseURL+"/rest/api/2/webhook",
 			strings.NewReader(`{"url":"http://127.0.0.1:1/hook","webhooks":[{"jqlFilter":"project = SBX","events":["jira:issue_created"]}]}`))
 		req.Header.Set("Content-Type", "application/json")
-		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req)
+		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").Authorize(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -356,7 +395,7 @@ func TestSandboxFaultsLogged(t *testing.T) {
 		ten, _ := s.Tenant(TenantName)
 		in, _ := tenant.ParseInstalled(bytes.NewReader(ten.Installed()))
 		req, _ := http.NewRequest("GET", in.BaseURL+"/rest/api/2/webhook", nil)
-		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").SignRequest(req)
+		connectjwt.NewSigner(in.Key, []byte(in.SharedSecret), "").Authorize(req)
 		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 		if err == nil {
 			resp.Body.Close()

@@ -77,7 +77,7 @@ With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
 			if runF != nil {
 				return runF(opts)
 			}
-			return addRun(opts)
+			return addRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -88,7 +88,7 @@ With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
 	return cmd
 }
 
-func addRun(opts *AddOptions) error {
+func addRun(ctx context.Context, opts *AddOptions) error {
 	cfg, err := opts.Config()
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func addRun(opts *AddOptions) error {
 
 	// Another jwh may have changed the config meanwhile: Lock reads it
 	// again, and the tenant is worked out anew from what it holds now.
-	unlock, err := cfg.Lock(context.Background())
+	unlock, err := cfg.Lock(ctx)
 	if err != nil {
 		return err
 	}
@@ -163,6 +163,9 @@ func addRun(opts *AddOptions) error {
 func addedTenant(cfg *tenant.Config, opts *AddOptions) (tenant.Tenant, *tenant.Tenant, error) {
 	var existing *tenant.Tenant
 	if t, err := cfg.Get(opts.Name); err == nil {
+		if t.IsOAuth() {
+			return tenant.Tenant{}, nil, oauthTenantError(opts.Name)
+		}
 		existing = t
 	}
 	t := tenant.Tenant{Name: opts.Name, BaseURL: opts.BaseURL, AppKey: opts.AppKey, ClientKey: opts.ClientKey}

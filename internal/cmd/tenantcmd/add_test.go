@@ -3,6 +3,7 @@ package tenantcmd
 import (
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func TestAddRun(t *testing.T) {
 	h.in.WriteString(theSecret + "\n")
 	opts := addOpts(h, "acme", "https://acme.atlassian.net", "com.example.app")
 	opts.ClientKey = "ck-acme"
-	if err := addRun(opts); err != nil {
+	if err := addRun(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}
 	secret, err := h.store.Get("acme")
@@ -50,7 +51,7 @@ func TestAddRun(t *testing.T) {
 	}
 	cfg := h.saved(t)
 	if cfg.Default != "acme" || len(cfg.Tenants) != 1 ||
-		cfg.Tenants[0] != (tenant.Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck-acme"}) {
+		!reflect.DeepEqual(cfg.Tenants[0], tenant.Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck-acme"}) {
 		t.Errorf("config: %+v", cfg)
 	}
 	if fi, _ := os.Stat(h.cfgPath); fi.Mode().Perm() != 0o600 {
@@ -69,7 +70,7 @@ func TestAddRun(t *testing.T) {
 	// A second tenant is not made the default.
 	h.errOut.Reset()
 	h.in.WriteString(theSecret + "-beta")
-	if err := addRun(addOpts(h, "beta", "https://beta.example", "com.example.app")); err != nil {
+	if err := addRun(t.Context(), addOpts(h, "beta", "https://beta.example", "com.example.app")); err != nil {
 		t.Fatal(err)
 	}
 	if cfg := h.saved(t); cfg.Default != "acme" || len(cfg.Tenants) != 2 {
@@ -85,13 +86,13 @@ func TestAddRunUpdate(t *testing.T) {
 	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "old", ClientKey: "ck"})
 	h.in.WriteString(theSecret + "-new\r\n")
 	opts := addOpts(h, "acme", "", "new")
-	if err := addRun(opts); err != nil {
+	if err := addRun(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}
 	if secret, _ := h.store.Get("acme"); string(secret) != theSecret+"-new" {
 		t.Errorf("secret not replaced (or newline kept): %q", secret)
 	}
-	if got := h.saved(t).Tenants[0]; got != (tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "new", ClientKey: "ck"}) {
+	if got := h.saved(t).Tenants[0]; !reflect.DeepEqual(got, tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "new", ClientKey: "ck"}) {
 		t.Errorf("tenant: %+v", got)
 	}
 	if !strings.HasPrefix(h.errOut.String(), "✓ Updated tenant acme (https://acme.example)\n") || strings.Contains(h.errOut.String(), "default") {
@@ -104,14 +105,20 @@ func TestAddRunJSON(t *testing.T) {
 	h.in.WriteString(theSecret)
 	opts := addOpts(h, "acme", "https://acme.example", "k")
 	opts.JSON = true
-	if err := addRun(opts); err != nil {
+	if err := addRun(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}
 	want := `{
   "name": "acme",
+  "kind": "connect",
+  "site": "https://acme.example",
   "baseUrl": "https://acme.example",
   "appKey": "k",
   "clientKey": "",
+  "clientId": "",
+  "cloudId": "",
+  "scopes": [],
+  "storage": "keyring",
   "default": true,
   "updated": false,
   "secretStored": true
@@ -126,11 +133,11 @@ func TestAddRunErrors(t *testing.T) {
 	t.Run("new tenant needs base URL and app key", func(t *testing.T) {
 		h := newHarness(t)
 		h.in.WriteString(theSecret)
-		err := addRun(addOpts(h, "acme", "", "k"))
+		err := addRun(t.Context(), addOpts(h, "acme", "", "k"))
 		if err == nil || err.Error() != "missing --base-url: required for a new tenant" || exitCode(err) != 2 {
 			t.Errorf("got %v", err)
 		}
-		err = addRun(addOpts(h, "acme", "https://acme.example", ""))
+		err = addRun(t.Context(), addOpts(h, "acme", "https://acme.example", ""))
 		if err == nil || err.Error() != "missing --app-key: required for a new tenant" || exitCode(err) != 2 {
 			t.Errorf("got %v", err)
 		}
@@ -141,7 +148,7 @@ func TestAddRunErrors(t *testing.T) {
 	t.Run("empty secret piped", func(t *testing.T) {
 		h := newHarness(t)
 		h.in.WriteString(" \n")
-		err := addRun(addOpts(h, "acme", "https://acme.example", "k"))
+		err := addRun(t.Context(), addOpts(h, "acme", "https://acme.example", "k"))
 		if err == nil || err.Error() != "empty shared secret: pipe the app's shared secret for acme on standard input" || exitCode(err) != 2 {
 			t.Errorf("got %v", err)
 		}
@@ -155,7 +162,7 @@ func TestAddRunErrors(t *testing.T) {
 	t.Run("empty secret typed", func(t *testing.T) {
 		h := newHarness(t)
 		h.ios.SetStdinTTY(true)
-		err := addRun(addOpts(h, "acme", "https://acme.example", "k"))
+		err := addRun(t.Context(), addOpts(h, "acme", "https://acme.example", "k"))
 		if err == nil || err.Error() != "empty shared secret: type the app's shared secret for acme" || exitCode(err) != 2 {
 			t.Errorf("got %v", err)
 		}
@@ -164,7 +171,7 @@ func TestAddRunErrors(t *testing.T) {
 		h := newHarness(t)
 		h.store = downStore{}
 		h.in.WriteString(theSecret)
-		err := addRun(addOpts(h, "acme", "https://acme.example", "k"))
+		err := addRun(t.Context(), addOpts(h, "acme", "https://acme.example", "k"))
 		want := `keyring unavailable: cannot store the secret of tenant "acme": dbus: no session bus; start or unlock a Secret Service (e.g. gnome-keyring), or run 'jwh tenant add acme --no-keyring' and set JWH_SHARED_SECRET when running jwh`
 		if err == nil || err.Error() != want || !errors.Is(err, tenant.ErrKeyringDown) || exitCode(err) != 3 {
 			t.Errorf("got  %v\nwant %s", err, want)
@@ -182,7 +189,7 @@ func TestAddRunErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.in.WriteString(theSecret)
-		err := addRun(addOpts(h, "acme", "https://acme.example", "k"))
+		err := addRun(t.Context(), addOpts(h, "acme", "https://acme.example", "k"))
 		var de *tenant.DamagedConfigError
 		if !errors.As(err, &de) || !strings.Contains(err.Error(), h.cfgPath) || exitCode(err) != 2 {
 			t.Errorf("got %v (exit %d), want the damaged config named, exit 2", err, exitCode(err))
@@ -212,7 +219,7 @@ func TestAddRunRollsBackTheSecret(t *testing.T) {
 		mem := h.store
 		h.store = &breakOnSet{SecretStore: mem, t: t, path: h.cfgPath}
 		h.in.WriteString(theSecret)
-		err := addRun(addOpts(h, "acme", "https://acme.example", "k"))
+		err := addRun(t.Context(), addOpts(h, "acme", "https://acme.example", "k"))
 		if err == nil || exitCode(err) != 1 || !strings.HasPrefix(err.Error(), "save config: ") {
 			t.Fatalf("got %v", err)
 		}
@@ -232,7 +239,7 @@ func TestAddRunRollsBackTheSecret(t *testing.T) {
 		mem := h.store
 		h.store = &breakOnSet{SecretStore: mem, t: t, path: h.cfgPath}
 		h.in.WriteString(theSecret + "-new")
-		err := addRun(addOpts(h, "acme", "", "new"))
+		err := addRun(t.Context(), addOpts(h, "acme", "", "new"))
 		if err == nil || exitCode(err) != 1 || !strings.HasPrefix(err.Error(), "save config: ") {
 			t.Fatalf("got %v", err)
 		}
@@ -248,7 +255,7 @@ func TestAddRunRollsBackTheSecret(t *testing.T) {
 		h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "old"})
 		breakConfig(t, h)
 		h.in.WriteString(theSecret + "-new")
-		if err := addRun(addOpts(h, "acme", "", "new")); err == nil || exitCode(err) != 1 {
+		if err := addRun(t.Context(), addOpts(h, "acme", "", "new")); err == nil || exitCode(err) != 1 {
 			t.Fatalf("got %v", err)
 		}
 		if secret, _ := h.store.Get("acme"); string(secret) != theSecret+"-acme" {
@@ -263,7 +270,7 @@ func TestAddRunNoKeyring(t *testing.T) {
 	h.in.WriteString("not read")
 	opts := addOpts(h, "acme", "https://acme.example", "k")
 	opts.NoKeyring = true
-	if err := addRun(opts); err != nil {
+	if err := addRun(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}
 	if h.in.String() != "not read" {

@@ -68,7 +68,7 @@ With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
 			if runF != nil {
 				return runF(opts)
 			}
-			return importRun(opts)
+			return importRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.File, "file", "f", "", "the installed payload: a `path`, or - for standard input")
@@ -76,7 +76,7 @@ With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
 	return cmd
 }
 
-func importRun(opts *ImportOptions) error {
+func importRun(ctx context.Context, opts *ImportOptions) error {
 	in, err := readInstalled(opts.IO, opts.File)
 	if err != nil {
 		return err
@@ -87,7 +87,7 @@ func importRun(opts *ImportOptions) error {
 	}
 	// Everything from here on is one change of the config and the keyring,
 	// made under the config's lock against the config as it is now.
-	unlock, err := cfg.Lock(context.Background())
+	unlock, err := cfg.Lock(ctx)
 	if err != nil {
 		return err
 	}
@@ -110,6 +110,9 @@ func importRun(opts *ImportOptions) error {
 	}
 	var existing *tenant.Tenant
 	if t, err := cfg.Get(name); err == nil {
+		if t.IsOAuth() {
+			return oauthTenantError(name)
+		}
 		existing = t
 	}
 	t := in.Tenant(name)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -40,13 +41,13 @@ func TestImportRunFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte(payload("https://acme.atlassian.net/", "ck-acme")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := importRun(importOpts(h, "", file)); err != nil {
+	if err := importRun(t.Context(), importOpts(h, "", file)); err != nil {
 		t.Fatal(err)
 	}
 	// Named after the host.
 	cfg := h.saved(t)
 	want := tenant.Tenant{Name: "acme.atlassian.net", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck-acme"}
-	if len(cfg.Tenants) != 1 || cfg.Tenants[0] != want || cfg.Default != want.Name {
+	if len(cfg.Tenants) != 1 || !reflect.DeepEqual(cfg.Tenants[0], want) || cfg.Default != want.Name {
 		t.Errorf("config: %+v", cfg)
 	}
 	if s, _ := h.store.Get(want.Name); string(s) != theSecret {
@@ -68,14 +69,20 @@ func TestImportRunStdinNamed(t *testing.T) {
 	h.in.WriteString(payload("http://127.0.0.1:4321", "ck-sandbox") + "\nsandbox ready on http://127.0.0.1:4321\n")
 	opts := importOpts(h, "sandbox", "-")
 	opts.JSON = true
-	if err := importRun(opts); err != nil {
+	if err := importRun(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}
 	want := `{
   "name": "sandbox",
+  "kind": "connect",
+  "site": "http://127.0.0.1:4321",
   "baseUrl": "http://127.0.0.1:4321",
   "appKey": "com.example.app",
   "clientKey": "ck-sandbox",
+  "clientId": "",
+  "cloudId": "",
+  "scopes": [],
+  "storage": "keyring",
   "default": true,
   "updated": false,
   "secretStored": true
@@ -90,7 +97,7 @@ func TestImportRunReinstallUpdatesTheTenantWithThatClientKey(t *testing.T) {
 	h := newHarness(t)
 	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck-acme"})
 	h.in.WriteString(payload("https://acme.atlassian.net", "ck-acme"))
-	if err := importRun(importOpts(h, "", "-")); err != nil {
+	if err := importRun(t.Context(), importOpts(h, "", "-")); err != nil {
 		t.Fatal(err)
 	}
 	if cfg := h.saved(t); len(cfg.Tenants) != 1 || cfg.Tenants[0].Name != "acme" {
@@ -108,7 +115,7 @@ func TestImportRunWarnsAboutASharedClientKey(t *testing.T) {
 	h := newHarness(t)
 	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.atlassian.net", AppKey: "com.example.app", ClientKey: "ck-acme"})
 	h.in.WriteString(payload("https://acme.atlassian.net", "ck-acme"))
-	if err := importRun(importOpts(h, "acme2", "-")); err != nil {
+	if err := importRun(t.Context(), importOpts(h, "acme2", "-")); err != nil {
 		t.Fatal(err)
 	}
 	want := "! tenant acme has the same client key: jwh listen will check deliveries with only one of their secrets; remove the other with 'jwh tenant remove NAME'\n"
@@ -123,7 +130,7 @@ func TestImportRunNoKeyring(t *testing.T) {
 	h.in.WriteString(payload("https://acme.atlassian.net", "ck"))
 	opts := importOpts(h, "acme", "-")
 	opts.NoKeyring = true
-	if err := importRun(opts); err != nil {
+	if err := importRun(t.Context(), opts); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(h.errOut.String(), "  secret:      not stored: set JWH_SHARED_SECRET (the payload's sharedSecret) when running jwh for acme\n") {
@@ -152,7 +159,7 @@ func TestImportRunErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.in.WriteString(tt.in)
-			err := importRun(importOpts(h, "", tt.file))
+			err := importRun(t.Context(), importOpts(h, "", tt.file))
 			if err == nil || err.Error() != tt.want || exitCode(err) != tt.code {
 				t.Fatalf("got  %v (exit %d)\nwant %s (exit %d)", err, exitCode(err), tt.want, tt.code)
 			}
@@ -165,7 +172,7 @@ func TestImportRunErrors(t *testing.T) {
 		h := newHarness(t)
 		h.store = downStore{}
 		h.in.WriteString(payload("https://acme.atlassian.net", "ck"))
-		err := importRun(importOpts(h, "acme", "-"))
+		err := importRun(t.Context(), importOpts(h, "acme", "-"))
 		want := `keyring unavailable: cannot store the secret of tenant "acme": dbus: no session bus; start or unlock a Secret Service (e.g. gnome-keyring), or run 'jwh tenant import acme --file - --no-keyring' and set JWH_SHARED_SECRET when running jwh`
 		if err == nil || err.Error() != want || exitCode(err) != 3 {
 			t.Errorf("got  %v\nwant %s", err, want)

@@ -26,12 +26,15 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List the tenants",
-		Long: `List the configured tenants. The default tenant is marked with * in the
-DEFAULT column. On a pipe, one tab-separated line per tenant without a header:
-name, base URL, app key, client key, * or empty. Secrets are not read.
+		Long: `List the configured tenants: NAME, KIND (connect or oauth), SITE (the Connect
+base URL, or the OAuth site URL), APP (the Connect app key, or the OAuth client
+id) and DEFAULT (* for the default tenant). On a pipe, one tab-separated line
+per tenant without a header, in the same order. Secrets are not read.
 
-With -o json, prints an array of {"name", "baseUrl", "appKey", "clientKey",
-"default"} ([] when there is none).`,
+With -o json, prints an array ([] when there is none) of {"name", "kind",
+"site", "baseUrl", "appKey", "clientKey" (connect), "clientId", "cloudId",
+"scopes", "storage" (oauth: keyring or file), "default"}; the fields of the
+other kind are empty.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
@@ -59,16 +62,20 @@ func listRun(opts *ListOptions) error {
 		return output.JSON(opts.IO.Out, list)
 	}
 	if len(cfg.Tenants) == 0 {
-		fmt.Fprintln(opts.IO.ErrOut, "No tenants configured: add one with 'jwh tenant import --file installed.json' or 'jwh tenant add NAME --base-url URL --app-key KEY'")
+		fmt.Fprintln(opts.IO.ErrOut, "No tenants configured: add one with 'jwh tenant import --file installed.json', 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant login --client-id ID'")
 		return nil
 	}
-	tbl := output.NewTable(opts.IO, "NAME", "BASE URL", "APP KEY", "CLIENT KEY", "DEFAULT")
+	tbl := output.NewTable(opts.IO, "NAME", "KIND", "SITE", "APP", "DEFAULT")
 	for _, t := range cfg.Tenants {
 		mark := ""
 		if t.Name == cfg.Default {
 			mark = "*"
 		}
-		tbl.AddRow(t.Name, t.BaseURL, t.AppKey, t.ClientKey, mark)
+		app := t.AppKey
+		if t.IsOAuth() {
+			app = t.ClientID
+		}
+		tbl.AddRow(t.Name, t.KindOf(), t.Site(), app, mark)
 	}
 	return tbl.Render()
 }

@@ -30,9 +30,9 @@ func TestListRun(t *testing.T) {
 		if err := listRun(&ListOptions{IO: h.ios, Config: h.config}); err != nil {
 			t.Fatal(err)
 		}
-		want := "NAME  BASE URL                    APP KEY          CLIENT KEY  DEFAULT  \n" +
-			"acme  https://acme.atlassian.net  com.example.app  ck-acme              \n" +
-			"beta  https://beta.atlassian.net  com.example.app              *        \n"
+		want := "NAME  KIND     SITE                        APP              DEFAULT  \n" +
+			"acme  connect  https://acme.atlassian.net  com.example.app           \n" +
+			"beta  connect  https://beta.atlassian.net  com.example.app  *        \n"
 		if h.out.String() != want {
 			t.Errorf("stdout:\n%q\nwant:\n%q", h.out, want)
 		}
@@ -43,8 +43,8 @@ func TestListRun(t *testing.T) {
 		if err := listRun(&ListOptions{IO: h.ios, Config: h.config}); err != nil {
 			t.Fatal(err)
 		}
-		want := "acme\thttps://acme.atlassian.net\tcom.example.app\tck-acme\t\n" +
-			"beta\thttps://beta.atlassian.net\tcom.example.app\t\t*\n"
+		want := "acme\tconnect\thttps://acme.atlassian.net\tcom.example.app\t\n" +
+			"beta\tconnect\thttps://beta.atlassian.net\tcom.example.app\t*\n"
 		if h.out.String() != want || h.errOut.Len() != 0 {
 			t.Errorf("stdout:\n%q\nwant:\n%q\nstderr %q", h.out, want, h.errOut)
 		}
@@ -58,16 +58,28 @@ func TestListRun(t *testing.T) {
 		want := `[
   {
     "name": "acme",
+    "kind": "connect",
+    "site": "https://acme.atlassian.net",
     "baseUrl": "https://acme.atlassian.net",
     "appKey": "com.example.app",
     "clientKey": "ck-acme",
+    "clientId": "",
+    "cloudId": "",
+    "scopes": [],
+    "storage": "keyring",
     "default": false
   },
   {
     "name": "beta",
+    "kind": "connect",
+    "site": "https://beta.atlassian.net",
     "baseUrl": "https://beta.atlassian.net",
     "appKey": "com.example.app",
     "clientKey": "",
+    "clientId": "",
+    "cloudId": "",
+    "scopes": [],
+    "storage": "keyring",
     "default": true
   }
 ]
@@ -81,7 +93,7 @@ func TestListRun(t *testing.T) {
 		if err := listRun(&ListOptions{IO: h.ios, Config: h.config}); err != nil {
 			t.Fatal(err)
 		}
-		if h.out.Len() != 0 || h.errOut.String() != "No tenants configured: add one with 'jwh tenant import --file installed.json' or 'jwh tenant add NAME --base-url URL --app-key KEY'\n" {
+		if h.out.Len() != 0 || h.errOut.String() != "No tenants configured: add one with 'jwh tenant import --file installed.json', 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant login --client-id ID'\n" {
 			t.Errorf("stdout %q stderr %q", h.out, h.errOut)
 		}
 		h.errOut.Reset()

@@ -16,7 +16,7 @@ func TestNewCmdRemove(t *testing.T) {
 }
 
 func removeOpts(h *harness, name string) *RemoveOptions {
-	return &RemoveOptions{IO: h.ios, Config: h.config, Secrets: func() tenant.SecretStore { return h.store }, Name: name}
+	return &RemoveOptions{IO: h.ios, Config: h.config, Secrets: func() tenant.SecretStore { return h.store }, Getenv: h.env.get, Name: name}
 }
 
 func TestRemoveRun(t *testing.T) {
@@ -26,7 +26,7 @@ func TestRemoveRun(t *testing.T) {
 		tenant.Tenant{Name: "beta", BaseURL: "https://beta.example", AppKey: "k"},
 		tenant.Tenant{Name: "gamma", BaseURL: "https://gamma.example", AppKey: "k"},
 	)
-	if err := removeRun(removeOpts(h, "beta")); err != nil {
+	if err := removeRun(t.Context(), removeOpts(h, "beta")); err != nil {
 		t.Fatal(err)
 	}
 	cfg := h.saved(t)
@@ -46,14 +46,14 @@ func TestRemoveRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.errOut.Reset()
-	if err := removeRun(removeOpts(h, "acme")); err != nil {
+	if err := removeRun(t.Context(), removeOpts(h, "acme")); err != nil {
 		t.Fatal(err)
 	}
 	if h.errOut.String() != "✓ Removed tenant acme\n" {
 		t.Errorf("stderr: %s", h.errOut)
 	}
 
-	err := removeRun(removeOpts(h, "acme"))
+	err := removeRun(t.Context(), removeOpts(h, "acme"))
 	if !errors.Is(err, tenant.ErrNotFound) || exitCode(err) != 3 || err.Error() != `no such tenant "acme": configured tenants are gamma` {
 		t.Errorf("got %v", err)
 	}
@@ -63,7 +63,7 @@ func TestRemoveRunKeyringDown(t *testing.T) {
 	h := newHarness(t)
 	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "k"})
 	h.store = downStore{}
-	if err := removeRun(removeOpts(h, "acme")); err != nil {
+	if err := removeRun(t.Context(), removeOpts(h, "acme")); err != nil {
 		t.Fatal(err)
 	}
 	if len(h.saved(t).Tenants) != 0 {
@@ -80,7 +80,7 @@ func TestRemoveRunSaveFailsKeepsTheSecret(t *testing.T) {
 	h := newHarness(t)
 	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "k"})
 	breakConfig(t, h)
-	if err := removeRun(removeOpts(h, "acme")); err == nil || exitCode(err) != 1 {
+	if err := removeRun(t.Context(), removeOpts(h, "acme")); err == nil || exitCode(err) != 1 {
 		t.Fatalf("got %v", err)
 	}
 	if _, err := h.store.Get("acme"); err != nil {
@@ -115,7 +115,7 @@ func TestRemoveRunConfigBeforeSecret(t *testing.T) {
 	h.seed(t, "acme", tenant.Tenant{Name: "acme", BaseURL: "https://acme.example", AppKey: "k"})
 	store := &configCheckingStore{SecretStore: h.store, t: t, path: h.cfgPath}
 	h.store = store
-	if err := removeRun(removeOpts(h, "acme")); err != nil {
+	if err := removeRun(t.Context(), removeOpts(h, "acme")); err != nil {
 		t.Fatal(err)
 	}
 	if len(store.deleted) != 1 {

@@ -29,6 +29,7 @@ func TestShowRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "name:        acme\n" +
+		"kind:        connect\n" +
 		"base URL:    https://acme.atlassian.net\n" +
 		"app key:     com.example.app\n" +
 		"client key:  ck-acme\n" +
@@ -90,9 +91,15 @@ func TestShowRunSecretSources(t *testing.T) {
 			}
 			want := `{
   "name": "beta",
+  "kind": "connect",
+  "site": "https://beta.atlassian.net",
   "baseUrl": "https://beta.atlassian.net",
   "appKey": "com.example.app",
   "clientKey": "",
+  "clientId": "",
+  "cloudId": "",
+  "scopes": [],
+  "storage": "keyring",
   "default": true,
   "config": "` + h.cfgPath + `",
   "secretSource": "` + tt.source + `",

@@ -1,7 +1,8 @@
-// Package tenantcmd implements jwh tenant: adding, importing, listing,
-// selecting, showing and removing the Jira sites jwh works on. Names, base
-// URLs and keys go to the config file; shared secrets go to the OS keyring
-// and are never printed.
+// Package tenantcmd implements jwh tenant: adding, importing and logging
+// in to, listing, selecting, showing and removing the Jira sites jwh works
+// on. Names, URLs, keys and ids go to the config file; shared secrets and
+// OAuth tokens go to the OS keyring (or credentials.json) and are never
+// printed.
 package tenantcmd
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
 
@@ -20,19 +22,31 @@ func NewCmdTenant(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenant <command>",
 		Short: "Manage the Jira sites (tenants) jwh works on",
-		Long: `A tenant is a local name for one Jira site on which the app is installed: its
-base URL, the app key (the Connect descriptor's key, the iss of the app's
-JWTs), the site's client key (the iss of Jira's JWTs) and the shared secret.
+		Long: `A tenant is a local name for one Jira site, of one of two kinds.
+
+A connect tenant is a site on which a Connect app is installed: its base URL,
+the app key (the Connect descriptor's key, the iss of the app's JWTs), the
+site's client key (the iss of Jira's JWTs) and the shared secret. Add one with
+'jwh tenant import' or 'jwh tenant add'.
+
+An oauth tenant is a site reached through Atlassian's API gateway for one OAuth
+2.0 (3LO) app and the user who logged in: its cloud id and URL, the app's
+client id, and the client secret, refresh token and access token. Add one with
+'jwh tenant login'.
 
 The config file ($XDG_CONFIG_HOME/jwh/config.json, or $JWH_CONFIG) holds
-everything but the secret; it is written with mode 0600. The secret lives in
-the OS keyring (service jwh, user = the tenant name). JWH_SHARED_SECRET
-overrides the keyring, for cron and CI on machines without a Secret Service.
+everything but the secrets; it is written with mode 0600. The secrets live in
+the OS keyring (service jwh, user = the tenant name), or for an oauth tenant
+logged in with --no-keyring in credentials.json next to the config file (mode
+0600). JWH_SHARED_SECRET (connect) and JWH_CLIENT_SECRET (oauth) stand for the
+secret of the selected tenant only, for cron and CI on machines without a
+Secret Service.
 
 Commands work on --tenant NAME, else $JWH_TENANT, else the default tenant
 (jwh tenant use), else the only tenant.`,
 		Example: `  jwh tenant import acme --file installed.json
   printf '%s' "$SECRET" | jwh tenant add acme --base-url https://acme.atlassian.net --app-key com.example.app
+  jwh tenant login --client-id Abc123
   jwh tenant list
   jwh tenant use acme`,
 		Args: cmdutil.NoArgs,
@@ -43,6 +57,7 @@ Commands work on --tenant NAME, else $JWH_TENANT, else the default tenant
 	cmd.AddCommand(
 		NewCmdAdd(f, nil),
 		NewCmdImport(f, nil),
+		NewCmdLogin(f, nil),
 		NewCmdList(f, nil),
 		NewCmdUse(f, nil),
 		NewCmdRemove(f, nil),
@@ -51,13 +66,20 @@ Commands work on --tenant NAME, else $JWH_TENANT, else the default tenant
 	return cmd
 }
 
-// tenantJSON is a tenant in -o json output; it never holds the secret.
+// tenantJSON is a tenant in -o json output, of either kind (the fields of
+// the other kind are empty); it never holds a secret.
 type tenantJSON struct {
-	Name      string `json:"name"`
-	BaseURL   string `json:"baseUrl"`
-	AppKey    string `json:"appKey"`
-	ClientKey string `json:"clientKey"`
-	Default   bool   `json:"default"`
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"`
+	Site      string   `json:"site"`
+	BaseURL   string   `json:"baseUrl"`
+	AppKey    string   `json:"appKey"`
+	ClientKey string   `json:"clientKey"`
+	ClientID  string   `json:"clientId"`
+	CloudID   string   `json:"cloudId"`
+	Scopes    []string `json:"scopes"`
+	Storage   string   `json:"storage"`
+	Default   bool     `json:"default"`
 }
 
 // savedJSON is the -o json output of add and import.
@@ -68,7 +90,20 @@ type savedJSON struct {
 }
 
 func toJSON(cfg *tenant.Config, t *tenant.Tenant) tenantJSON {
-	return tenantJSON{Name: t.Name, BaseURL: t.BaseURL, AppKey: t.AppKey, ClientKey: t.ClientKey, Default: cfg.Default == t.Name}
+	return tenantJSON{
+		Name: t.Name, Kind: t.KindOf(), Site: t.Site(), BaseURL: t.BaseURL, AppKey: t.AppKey, ClientKey: t.ClientKey,
+		ClientID: t.ClientID, CloudID: t.CloudID, Scopes: output.NonNil(t.Scopes), Storage: storageOf(t),
+		Default: cfg.Default == t.Name,
+	}
+}
+
+// storageOf says where the secrets of t are kept: the keyring, or for an
+// oauth tenant logged in with --no-keyring, the credentials file.
+func storageOf(t *tenant.Tenant) string {
+	if t.IsOAuth() {
+		return t.StorageOf()
+	}
+	return tenant.StorageKeyring
 }
 
 // stderrScheme colours messages on standard error when it is a terminal

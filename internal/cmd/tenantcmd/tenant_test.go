@@ -132,7 +132,7 @@ func TestNewCmdTenant(t *testing.T) {
 	for _, c := range cmd.Commands() {
 		names = append(names, c.Name())
 	}
-	if got := strings.Join(names, " "); got != "add import list remove show use" {
+	if got := strings.Join(names, " "); got != "add import list login remove show use" {
 		t.Errorf("subcommands: %s", got)
 	}
 	err := cmdtest.Run(cmd, "bogus")
@@ -143,8 +143,8 @@ func TestNewCmdTenant(t *testing.T) {
 
 func TestSecretFlagsDoNotExist(t *testing.T) {
 	h := newHarness(t)
-	for _, cmd := range []*cobra.Command{NewCmdAdd(h.f, nil), NewCmdImport(h.f, nil)} {
-		for _, name := range []string{"secret", "shared-secret", "password"} {
+	for _, cmd := range []*cobra.Command{NewCmdAdd(h.f, nil), NewCmdImport(h.f, nil), NewCmdLogin(h.f, nil)} {
+		for _, name := range []string{"secret", "shared-secret", "password", "client-secret", "token", "refresh-token"} {
 			if cmd.Flags().Lookup(name) != nil {
 				t.Errorf("%s has a --%s flag: secrets must not be passed in argv", cmd.Name(), name)
 			}
@@ -182,14 +182,16 @@ func TestRunsKeepChangesOfOtherProcesses(t *testing.T) {
 	}{
 		{"add", func(h *harness) error {
 			h.in.WriteString(theSecret)
-			return addRun(addOpts(h, "acme", "https://acme.example", "k"))
+			return addRun(t.Context(), addOpts(h, "acme", "https://acme.example", "k"))
 		}, "acme,beta,other"},
 		{"import", func(h *harness) error {
 			h.in.WriteString(payload("https://acme.atlassian.net", "ck"))
-			return importRun(importOpts(h, "acme", "-"))
+			return importRun(t.Context(), importOpts(h, "acme", "-"))
 		}, "acme,beta,other"},
-		{"remove", func(h *harness) error { return removeRun(removeOpts(h, "beta")) }, "other"},
-		{"use", func(h *harness) error { return useRun(&UseOptions{IO: h.ios, Config: h.config, Name: "beta"}) }, "beta,other"},
+		{"remove", func(h *harness) error { return removeRun(t.Context(), removeOpts(h, "beta")) }, "other"},
+		{"use", func(h *harness) error {
+			return useRun(t.Context(), &UseOptions{IO: h.ios, Config: h.config, Name: "beta"})
+		}, "beta,other"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

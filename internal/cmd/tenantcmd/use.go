@@ -36,18 +36,18 @@ nor JWH_TENANT names one.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return useRun(opts)
+			return useRun(cmd.Context(), opts)
 		},
 	}
 	return cmd
 }
 
-func useRun(opts *UseOptions) error {
+func useRun(ctx context.Context, opts *UseOptions) error {
 	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
-	err = cfg.Update(context.Background(), func(cfg *tenant.Config) error { return cfg.SetDefault(opts.Name) })
+	err = cfg.Update(ctx, func(cfg *tenant.Config) error { return cfg.SetDefault(opts.Name) })
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func TestNewCmdUse(t *testing.T) {
 func TestUseRun(t *testing.T) {
 	h := newHarness(t)
 	seedTwo(t, h)
-	if err := useRun(&UseOptions{IO: h.ios, Config: h.config, Name: "acme"}); err != nil {
+	if err := useRun(t.Context(), &UseOptions{IO: h.ios, Config: h.config, Name: "acme"}); err != nil {
 		t.Fatal(err)
 	}
 	if d := h.saved(t).Default; d != "acme" {
@@ -28,7 +28,7 @@ func TestUseRun(t *testing.T) {
 		t.Errorf("stdout %q stderr %q", h.out, h.errOut)
 	}
 
-	err := useRun(&UseOptions{IO: h.ios, Config: h.config, Name: "nope"})
+	err := useRun(t.Context(), &UseOptions{IO: h.ios, Config: h.config, Name: "nope"})
 	if !errors.Is(err, tenant.ErrNotFound) || exitCode(err) != 3 || err.Error() != `no such tenant "nope": configured tenants are acme, beta` {
 		t.Errorf("got %v", err)
 	}

@@ -27,6 +27,7 @@ const (
 
 type harness struct {
 	sb   *sandbox.Server
+	url  string // the sandbox's root URL: its authorization server and gateway
 	base string // http://127.0.0.1:PORT/jira
 	env  map[string]string
 }
@@ -44,7 +45,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { run.Close() })
-	h := &harness{sb: sb, base: run.BaseURL("acme"), env: map[string]string{
+	h := &harness{sb: sb, url: run.URL(), base: run.BaseURL("acme"), env: map[string]string{
 		tenant.EnvConfig: filepath.Join(t.TempDir(), "config.json"),
 		tenant.EnvSecret: theSecret,
 	}}
@@ -251,6 +252,7 @@ func TestTokenErrors(t *testing.T) {
 		{[]string{"token", "YANK", "/x"}, 2, `unknown HTTP method "YANK"`},
 		{[]string{"token", "--ttl", "0s", "/x"}, 2, "invalid --ttl 0s"},
 		{[]string{"token", "--ttl", "48h", "/x"}, 2, "invalid --ttl 48h0m0s"},
+		{[]string{"token", "--ttl", "61m", "/x"}, 2, "invalid --ttl 1h1m0s: use a duration above 0s and at most 1h0m0s, e.g. 3m"},
 		{[]string{"token", "-t", "nope", "/x"}, 3, `no such tenant`},
 	} {
 		code, out, errOut := h.run(t, tc.args...)
@@ -277,11 +279,191 @@ func TestNewCmdToken(t *testing.T) {
 	cmdtest.Flags(t, token.NewCmdToken, []cmdtest.Case[token.Options]{
 		{Args: "/rest/api/2/myself", Want: token.Options{Method: "GET", Ref: "/rest/api/2/myself", TTL: ttl}},
 		{Args: "post /rest/api/2/webhook -o json --debug --ttl 10m",
-			Want: token.Options{Method: "POST", Ref: "/rest/api/2/webhook", TTL: 10 * time.Minute, JSON: true, Debug: true}},
+			Want: token.Options{Method: "POST", Ref: "/rest/api/2/webhook", TTL: 10 * time.Minute, TTLGiven: true, JSON: true, Debug: true}},
 		{Args: "'/rest/api/2/search?jql=a#frag'", Want: token.Options{Method: "GET", Ref: "/rest/api/2/search?jql=a", TTL: ttl}},
-		{Args: "", WantErr: "missing PATH_OR_URL: e.g. jwh token GET /rest/api/2/myself"},
-		{Args: "GET", WantErr: "missing PATH_OR_URL after GET: e.g. jwh token GET /rest/api/2/myself"},
-		{Args: "--ttl 0s /x", WantErr: "invalid --ttl 0s: use a duration above 0s and at most 24h0m0s, e.g. 3m"},
+		// An OAuth tenant needs neither; a Connect one is told when the
+		// command runs (TestTokenErrors).
+		{Args: "", Want: token.Options{TTL: ttl}},
+		{Args: "GET", Want: token.Options{Method: "GET", TTL: ttl}},
+		{Args: "--ttl 1m", Want: token.Options{TTL: time.Minute, TTLGiven: true}},
+		{Args: "--ttl 0s /x", WantErr: "invalid --ttl 0s: use a duration above 0s and at most 1h0m0s, e.g. 3m"},
 		{Args: "GET /x extra", WantErr: `unexpected argument "extra"`},
 	})
+}
+
+// TestTokenOAuth: on an OAuth tenant, jwh token prints its access token,
+// with or without METHOD and PATH, which the gateway takes for any
+// request of the site (as curl -H "Authorization: Bearer $(jwh token)"
+// sends it); an expired one is refreshed first, once.
+func TestTokenOAuth(t *testing.T) {
+	h := newHarness(t)
+	cmdtest.OAuthLogin(t, h.sb, h.url, h.env[tenant.EnvConfig], "work", "acme", "alice")
+	gateway := h.url + "/ex/jira/" + mustTenant(t, h.sb, "acme").CloudID()
+	get := func(tok, path string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", gateway+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	first := h.bearer(t, "-t", "work")
+	for _, args := range [][]string{{"-t", "work", "/rest/api/2/webhook"}, {"-t", "work", "DELETE", "/rest/api/2/webhook"}, {"-t", "work", "GET"}} {
+		if tok := h.bearer(t, args...); tok != first {
+			t.Errorf("jwh token %q printed another token than jwh token alone", args)
+		}
+	}
+	for _, path := range []string{"/rest/api/2/myself", "/rest/api/2/webhook"} {
+		if status := get(first, path); status != 200 {
+			t.Errorf("GET %s with the token: %d", path, status)
+		}
+	}
+	if n := len(h.sb.TokenRequests()); n != 1 {
+		t.Errorf("%d token requests, want the login's exchange only", n)
+	}
+
+	code, out, errOut := h.run(t, "-t", "work", "token", "-o", "json", "/rest/api/2/myself")
+	var got struct {
+		Token, Type, BaseURL, URL string
+		ExpiresAt                 int64
+	}
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
+		t.Fatalf("-o json: exit %d, %v: %s %s", code, err, out, errOut)
+	}
+	if got.Token != first || got.Type != "Bearer" || got.BaseURL != gateway || got.URL != gateway+"/rest/api/2/myself" ||
+		time.Until(time.Unix(got.ExpiresAt, 0)) < 50*time.Minute {
+		t.Errorf("-o json: %+v", got)
+	}
+
+	// Expired: refreshed once, and the new token works.
+	if err := h.sb.ExpireAccessTokens(); err != nil {
+		t.Fatal(err)
+	}
+	if status := get(first, "/rest/api/2/myself"); status != 401 {
+		t.Fatalf("the expired token got %d", status)
+	}
+	fresh := expire(t, h)
+	if fresh == first || get(fresh, "/rest/api/2/myself") != 200 {
+		t.Error("the refreshed token does not work")
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-t", "work", "token", "--ttl", "5m"}, 2, "jwh: --ttl applies to Connect tokens: an OAuth 2.0 access token lives as long as the authorization server says (an hour)\n"},
+		{[]string{"-t", "work", "token", "https://example.com/rest"}, 2, "is not under the tenant's base URL"},
+		{[]string{"-t", "acme", "token"}, 2, "jwh: missing PATH_OR_URL: e.g. jwh token GET /rest/api/2/myself\n"},
+	} {
+		code, out, errOut := h.run(t, tc.args...)
+		if code != tc.code || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.args, code, out, errOut, tc.code, tc.want)
+		}
+	}
+
+	// A revoked login: exit 3, with the command that logs in again.
+	if _, err := h.sb.Revoke("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.sb.ExpireAccessTokens(); err != nil {
+		t.Fatal(err)
+	}
+	h.expireStored(t, "work")
+	code, out, errOut = h.run(t, "-t", "work", "token")
+	if want := "jwh: the login of tenant work has expired or was revoked; run: jwh tenant login work --client-id " + h.sb.OAuthApp().ClientID + " --no-keyring\n"; code != 3 || out != "" || errOut != want {
+		t.Errorf("revoked: exit %d, stdout %q, stderr %q; want exit 3 and %q", code, out, errOut, want)
+	}
+}
+
+// bearer runs jwh token on an OAuth tenant and returns the one line it
+// printed: an access token, and nothing on standard error.
+func (h *harness) bearer(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := h.run(t, append([]string{"token"}, args...)...)
+	tok, ok := strings.CutSuffix(out, "\n")
+	if code != 0 || !ok || tok == "" || strings.ContainsAny(tok, "\n ") || errOut != "" {
+		t.Fatalf("jwh token %q: exit %d, stdout %q, stderr %q; want one access token", args, code, out, errOut)
+	}
+	return tok
+}
+
+// expire makes the stored access token of tenant work expire, so that
+// jwh token refreshes it, and returns what jwh token then prints.
+func expire(t *testing.T, h *harness) string {
+	t.Helper()
+	h.expireStored(t, "work")
+	before := len(h.sb.TokenRequests())
+	tok := h.bearer(t, "-t", "work")
+	if n := len(h.sb.TokenRequests()) - before; n != 1 {
+		t.Errorf("%d token requests for an expired token, want 1 refresh", n)
+	}
+	return tok
+}
+
+// expireStored sets the stored access token of tenant name to expire now.
+func (h *harness) expireStored(t *testing.T, name string) {
+	t.Helper()
+	cfg, err := tenant.LoadConfig(h.env[tenant.EnvConfig])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, err := cfg.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Resolver(nil, nil, "")
+	login, err := r.OAuth(tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	login.Secrets.AccessExpiry = time.Now()
+	if err := r.SaveOAuth(tn, login.Secrets); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustTenant(t *testing.T, sb *sandbox.Server, name string) *sandbox.Tenant {
+	t.Helper()
+	st, ok := sb.Tenant(name)
+	if !ok {
+		t.Fatalf("no sandbox tenant %q", name)
+	}
+	return st
+}
+
+// TestOAuthLoginEndsSoon: in the last 14 days of a login (365 days after
+// the consent), a command on the tenant warns once on standard error,
+// however many requests it sends, and goes on.
+func TestOAuthLoginEndsSoon(t *testing.T) {
+	h := newHarness(t)
+	cmdtest.OAuthLogin(t, h.sb, h.url, h.env[tenant.EnvConfig], "work", "acme", "alice")
+	cfg, err := tenant.LoadConfig(h.env[tenant.EnvConfig])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, _ := cfg.Get("work")
+	r := cfg.Resolver(nil, nil, "")
+	login, err := r.OAuth(tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	login.Secrets.LoginAt = time.Now().Add(-355 * 24 * time.Hour)
+	if err := r.SaveOAuth(tn, login.Secrets); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-t", "work", "token"},
+		{"-t", "work", "register", "--url", "https://app.example.com/hook", "--jql", "project = W", "--event", "jira:issue_updated"},
+		{"-t", "work", "extend", "--all"}, // two requests
+	} {
+		code, _, errOut := h.run(t, args...)
+		want := "warning: the login of tenant work ends on "
+		if code != 0 || strings.Count(errOut, want) != 1 || !strings.Contains(errOut, "log in again before then: jwh tenant login work --client-id ") {
+			t.Errorf("jwh %q: exit %d, stderr %q; want one warning", args, code, errOut)
+		}
+	}
 }

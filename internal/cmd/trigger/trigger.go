@@ -76,8 +76,13 @@ REST API shows it, {"key": ..., "fields": {...}, "properties": {...}}
 applied over it.
 
 The tenant must be a jwh sandbox: the event is posted, signed, to its
-endpoint POST /rest/jwh-sandbox/1/trigger, and jwh waits for the delivery
-to end (up to --wait).
+endpoint POST /rest/jwh-sandbox/1/trigger (for an OAuth 2.0 tenant, through
+the sandbox's API gateway with the tenant's access token), and jwh waits for
+the delivery to end (up to --wait). Either way the sandbox delivers to the
+matching webhooks of both of its apps, the Connect app's (a Connect JWT) and
+the OAuth 2.0 app's (a Bearer JWT signed with its client secret, one delivery
+per user who owns matching webhooks); the DETAIL of the OAuth app's ends with
+"(OAuth 2.0 app)".
 
 Output: one row per webhook subscribed to EVENT: WEBHOOK, RESULT
 (delivered, failed, pending, or skipped), ATTEMPTS and DETAIL (the status
@@ -85,8 +90,9 @@ and identifier, or why it did not match). On a pipe, the same as
 tab-separated lines without a header. With -o json, prints the sandbox's
 answer: {"event", "issueKey", "matchedWebhookIds", "skipped": [{"webhookId",
 "reason"}], "deliveries": [{"webhookIds", "url", "identifier", "outcome",
-"status", "error", "attempts": [{"retry", "time", "status", "error"}],
-"payload"}], "complete"}.
+"app" ("connect" or "oauth"), "accountId" (the owner of the OAuth app's
+webhooks), "status", "error", "attempts": [{"retry", "time", "status",
+"error"}], "payload"}], "complete"}.
 
 Exit status: 0 when every delivery succeeded (or none matched), 1 when one
 failed or was still being retried after --wait, 2 for bad input, 3 for
@@ -257,7 +263,7 @@ func triggerRun(ctx context.Context, opts *Options) error {
 	}
 	host := client.BaseURL().Hostname() // in lower case, as urlpolicy.ParseBaseURL leaves it
 	if slices.ContainsFunc(cloudSuffixes, func(s string) bool { return strings.HasSuffix(host, s) }) {
-		return cmdutil.InputErrorf("tenant %s is the Jira site %s: jwh trigger only works against 'jwh sandbox'; select a sandbox tenant with --tenant", t.Name, t.BaseURL)
+		return cmdutil.InputErrorf("tenant %s is the Jira site %s: jwh trigger only works against 'jwh sandbox'; select a sandbox tenant with --tenant", t.Name, t.Site())
 	}
 	body, err := json.Marshal(sandbox.TriggerRequest{Event: ev, WaitSeconds: opts.Wait.Seconds()})
 	if err != nil {
@@ -268,7 +274,7 @@ func triggerRun(ctx context.Context, opts *Options) error {
 		var apiErr *jira.APIError
 		if errors.As(err, &apiErr) && (apiErr.Status == 404 || apiErr.Status == 405) {
 			return fmt.Errorf("tenant %s (%s) is not a jwh sandbox: POST %s answered %d; jwh trigger only works against 'jwh sandbox'",
-				t.Name, t.BaseURL, sandbox.TriggerPath, apiErr.Status)
+				t.Name, t.Site(), sandbox.TriggerPath, apiErr.Status)
 		}
 		return cmdutil.OnTenant(t.Name, err)
 	}
@@ -276,7 +282,7 @@ func triggerRun(ctx context.Context, opts *Options) error {
 	dec := json.NewDecoder(bytes.NewReader(resp.Body))
 	dec.UseNumber()
 	if err := dec.Decode(&res); err != nil || res.Event == "" {
-		return fmt.Errorf("tenant %s (%s) is not a jwh sandbox: its answer to POST %s is not a trigger result", t.Name, t.BaseURL, sandbox.TriggerPath)
+		return fmt.Errorf("tenant %s (%s) is not a jwh sandbox: its answer to POST %s is not a trigger result", t.Name, t.Site(), sandbox.TriggerPath)
 	}
 
 	if opts.JSON {
@@ -318,6 +324,9 @@ func render(ios *iostreams.IOStreams, tenantName string, res *sandbox.TriggerRes
 		default:
 			detail = "identifier " + d.Identifier
 		}
+		if d.App == sandbox.KindOAuth {
+			detail += " (OAuth 2.0 app)"
+		}
 		for _, id := range d.WebhookIDs {
 			rows = append(rows, row{id, d.Outcome, strconv.Itoa(len(d.Attempts)), detail})
 		}
@@ -354,6 +363,11 @@ func outcomeError(res *sandbox.TriggerResult, wait time.Duration) error {
 		switch d.Outcome {
 		case sandbox.OutcomeDelivered:
 		case sandbox.OutcomeFailed:
+			if d.App == sandbox.KindOAuth {
+				// Jira lists failed deliveries for Connect apps only.
+				problems = append(problems, fmt.Sprintf("the delivery to %s for the OAuth 2.0 app failed: %s", d.URL, d.Error))
+				break
+			}
 			problems = append(problems, fmt.Sprintf("the delivery to %s failed: %s; it is listed by 'jwh failed'", d.URL, d.Error))
 		case sandbox.OutcomePending:
 			problems = append(problems, fmt.Sprintf("the delivery to %s was still being retried after %s (--wait); the sandbox's log shows how it ends", d.URL, wait))

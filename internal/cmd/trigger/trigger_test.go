@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/app"
+	"github.com/jwh-cli/jwh/internal/cmdtest"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/jira"
@@ -28,6 +29,7 @@ import (
 type env struct {
 	t     *testing.T
 	s     *sandbox.Server
+	url   string // the sandbox's root URL
 	ten   *sandbox.Tenant
 	vars  map[string]string
 	store tenant.SecretStore
@@ -72,7 +74,7 @@ func newEnv(t *testing.T, statuses ...int) *env {
 	t.Cleanup(h.Close)
 
 	dir := t.TempDir()
-	e := &env{t: t, s: s, ten: ten, store: tenant.NewMemoryStore(), hook: h,
+	e := &env{t: t, s: s, url: run.URL(), ten: ten, store: tenant.NewMemoryStore(), hook: h,
 		vars: map[string]string{tenant.EnvConfig: filepath.Join(dir, "config.json")}}
 	installed := filepath.Join(dir, "installed.json")
 	if err := os.WriteFile(installed, ten.Installed(), 0o600); err != nil {
@@ -365,5 +367,61 @@ func TestTriggerNotASandbox(t *testing.T) {
 	r = e.run("trigger", "jira:issue_created", "-t", "sandbox")
 	if r.code != 3 {
 		t.Errorf("wrong secret: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestTriggerOAuth: an OAuth tenant's trigger goes through the sandbox's
+// gateway, and the sandbox delivers to both apps' matching webhooks: the
+// Connect app's with a Connect JWT, the OAuth app's with a Bearer JWT. A
+// failed delivery of the OAuth app is not said to be in jwh failed.
+func TestTriggerOAuth(t *testing.T) {
+	for _, status := range []int{200, 400} {
+		e := newEnv(t, status)
+		cmdtest.OAuthLogin(t, e.s, e.url, e.vars[tenant.EnvConfig], "work", "sandbox", "alice")
+		for _, args := range [][]string{
+			{"register", "--url", e.hook.URL + "/", "--jql", "project = PRJ", "--event", "jira:issue_updated"},
+			{"-t", "work", "register", "--url", e.hook.URL + "/", "--jql", "project = PRJ", "--event", "jira:issue_updated"},
+		} {
+			if r := e.run(args...); r.code != 0 {
+				t.Fatalf("%q: exit %d: %s", args, r.code, r.stderr)
+			}
+		}
+		e.s.ResetRequests()
+		r := e.run("-t", "work", "trigger", "jira:issue_updated", "--issue-key", "PRJ-1")
+		var gateway int
+		for _, req := range e.s.Requests() {
+			if req.Kind == sandbox.KindOAuth && strings.HasSuffix(req.Path, sandbox.TriggerPath) {
+				gateway++
+			}
+		}
+		if gateway != 1 {
+			t.Errorf("%d trigger requests through the gateway, want 1", gateway)
+		}
+		schemes := map[string]int{}
+		e.hook.mu.Lock()
+		for _, h := range e.hook.headers {
+			scheme, _, _ := strings.Cut(h.Get("Authorization"), " ")
+			schemes[scheme]++
+		}
+		e.hook.mu.Unlock()
+		if schemes["JWT"] != 1 || schemes["Bearer"] != 1 {
+			t.Errorf("status %d: deliveries by Authorization scheme: %v, want one JWT and one Bearer", status, schemes)
+		}
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		if len(lines) != 2 || strings.HasSuffix(lines[0], "(OAuth 2.0 app)") || !strings.HasSuffix(lines[1], "(OAuth 2.0 app)") {
+			t.Errorf("status %d: rows:\n%s", status, r.stdout)
+		}
+		switch status {
+		case 200:
+			if r.code != 0 {
+				t.Errorf("exit %d: %s", r.code, r.stderr)
+			}
+		default:
+			const why = "answered 400 Bad Request, which Jira does not retry"
+			if want := "jwh: the delivery to " + e.hook.URL + "/ failed: " + why + "; it is listed by 'jwh failed'; the delivery to " +
+				e.hook.URL + "/ for the OAuth 2.0 app failed: " + why + "\n"; r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
+			}
+		}
 	}
 }
