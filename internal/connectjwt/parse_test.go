@@ -149,8 +149,8 @@ func FuzzParseToken(f *testing.F) {
 }
 
 // A token whose nbf is in the future is refused as one issued in the
-// future, also when it has no iat (golang-jwt's errors made Verify format
-// a missing iat then).
+// future, also when it has no iat (Verify used to format the iat then,
+// and panicked on a nil one).
 func TestVerifyNotBefore(t *testing.T) {
 	const hookURL = "https://app.example.com/hook"
 	opts := verifyOpts("POST", hookURL, "/", t0)
