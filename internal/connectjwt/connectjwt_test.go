@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -193,23 +194,71 @@ func TestVerifyFailures(t *testing.T) {
 		{"context qsh", rawClaims(jwt.MapClaims{"iss": "client-1", "qsh": "context-qsh", "iat": t0.Unix(), "exp": t0.Add(time.Minute).Unix()}, jwt.SigningMethodHS256, []byte("s3cret")), t0, CheckQSH, "iframe context tokens"},
 		{"no qsh", rawClaims(jwt.MapClaims{"iss": "client-1", "iat": t0.Unix(), "exp": t0.Add(time.Minute).Unix()}, jwt.SigningMethodHS256, []byte("s3cret")), t0, CheckQSH, "no qsh claim"},
 	}
+	// The same checks with the secret given as a Key, as the listener
+	// gives it.
+	key := NewKey([]byte("s3cret"))
+	withKey := func(opts VerifyOptions) VerifyOptions {
+		opts.Secret = nil
+		opts.Key = func(iss string) (*Key, bool) { return key, iss == "client-1" }
+		return opts
+	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Verify(tt.token, verifyOpts("POST", hookURL, "/", tt.now))
-			if tt.check == "" {
-				if err != nil {
-					t.Fatalf("want success, got %v", err)
+		for _, opts := range []VerifyOptions{verifyOpts("POST", hookURL, "/", tt.now), withKey(verifyOpts("POST", hookURL, "/", tt.now))} {
+			name := tt.name
+			if opts.Key != nil {
+				name += " with a Key"
+			}
+			t.Run(name, func(t *testing.T) {
+				_, err := Verify(tt.token, opts)
+				if tt.check == "" {
+					if err != nil {
+						t.Fatalf("want success, got %v", err)
+					}
+					return
 				}
-				return
-			}
-			var ve *VerifyError
-			if !errors.As(err, &ve) {
-				t.Fatalf("want *VerifyError, got %v", err)
-			}
-			if ve.Check != tt.check || !strings.Contains(ve.Reason, tt.reason) {
-				t.Errorf("got check %q reason %q; want %q containing %q", ve.Check, ve.Reason, tt.check, tt.reason)
+				var ve *VerifyError
+				if !errors.As(err, &ve) {
+					t.Fatalf("want *VerifyError, got %v", err)
+				}
+				if ve.Check != tt.check || !strings.Contains(ve.Reason, tt.reason) {
+					t.Errorf("got check %q reason %q; want %q containing %q", ve.Check, ve.Reason, tt.check, tt.reason)
+				}
+			})
+		}
+	}
+}
+
+// A Key verifies tokens from many goroutines at once, and never prints
+// its secret.
+func TestKey(t *testing.T) {
+	secret := []byte("hunter2-secret")
+	key := NewKey(secret)
+	secret[0] = 'X' // NewKey keeps a copy
+	u, _ := url.Parse("/hook")
+	opts := verifyOpts("POST", "/hook", "/", t0)
+	opts.Secret, opts.Key = nil, func(string) (*Key, bool) { return key, true }
+	good, _ := NewSigner("client-1", []byte("hunter2-secret"), "/").WithClock(fixed(t0)).Sign("POST", u)
+	bad, _ := NewSigner("client-1", []byte("another"), "/").WithClock(fixed(t0)).Sign("POST", u)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				if _, err := Verify(good, opts); err != nil {
+					t.Errorf("good token: %v", err)
+					return
+				}
+				if _, err := Verify(bad, opts); err == nil {
+					t.Error("a token signed with another secret passed")
+					return
+				}
 			}
 		})
+	}
+	wg.Wait()
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmtSprintf(f, key); strings.Contains(out, "hunter2") {
+			t.Errorf("%s prints the secret: %s", f, out)
+		}
 	}
 }
 

@@ -1,7 +1,8 @@
 package connectjwt
 
 import (
-	"crypto/subtle"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -138,6 +139,9 @@ type VerifyOptions struct {
 	// Secret returns the shared secret for an issuer; ok is false when the
 	// issuer is unknown.
 	Secret func(iss string) (secret []byte, ok bool)
+	// Key, when set, is used instead of Secret: it returns the issuer's
+	// secret as a Key, which a caller that verifies many tokens keeps.
+	Key func(iss string) (key *Key, ok bool)
 	// Leeway is the clock skew allowed on exp and iat.
 	Leeway time.Duration
 	// MaxLifetime, when positive, holds the token to what Jira requires of
@@ -172,8 +176,7 @@ func Verify(token string, opts VerifyOptions) (*Verified, error) {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	var unverified Claims
-	t, _, err := jwt.NewParser().ParseUnverified(token, &unverified)
+	t, err := parseToken(token)
 	if err != nil {
 		if opts.MaxLifetime > 0 {
 			// An iat or exp that is not a number makes the claims
@@ -184,71 +187,70 @@ func Verify(token string, opts VerifyOptions) (*Verified, error) {
 		}
 		return nil, verifyErr(CheckMalformed, "malformed JWT: %v", err)
 	}
-	if alg, _ := t.Header["alg"].(string); alg != "HS256" {
-		return nil, verifyErr(CheckAlg, "algorithm %q refused: only HS256 is accepted", alg)
+	if t.alg != "HS256" {
+		return nil, verifyErr(CheckAlg, "algorithm %q refused: only HS256 is accepted", t.alg)
 	}
-	iss := unverified.Issuer
+	claims := &t.claims
+	iss := claims.iss
 	if iss == "" {
 		return nil, verifyErr(CheckIssuer, "no iss claim")
 	}
-	secret, ok := opts.Secret(iss)
+	var key *Key
+	var ok bool
+	if opts.Key != nil {
+		key, ok = opts.Key(iss)
+	} else {
+		var secret []byte
+		if secret, ok = opts.Secret(iss); ok {
+			key = &Key{secret: secret}
+		}
+	}
 	if !ok {
 		return nil, verifyErr(CheckIssuer, "unknown issuer %q: no configured tenant has this client key", iss)
 	}
-	// The token was parsed once above; check its signature and claims
-	// without parsing it again (verification is on the listener's hot path).
-	claims := unverified
-	signingString := token[:strings.LastIndexByte(token, '.')]
-	err = jwt.SigningMethodHS256.Verify(signingString, t.Signature, secret)
-	if err == nil && opts.MaxLifetime > 0 {
+	if !key.validHS256(t.signingInput, t.signature) {
+		return nil, verifyErr(CheckSignature, "bad signature: the token was not signed with the shared secret of %q", iss)
+	}
+	if opts.MaxLifetime > 0 {
 		if err := checkLifetime(token, opts.MaxLifetime); err != nil {
 			return nil, err
 		}
 	}
-	if err == nil {
-		err = jwt.NewValidator(
-			jwt.WithLeeway(opts.Leeway),
-			jwt.WithTimeFunc(now),
-			jwt.WithIssuedAt(),
-			jwt.WithExpirationRequired(),
-		).Validate(&claims)
-	}
+	// The dates as golang-jwt's validator checks them, exp required.
+	at := now()
 	switch {
-	case err == nil:
-	case errors.Is(err, jwt.ErrSignatureInvalid), errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return nil, verifyErr(CheckSignature, "bad signature: the token was not signed with the shared secret of %q", iss)
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+	case claims.exp.IsZero():
 		return nil, verifyErr(CheckExpiry, "no exp claim")
-	case errors.Is(err, jwt.ErrTokenExpired):
+	case !at.Before(claims.exp.Add(opts.Leeway)):
 		return nil, verifyErr(CheckExpiry, "expired at %s (now %s, leeway %s)",
-			claims.ExpiresAt.UTC().Format(time.RFC3339), now().UTC().Format(time.RFC3339), opts.Leeway)
-	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued), errors.Is(err, jwt.ErrTokenNotValidYet):
+			claims.exp.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339), opts.Leeway)
+	case !claims.iat.IsZero() && at.Before(claims.iat.Add(-opts.Leeway)):
 		return nil, verifyErr(CheckIssuedAt, "issued in the future at %s (now %s, leeway %s): check the clocks",
-			claims.IssuedAt.UTC().Format(time.RFC3339), now().UTC().Format(time.RFC3339), opts.Leeway)
-	default:
-		return nil, verifyErr(CheckMalformed, "invalid JWT: %v", err)
+			claims.iat.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339), opts.Leeway)
+	case !claims.nbf.IsZero() && at.Before(claims.nbf.Add(-opts.Leeway)):
+		return nil, verifyErr(CheckIssuedAt, "not valid before %s (now %s, leeway %s): check the clocks",
+			claims.nbf.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339), opts.Leeway)
 	}
 	canonical, err := CanonicalRequest(opts.Method, opts.URL, opts.BasePath)
 	if err != nil {
 		return nil, verifyErr(CheckQSH, "cannot canonicalise the request: %v", err)
 	}
-	want := QSH(canonical)
+	// QSH(canonical), without allocating it: the qsh is not a secret
+	// (anyone can hash a request), so a plain comparison will do.
+	sum := sha256.Sum256([]byte(canonical))
+	var qsh [2 * sha256.Size]byte
+	hex.Encode(qsh[:], sum[:])
+	if claims.qsh == string(qsh[:]) {
+		return &Verified{Issuer: iss, IssuedAt: claims.iat, ExpiresAt: claims.exp, QSH: claims.qsh, Canonical: canonical}, nil
+	}
+	want := string(qsh[:])
 	switch {
-	case claims.QSH == "":
+	case claims.qsh == "":
 		return nil, verifyErr(CheckQSH, "no qsh claim: expected %s for %s", want, canonical)
-	case claims.QSH == ContextQSH:
+	case claims.qsh == ContextQSH:
 		return nil, verifyErr(CheckQSH, "qsh mismatch: %q is for iframe context tokens, not requests; expected %s for %s", ContextQSH, want, canonical)
-	case subtle.ConstantTimeCompare([]byte(claims.QSH), []byte(want)) != 1:
-		return nil, verifyErr(CheckQSH, "qsh mismatch: expected %s for %s, got %s", want, canonical, claims.QSH)
 	}
-	v := &Verified{Issuer: iss, QSH: claims.QSH, Canonical: canonical}
-	if claims.IssuedAt != nil {
-		v.IssuedAt = claims.IssuedAt.Time
-	}
-	if claims.ExpiresAt != nil {
-		v.ExpiresAt = claims.ExpiresAt.Time
-	}
-	return v, nil
+	return nil, verifyErr(CheckQSH, "qsh mismatch: expected %s for %s, got %s", want, canonical, claims.qsh)
 }
 
 // checkLifetime checks the iat and exp claims of a token as Jira does

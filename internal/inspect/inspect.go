@@ -65,6 +65,12 @@ const maxReplaysAtOnce = 4
 // whose connection died is noticed (by the write) and freed.
 const pingEvery = 25 * time.Second
 
+// streamEvery is the shortest time between two writes to a page's stream:
+// the records of a burst go out together, so that an open page costs the
+// listener one write per streamEvery, not one per delivery, and a person
+// sees no delay.
+const streamEvery = 50 * time.Millisecond
+
 // streamWriteTimeout bounds one write to a page's stream: a page that
 // stops reading is dropped rather than held.
 const streamWriteTimeout = 30 * time.Second
@@ -301,6 +307,9 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
 	var buf []byte
+	var wrote time.Time // when the stream was last written to
+	pause := time.NewTimer(0)
+	defer pause.Stop()
 	for {
 		entries, changed := s.ring.after(next)
 		for _, e := range entries {
@@ -315,8 +324,17 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		if err := rc.Flush(); err != nil {
 			return
 		}
+		wrote = time.Now()
 		select {
 		case <-changed:
+			if wait := time.Until(wrote.Add(streamEvery)); wait > 0 {
+				pause.Reset(wait)
+				select {
+				case <-pause.C:
+				case <-r.Context().Done():
+					return
+				}
+			}
 		case <-ping.C:
 			if _, err := io.WriteString(w, ": ping\n\n"); err != nil {
 				return

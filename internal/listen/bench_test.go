@@ -40,7 +40,20 @@ func BenchmarkServeHTTPRecord(b *testing.B) {
 	benchServeHTTP(b, func(r *Record) { buf = r.AppendLine(buf[:0]) })
 }
 
-func benchServeHTTP(b *testing.B, onRecord func(*Record)) {
+// benchServeHTTPOnce has the handler answer one delivery, with onRecord.
+func benchServeHTTPOnce(b *testing.B, onRecord func(*Record)) {
+	s, req, _ := benchServer(b, onRecord)
+	req.Header[HeaderIdentifier] = []string{"bench-once"}
+	w := &discardWriter{h: http.Header{}}
+	s.ServeHTTP(w, req)
+	if w.status != http.StatusOK {
+		b.Fatalf("status %d", w.status)
+	}
+}
+
+// benchServer is a Server with onRecord, and a delivery for it whose body
+// reader is rd.
+func benchServer(b *testing.B, onRecord func(*Record)) (*Server, *http.Request, *bytes.Reader) {
 	s, err := New(Config{Path: "/hook", Secrets: testTenants(b), Leeway: DefaultLeeway, OnEvent: func(Event) {}, OnRecord: onRecord})
 	if err != nil {
 		b.Fatal(err)
@@ -57,6 +70,12 @@ func benchServeHTTP(b *testing.B, onRecord func(*Record)) {
 		ContentLength: int64(len(body)), Body: io.NopCloser(rd),
 		Header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"JWT " + tok}},
 	}
+	return s, req, rd
+}
+
+func benchServeHTTP(b *testing.B, onRecord func(*Record)) {
+	s, req, rd := benchServer(b, onRecord)
+	body := samplePayload("PRJ-1")
 	ids := make([]string, b.N)
 	for i := range ids {
 		ids[i] = "bench-" + strconv.Itoa(i)
@@ -72,4 +91,20 @@ func benchServeHTTP(b *testing.B, onRecord func(*Record)) {
 			b.Fatalf("status %d", w.status)
 		}
 	}
+}
+
+// BenchmarkAppendLine measures writing the record of a delivery as the
+// listener passes it to OnRecord: what --save and --inspect add to each
+// delivery, but the write.
+//
+//	go test -run '^$' -bench AppendLine -benchmem ./internal/listen
+func BenchmarkAppendLine(b *testing.B) {
+	var rec Record
+	benchServeHTTPOnce(b, func(r *Record) { rec = *r; rec.Header = r.Header.Clone(); rec.Body = bytes.Clone(r.Body) })
+	buf := make([]byte, 0, 8<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = rec.AppendLine(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
 }

@@ -2,6 +2,7 @@ package listen
 
 import (
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -69,6 +70,18 @@ func (w *GroupWriter) write(out []byte, newline bool, errOut []byte, last bool) 
 			continue
 		}
 		w.flushing = true
+		if runtime.GOMAXPROCS(0) == 1 {
+			// With one P (one CPU, or GOMAXPROCS=1), no other
+			// caller runs while this one writes (a write to a file
+			// does not let go of the P), so each would make a write
+			// of its own: let the callers that are ready run first
+			// and add their bytes to this flush. With more, they run
+			// meanwhile, and waiting for them would only make this
+			// caller later.
+			w.mu.Unlock()
+			runtime.Gosched()
+			w.mu.Lock()
+		}
 		o, e, upto := w.pendingOut, w.pendingErr, w.queued
 		w.pendingOut, w.pendingErr = w.spareOut[:0], w.spareErr[:0]
 		w.mu.Unlock()

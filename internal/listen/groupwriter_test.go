@@ -110,6 +110,33 @@ func TestGroupWriterGroups(t *testing.T) {
 	}
 }
 
+// TestGroupWriterOneCPU: on one CPU, where a Write to a file lets no one
+// else run while it lasts, the callers that are ready when a flush starts
+// are still written together: a listener on one core makes one write(2)
+// for a burst of deliveries, not one each.
+func TestGroupWriterOneCPU(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	out, errOut := &countingWriter{}, &countingWriter{}
+	w := NewGroupWriter(out, errOut)
+	const callers = 16
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			w.Write(fmt.Appendf(nil, "delivery %d\n", i), nil)
+		})
+	}
+	close(start) // all the callers are ready to run
+	wg.Wait()
+	if n := strings.Count(out.String(), "\n"); n != callers {
+		t.Fatalf("%d lines written, want %d", n, callers)
+	}
+	if out.writes > callers/2 {
+		t.Errorf("%d callers ready at once made %d Writes: they were not grouped", callers, out.writes)
+	}
+}
+
 // TestGroupWriterWriteLast: nothing is written after WriteLast.
 func TestGroupWriterWriteLast(t *testing.T) {
 	var out, errOut bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
@@ -169,6 +170,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rec != nil {
+		rec.bodyJSON = true // parseMeta checked it
 		rec.Verdict = VerdictVerified
 		if s.cfg.NoVerify {
 			rec.Verdict = VerdictUnverified
@@ -295,7 +297,7 @@ func (s *Server) verify(r *http.Request) (issuer, tenant string, f *failure) {
 		Method:   r.Method,
 		URL:      r.URL,
 		BasePath: s.cfg.BasePath,
-		Secret: func(iss string) ([]byte, bool) {
+		Key: func(iss string) (*connectjwt.Key, bool) {
 			name, secret, err := s.cfg.Secrets.Lookup(iss)
 			if err == nil && len(secret) == 0 {
 				err = fmt.Errorf("the shared secret of tenant %q is empty", name)
@@ -305,7 +307,7 @@ func (s *Server) verify(r *http.Request) (issuer, tenant string, f *failure) {
 				return nil, false
 			}
 			tenant = name
-			return secret, true
+			return s.keys.get(secret), true
 		},
 		Leeway: s.cfg.Leeway,
 		Now:    s.now,
@@ -384,4 +386,37 @@ func parseRetry(h string) int {
 		return 0
 	}
 	return n
+}
+
+// maxKeys bounds the keys a keyCache holds: far more than the tenants of
+// a listener.
+const maxKeys = 64
+
+// A keyCache holds the connectjwt.Key of each shared secret that the
+// Secrets returned, by secret, so that a tenant's key schedule is computed
+// once rather than for every delivery.
+type keyCache struct {
+	mu   sync.RWMutex
+	keys map[string]*connectjwt.Key
+}
+
+// get returns the Key of secret.
+func (c *keyCache) get(secret []byte) *connectjwt.Key {
+	c.mu.RLock()
+	k := c.keys[string(secret)]
+	c.mu.RUnlock()
+	if k != nil {
+		return k
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k = c.keys[string(secret)]; k == nil {
+		if c.keys == nil || len(c.keys) >= maxKeys {
+			// Secrets that change that often are not worth keeping.
+			c.keys = make(map[string]*connectjwt.Key)
+		}
+		k = connectjwt.NewKey(secret)
+		c.keys[string(secret)] = k
+	}
+	return k
 }

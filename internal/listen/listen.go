@@ -233,6 +233,7 @@ type Server struct {
 	seen     *seenCache
 	attempts *attempts    // deliveries per identifier, for Respond.FailFirst
 	bodies   *budget      // the bytes of bodies held at once: MaxInflight
+	keys     keyCache     // the secrets' connectjwt.Keys
 	client   *http.Client // forwards deliveries; nil without ForwardTo
 	// base is the listener's base URL, http://ADDR, for Record.Listener;
 	// set by Serve before it accepts connections.

@@ -1,7 +1,10 @@
 package listen
 
 import (
+	"encoding/json"
+	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,8 +68,107 @@ func FuzzParseMeta(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, err := parseMeta(body)
 		trimmed := strings.TrimLeft(string(body), " \t\r\n")
-		if err == nil && !strings.HasPrefix(trimmed, "{") {
-			t.Errorf("accepted %q", body)
+		if want := json.Valid(body) && strings.HasPrefix(trimmed, "{"); (err == nil) != want {
+			t.Errorf("%q: %v; a JSON object: %v", body, err, want)
 		}
 	})
+}
+
+// parseMetaDecoded is how parseMeta read a body before it scanned for the
+// fields (encoding/json into a struct): FuzzParseMetaAgrees holds the two
+// to the same answers.
+func parseMetaDecoded(body []byte) (Meta, error) {
+	var p struct {
+		Timestamp          json.RawMessage `json:"timestamp"`
+		WebhookEvent       string          `json:"webhookEvent"`
+		IssueEventTypeName string          `json:"issue_event_type_name"`
+		User               *struct {
+			DisplayName string `json:"displayName"`
+			AccountID   string `json:"accountId"`
+			Name        string `json:"name"`
+		} `json:"user"`
+		Issue *struct {
+			Key string `json:"key"`
+		} `json:"issue"`
+		MatchedWebhookIDs []json.RawMessage `json:"matchedWebhookIds"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) {
+			return Meta{}, err
+		}
+	}
+	m := Meta{Event: p.WebhookEvent, EventType: p.IssueEventTypeName}
+	if p.Issue != nil {
+		m.IssueKey = p.Issue.Key
+	}
+	if u := p.User; u != nil {
+		switch {
+		case u.DisplayName != "":
+			m.User = u.DisplayName
+		case u.AccountID != "":
+			m.User = u.AccountID
+		default:
+			m.User = u.Name
+		}
+	}
+	if ms, err := strconv.ParseInt(string(p.Timestamp), 10, 64); err == nil {
+		m.Timestamp = time.UnixMilli(ms)
+	}
+	for _, raw := range p.MatchedWebhookIDs {
+		var s string
+		switch {
+		case len(raw) > 0 && raw[0] == '"':
+			if json.Unmarshal(raw, &s) != nil {
+				s = string(raw)
+			}
+		case string(raw) != "null":
+			s = string(raw)
+		}
+		m.MatchedWebhookIDs = append(m.MatchedWebhookIDs, s)
+	}
+	return m, nil
+}
+
+// FuzzParseMetaAgrees checks parseMeta against parseMetaDecoded on valid
+// JSON objects whose names are written as Jira writes them
+// (encoding/json also matched names in another case) and that name each
+// object once (encoding/json merged a second "user" into the first, but
+// for null).
+func FuzzParseMetaAgrees(f *testing.F) {
+	f.Add(samplePayload("PRJ-1"))
+	f.Add([]byte(`{"webhookEvent":"a","user":{"accountId":"x","name":"n"},"issue":{"key":1},"timestamp":1.5,"matchedWebhookIds":[1,"2",null,{}]}`))
+	f.Add([]byte(`{"user":"bob","issue":[],"matchedWebhookIds":"1","timestamp":"1"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) || !strings.HasPrefix(strings.TrimLeft(string(body), " \t\r\n"), "{") {
+			return
+		}
+		if strings.Contains(string(body), `\u`) || caseVariant(string(body)) ||
+			strings.Count(string(body), `"user"`) > 1 || strings.Count(string(body), `"issue"`) > 1 {
+			return // an escaped name, one in another case, or a repeated object
+		}
+		got, err := parseMeta(body)
+		want, wantErr := parseMetaDecoded(body)
+		if err != nil || wantErr != nil {
+			t.Fatalf("%s: parseMeta %v, encoding/json %v", body, err, wantErr)
+		}
+		if got.Event != want.Event || got.EventType != want.EventType || got.IssueKey != want.IssueKey ||
+			got.User != want.User || !got.Timestamp.Equal(want.Timestamp) || !slices.Equal(got.MatchedWebhookIDs, want.MatchedWebhookIDs) {
+			t.Fatalf("%s:\n got %+v\nwant %+v", body, got, want)
+		}
+	})
+}
+
+// metaNames are the names parseMeta reads, as Jira writes them.
+var metaNames = []string{"webhookEvent", "issue_event_type_name", "user", "issue", "key", "displayName", "accountId", "name", "matchedWebhookIds", "timestamp"}
+
+// caseVariant reports whether body holds one of metaNames in another case.
+func caseVariant(body string) bool {
+	lower := strings.ToLower(body)
+	for _, name := range metaNames {
+		if strings.Count(lower, `"`+strings.ToLower(name)+`"`) != strings.Count(body, `"`+name+`"`) {
+			return true
+		}
+	}
+	return false
 }

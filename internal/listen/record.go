@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jwh-cli/jwh/internal/jsonscan"
 )
 
 // RecordVersion is the "v" of the records this package writes. A reader
@@ -101,6 +103,9 @@ type Record struct {
 	// rawAuth is the Authorization header or jwt query parameter of a
 	// Record built by the listener, decoded only by AppendLine.
 	rawAuth string
+	// bodyJSON reports that Body is known to be valid JSON (the listener
+	// checked it), so that AppendLine need not check it again.
+	bodyJSON bool
 }
 
 // Authorization is what a Record keeps of a request's token.
@@ -167,7 +172,7 @@ func (r *Record) AppendLine(dst []byte) []byte {
 		dst = append(dst, `,"authorization":`...)
 		dst = appendRawAuth(dst, r.rawAuth)
 	}
-	dst = appendBody(dst, r.Body)
+	dst = appendBody(dst, r.Body, r.bodyJSON)
 	dst = appendField(dst, "tenant", r.Tenant)
 	dst = appendField(dst, "kind", r.Kind)
 	dst = appendField(dst, "verdict", r.Verdict)
@@ -326,12 +331,13 @@ func appendHeader(dst []byte, h http.Header) []byte {
 	return append(dst, '}')
 }
 
-// appendBody appends the body's member, if any (see AppendLine).
-func appendBody(dst, body []byte) []byte {
+// appendBody appends the body's member, if any (see AppendLine); isJSON
+// reports that body is known to be valid JSON.
+func appendBody(dst, body []byte, isJSON bool) []byte {
 	switch {
 	case body == nil:
 		return dst
-	case verbatimJSON(body):
+	case isJSON && verbatim(body), verbatimJSON(body):
 		dst = append(dst, `,"body":`...)
 		return append(dst, body...)
 	case utf8.Valid(body):
@@ -348,11 +354,15 @@ func appendBody(dst, body []byte) []byte {
 // and read back unchanged: valid JSON, valid UTF-8, no raw new line (it
 // would split the line), no white space around it (a decoder drops it).
 func verbatimJSON(body []byte) bool {
+	return verbatim(body) && jsonscan.Valid(body)
+}
+
+// verbatim is verbatimJSON for a body known to be valid JSON.
+func verbatim(body []byte) bool {
 	if len(body) == 0 || isSpace(body[0]) || isSpace(body[len(body)-1]) {
 		return false
 	}
-	return bytes.IndexByte(body, '\n') < 0 && bytes.IndexByte(body, '\r') < 0 &&
-		utf8.Valid(body) && json.Valid(body)
+	return bytes.IndexByte(body, '\n') < 0 && bytes.IndexByte(body, '\r') < 0 && utf8.Valid(body)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -101,13 +101,17 @@ func (r *Renderer) Event(e listen.Event) {
 			// The payload is the whole account of an accepted
 			// delivery; a forwarded one still gets its --> line, and
 			// its token's claims go to standard error too.
-			out = payloadLine(e.Body)
 			if r.opts.ShowClaims {
 				diag = r.appendToken(r.head(e.Time, e.Meta, e.Method, e.RequestURI, e.Identifier, e.Retry).end(), e.Token)
 			}
 			if e.ForwardTo != "" {
 				diag = append(diag, r.forwarding(e)...)
 			}
+			if diag == nil && bytes.IndexAny(e.Body, "\r\n") < 0 {
+				r.w.WriteLine(e.Body) // as it is: no copy
+				return
+			}
+			out = payloadLine(e.Body)
 		case r.opts.Quiet:
 			out = r.delivery(e)
 		default:
