@@ -575,7 +575,8 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	method := fs.Arg(0)
 	waitCount(ts, *wait, fs.Arg(1), "requests", func() (got int, lines []string) {
 		for _, r := range state(ts).server(ts).Requests() {
-			line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q, %s %s)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant, r.Kind, r.User)
+			target := transport.RedactURL(&url.URL{Opaque: r.Path, RawQuery: r.RawQuery})
+			line := fmt.Sprintf("  %s %s -> %d (tenant %q, %s %s)", r.Method, target, r.Status, r.Tenant, r.Kind, r.User)
 			if r.Reason != "" {
 				line += ": " + r.Reason
 			}
@@ -622,17 +623,6 @@ func wantCount(ts *testscript.TestScript, count string, got int, what string, li
 	if !countMatches(ts, count, got) {
 		ts.Fatalf("sandbox logged %d matching %s, want %s; the %s:\n%s", got, what, count, what, strings.Join(lines, "\n"))
 	}
-}
-
-// redactQuery hides a jwt query parameter in the request log.
-func redactQuery(q string) string {
-	parts := strings.Split(q, "&")
-	for i, p := range parts {
-		if strings.HasPrefix(p, "jwt=") {
-			parts[i] = "jwt=[redacted]"
-		}
-	}
-	return strings.Join(parts, "&")
 }
 
 func cmdReset(ts *testscript.TestScript, neg bool, args []string) {

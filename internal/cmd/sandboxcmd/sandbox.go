@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/sandbox"
+	"github.com/jwh-cli/jwh/internal/transport"
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
@@ -394,10 +396,10 @@ func (l *logger) request(r sandbox.Request) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.requests++
-	target := r.Path
-	if r.RawQuery != "" {
-		target += "?" + redactJWT(r.RawQuery)
-	}
+	// The path as it came, and the query as --debug shows one: a jwt and
+	// the OAuth fields that carry credentials (an access_token, ...)
+	// redacted.
+	target := transport.RedactURL(&url.URL{Opaque: r.Path, RawQuery: r.RawQuery})
 	line := fmt.Sprintf("%s %s %d", r.Method, target, r.Status)
 	switch {
 	case r.Fault != "" && r.TookEffect:
@@ -476,17 +478,6 @@ func AttemptLine(a sandbox.AttemptReport) string {
 		}
 	}
 	return line
-}
-
-// redactJWT hides the value of a jwt query parameter.
-func redactJWT(q string) string {
-	parts := strings.Split(q, "&")
-	for i, p := range parts {
-		if strings.HasPrefix(p, "jwt=") {
-			parts[i] = "jwt=REDACTED"
-		}
-	}
-	return strings.Join(parts, "&")
 }
 
 // isDir reports whether path is an existing directory.

@@ -381,7 +381,7 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 		"; retrying in ",
 		" retry 5 of jira:issue_created SBX-1 to http://127.0.0.1:1/hook: ",
 		"; given up, listed by 'jwh failed'\n",
-		" GET /rest/api/2/webhook?jwt=REDACTED 401: JWT malformed: malformed JWT",
+		" GET /rest/api/2/webhook?jwt=[redacted] 401: JWT malformed: malformed JWT",
 		"after 2 requests and 6 delivery attempts",
 	} {
 		if !strings.Contains(lines, want) {
@@ -482,6 +482,11 @@ func TestSandboxOAuth(t *testing.T) {
 		} else {
 			resp.Body.Close()
 		}
+		// An access token in the query (RFC 6750 allows it; the gateway
+		// takes the header only) is refused, and never logged.
+		if resp, err := http.Get(base + "/ex/jira/" + cloud + "/rest/api/2/webhook?maxResults=1&access_token=" + tk.AccessToken); err == nil {
+			resp.Body.Close()
+		}
 		form.Set("client_secret", "wrong")
 		if resp, err := http.PostForm(base+"/oauth/token", form); err == nil {
 			resp.Body.Close()
@@ -502,6 +507,7 @@ func TestSandboxOAuth(t *testing.T) {
 		" 302 (oauth, alice)\n",
 		" POST /oauth/token 200 (oauth, authorization_code, alice)\n",
 		" POST /ex/jira/" + cloud + "/rest/api/2/webhook 200 (oauth, alice)\n",
+		" GET /ex/jira/" + cloud + "/rest/api/2/webhook?maxResults=1&access_token=[redacted] 401 (oauth): no Authorization header: send Authorization: Bearer ACCESS_TOKEN\n",
 		" POST /oauth/token 401 (oauth, authorization_code): invalid_client: wrong client_secret\n",
 		" delivery jira:issue_created SBX-1 to http://127.0.0.1:1/hook (OAuth app, owner " + sandbox.AccountID("alice") + "): ",
 		"; given up (Jira lists the failed deliveries of Connect apps only)\n",
