@@ -24,6 +24,7 @@ import (
 	"github.com/jwh-cli/jwh/internal/atomicfile"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/sandbox"
 	"github.com/jwh-cli/jwh/internal/transport"
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
@@ -280,7 +281,8 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 	fmt.Fprintf(w, "%s Jira sandbox at %s (app key %s, client key %s)\n", cs.SuccessIcon(), ten.BaseURL(), ten.AppKey(), ten.ClientKey())
 	switch {
 	case opts.State != "":
-		fmt.Fprintf(w, "  state: %s (%d webhooks)\n", opts.State, len(ten.Webhooks()))
+		hooks := len(ten.Webhooks()) + len(ten.OAuthWebhooks())
+		fmt.Fprintf(w, "  state: %s (%s)\n", opts.State, output.Plural(hooks, "webhook"))
 	default:
 		fmt.Fprintln(w, "  state: in memory (--state FILE keeps it across restarts)")
 	}
@@ -320,7 +322,7 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 	serr := run.Shutdown(sctx)
 	log.mu.Lock()
 	log.stopped = true
-	fmt.Fprintf(w, "sandbox stopped after %d requests and %d delivery attempts\n", log.requests, log.attempts)
+	fmt.Fprintf(w, "sandbox stopped after %s and %s\n", output.Plural(log.requests, "request"), output.Plural(log.attempts, "delivery attempt"))
 	log.mu.Unlock()
 	if serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
 		return fmt.Errorf("stopping the sandbox: %w", serr)
