@@ -123,6 +123,8 @@ func TestMain(m *testing.M) {
 //	    OAuth app (USER * counts every user's).
 //	bearer-deliver, bearer-get, perm
 //	    see oauth_test.go.
+//	inspect-records, inspect-replay
+//	    see inspect_test.go.
 //	faults DROP-RATE HANG-RATE
 //	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
