@@ -599,15 +599,31 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 // of what was logged) matches the COUNT[+] argument want (COUNT+: at least
 // COUNT); with wait, once it has not matched for eventually.
 func waitCount(ts *testscript.TestScript, wait bool, want, what string, count func() (int, []string)) {
+	var got int
+	var lines []string
+	check := func() bool {
+		got, lines = count()
+		return countMatches(ts, want, got)
+	}
+	if wait {
+		poll(check)
+	} else {
+		check()
+	}
+	wantCount(ts, want, got, what, lines)
+}
+
+// poll calls done until it reports true, for at most eventually, and
+// returns its last answer.
+func poll(done func() bool) bool {
 	deadline := time.Now().Add(eventually)
-	for {
-		got, lines := count()
-		if !wait || countMatches(ts, want, got) || time.Now().After(deadline) {
-			wantCount(ts, want, got, what, lines)
-			return
+	for !done() {
+		if time.Now().After(deadline) {
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }
 
 // countMatches reports whether got matches the COUNT[+] argument count
@@ -645,20 +661,16 @@ func cmdWebhooks(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	wantIDs := strings.Join(args[2:], " ")
 	t := state(ts).tenant(ts, args[0])
-	deadline := time.Now().Add(eventually)
-	for {
-		hooks := t.Webhooks()
-		var ids []string
-		for _, h := range hooks {
+	var ids []string
+	check := func() bool {
+		ids = nil
+		for _, h := range t.Webhooks() {
 			ids = append(ids, strconv.FormatInt(h.ID, 10))
 		}
-		if len(hooks) == want && (wantIDs == "" || strings.Join(ids, " ") == wantIDs) {
-			return
-		}
-		if !wait || time.Now().After(deadline) {
-			ts.Fatalf("tenant %s has %d webhooks (%s), want %d %s", args[0], len(hooks), strings.Join(ids, " "), want, wantIDs)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return len(ids) == want && (wantIDs == "" || strings.Join(ids, " ") == wantIDs)
+	}
+	if ok := check() || wait && poll(check); !ok {
+		ts.Fatalf("tenant %s has %d webhooks (%s), want %d %s", args[0], len(ids), strings.Join(ids, " "), want, wantIDs)
 	}
 }
 
@@ -717,17 +729,16 @@ func cmdWaitListening(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: wait-listening ADDR")
 	}
-	deadline := time.Now().Add(eventually)
-	for {
-		c, err := net.DialTimeout("tcp", args[0], time.Second)
-		if err == nil {
+	var err error
+	listening := func() bool {
+		var c net.Conn
+		if c, err = net.DialTimeout("tcp", args[0], time.Second); err == nil {
 			c.Close()
-			return
 		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("nothing listens on %s: %v", args[0], err)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return err == nil
+	}
+	if !poll(listening) {
+		ts.Fatalf("nothing listens on %s: %v", args[0], err)
 	}
 }
 
@@ -795,17 +806,13 @@ func cmdWaitLines(ts *testscript.TestScript, neg bool, args []string) {
 	want, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	path := ts.MkAbs(args[0])
-	deadline := time.Now().Add(eventually)
-	for {
+	var got int
+	if !poll(func() bool {
 		data, _ := os.ReadFile(path)
-		got := bytes.Count(data, []byte("\n"))
-		if got >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("%s has %d lines, want at least %d", args[0], got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
+		got = bytes.Count(data, []byte("\n"))
+		return got >= want
+	}) {
+		ts.Fatalf("%s has %d lines, want at least %d", args[0], got, want)
 	}
 }
 
