@@ -117,7 +117,8 @@ func TestMain(m *testing.M) {
 //	    $JWH_CLIENT_SECRET is set, then, once it has printed the
 //	    authorization URL, the address the sandbox sends USER's browser to.
 //	    Its output is in $WORK/login.stdout and $WORK/login.stderr; it must
-//	    exit with CODE (default 0), without the client secret in its output.
+//	    exit with CODE (default 0), without the shared secret or the
+//	    client secret in its output.
 //	sandbox-oauth-webhooks TENANT USER COUNT
 //	    assert how many webhooks USER has registered on the tenant with the
 //	    OAuth app (USER * counts every user's).
@@ -847,7 +848,13 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
-	for _, s := range []string{ts.ReadFile("stdout"), ts.ReadFile("stderr")} {
+	noSecrets(ts, ts.ReadFile("stdout"), ts.ReadFile("stderr"))
+}
+
+// noSecrets fails the script when the shared secret or the OAuth client
+// secret is in one of a command's outputs.
+func noSecrets(ts *testscript.TestScript, outputs ...string) {
+	for _, s := range outputs {
 		if strings.Contains(s, sharedSecret) {
 			ts.Fatalf("the shared secret appears in the output")
 		}
