@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -110,9 +109,5 @@ func cmdPasteLogin(ts *testscript.TestScript, neg bool, args []string) {
 	if got != *want {
 		ts.Fatalf("jwh tenant login exited with status %d, want %d\nstderr:\n%s", got, *want, stderr.String())
 	}
-	for _, s := range []string{stdout.String(), stderr.String()} {
-		if strings.Contains(s, oauthClientSecret) {
-			ts.Fatalf("the OAuth client secret appears in the output")
-		}
-	}
+	noSecrets(ts, stdout.String(), stderr.String())
 }

@@ -117,12 +117,15 @@ func TestMain(m *testing.M) {
 //	    $JWH_CLIENT_SECRET is set, then, once it has printed the
 //	    authorization URL, the address the sandbox sends USER's browser to.
 //	    Its output is in $WORK/login.stdout and $WORK/login.stderr; it must
-//	    exit with CODE (default 0), without the client secret in its output.
+//	    exit with CODE (default 0), without the shared secret or the
+//	    client secret in its output.
 //	sandbox-oauth-webhooks TENANT USER COUNT
 //	    assert how many webhooks USER has registered on the tenant with the
 //	    OAuth app (USER * counts every user's).
 //	bearer-deliver, bearer-get, perm
 //	    see oauth_test.go.
+//	inspect-records, inspect-replay
+//	    see inspect_test.go.
 //	faults DROP-RATE HANG-RATE
 //	    change the share of requests the sandbox drops and never answers.
 //	seed TENANT N
@@ -575,7 +578,8 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	method := fs.Arg(0)
 	waitCount(ts, *wait, fs.Arg(1), "requests", func() (got int, lines []string) {
 		for _, r := range state(ts).server(ts).Requests() {
-			line := fmt.Sprintf("  %s %s?%s -> %d (tenant %q, %s %s)", r.Method, r.Path, redactQuery(r.RawQuery), r.Status, r.Tenant, r.Kind, r.User)
+			target := transport.RedactURL(&url.URL{Opaque: r.Path, RawQuery: r.RawQuery})
+			line := fmt.Sprintf("  %s %s -> %d (tenant %q, %s %s)", r.Method, target, r.Status, r.Tenant, r.Kind, r.User)
 			if r.Reason != "" {
 				line += ": " + r.Reason
 			}
@@ -596,15 +600,31 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 // of what was logged) matches the COUNT[+] argument want (COUNT+: at least
 // COUNT); with wait, once it has not matched for eventually.
 func waitCount(ts *testscript.TestScript, wait bool, want, what string, count func() (int, []string)) {
+	var got int
+	var lines []string
+	check := func() bool {
+		got, lines = count()
+		return countMatches(ts, want, got)
+	}
+	if wait {
+		poll(check)
+	} else {
+		check()
+	}
+	wantCount(ts, want, got, what, lines)
+}
+
+// poll calls done until it reports true, for at most eventually, and
+// returns its last answer.
+func poll(done func() bool) bool {
 	deadline := time.Now().Add(eventually)
-	for {
-		got, lines := count()
-		if !wait || countMatches(ts, want, got) || time.Now().After(deadline) {
-			wantCount(ts, want, got, what, lines)
-			return
+	for !done() {
+		if time.Now().After(deadline) {
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return true
 }
 
 // countMatches reports whether got matches the COUNT[+] argument count
@@ -622,17 +642,6 @@ func wantCount(ts *testscript.TestScript, count string, got int, what string, li
 	if !countMatches(ts, count, got) {
 		ts.Fatalf("sandbox logged %d matching %s, want %s; the %s:\n%s", got, what, count, what, strings.Join(lines, "\n"))
 	}
-}
-
-// redactQuery hides a jwt query parameter in the request log.
-func redactQuery(q string) string {
-	parts := strings.Split(q, "&")
-	for i, p := range parts {
-		if strings.HasPrefix(p, "jwt=") {
-			parts[i] = "jwt=[redacted]"
-		}
-	}
-	return strings.Join(parts, "&")
 }
 
 func cmdReset(ts *testscript.TestScript, neg bool, args []string) {
@@ -653,20 +662,16 @@ func cmdWebhooks(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	wantIDs := strings.Join(args[2:], " ")
 	t := state(ts).tenant(ts, args[0])
-	deadline := time.Now().Add(eventually)
-	for {
-		hooks := t.Webhooks()
-		var ids []string
-		for _, h := range hooks {
+	var ids []string
+	check := func() bool {
+		ids = nil
+		for _, h := range t.Webhooks() {
 			ids = append(ids, strconv.FormatInt(h.ID, 10))
 		}
-		if len(hooks) == want && (wantIDs == "" || strings.Join(ids, " ") == wantIDs) {
-			return
-		}
-		if !wait || time.Now().After(deadline) {
-			ts.Fatalf("tenant %s has %d webhooks (%s), want %d %s", args[0], len(hooks), strings.Join(ids, " "), want, wantIDs)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return len(ids) == want && (wantIDs == "" || strings.Join(ids, " ") == wantIDs)
+	}
+	if ok := check() || wait && poll(check); !ok {
+		ts.Fatalf("tenant %s has %d webhooks (%s), want %d %s", args[0], len(ids), strings.Join(ids, " "), want, wantIDs)
 	}
 }
 
@@ -725,17 +730,16 @@ func cmdWaitListening(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: wait-listening ADDR")
 	}
-	deadline := time.Now().Add(eventually)
-	for {
-		c, err := net.DialTimeout("tcp", args[0], time.Second)
-		if err == nil {
+	var err error
+	listening := func() bool {
+		var c net.Conn
+		if c, err = net.DialTimeout("tcp", args[0], time.Second); err == nil {
 			c.Close()
-			return
 		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("nothing listens on %s: %v", args[0], err)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return err == nil
+	}
+	if !poll(listening) {
+		ts.Fatalf("nothing listens on %s: %v", args[0], err)
 	}
 }
 
@@ -803,17 +807,13 @@ func cmdWaitLines(ts *testscript.TestScript, neg bool, args []string) {
 	want, err := strconv.Atoi(args[1])
 	ts.Check(err)
 	path := ts.MkAbs(args[0])
-	deadline := time.Now().Add(eventually)
-	for {
+	var got int
+	if !poll(func() bool {
 		data, _ := os.ReadFile(path)
-		got := bytes.Count(data, []byte("\n"))
-		if got >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("%s has %d lines, want at least %d", args[0], got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
+		got = bytes.Count(data, []byte("\n"))
+		return got >= want
+	}) {
+		ts.Fatalf("%s has %d lines, want at least %d", args[0], got, want)
 	}
 }
 
@@ -848,7 +848,13 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
-	for _, s := range []string{ts.ReadFile("stdout"), ts.ReadFile("stderr")} {
+	noSecrets(ts, ts.ReadFile("stdout"), ts.ReadFile("stderr"))
+}
+
+// noSecrets fails the script when the shared secret or the OAuth client
+// secret is in one of a command's outputs.
+func noSecrets(ts *testscript.TestScript, outputs ...string) {
+	for _, s := range outputs {
 		if strings.Contains(s, sharedSecret) {
 			ts.Fatalf("the shared secret appears in the output")
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -15,9 +16,7 @@ import (
 // properties, so Properties stays empty and issue.property filters match
 // no issue read this way.
 //
-// A custom field's value is the field as a string, or, for an object, its
-// "value", "key", "name", "displayName", "accountId" or "id" (the first
-// present), or for an array its first element's.
+// A custom field's value is read with FieldValue.
 func IssueFromJSON(data []byte) (Issue, error) {
 	var raw struct {
 		ID     json.RawMessage            `json:"id"`
@@ -70,7 +69,7 @@ func IssueFromJSON(data []byte) (Issue, error) {
 		if d.Decode(&value) != nil {
 			continue
 		}
-		if s := fieldValue(value); s != "" {
+		if s := FieldValue(value); s != "" {
 			if is.CustomFields == nil {
 				is.CustomFields = map[string]string{}
 			}
@@ -91,26 +90,36 @@ func scalar(raw json.RawMessage) string {
 	return textOf(v)
 }
 
-// textOf returns a decoded JSON string or number as text, else "".
+// textOf returns a decoded JSON string or number as text, else "". It
+// takes numbers as encoding/json decodes them, with UseNumber or without,
+// and as Go code writes them (int, int64).
 func textOf(v any) string {
 	switch t := v.(type) {
 	case string:
 		return t
 	case json.Number:
 		return t.String()
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(t)
+	case int64:
+		return strconv.FormatInt(t, 10)
 	}
 	return ""
 }
 
-// fieldValue is a custom field's value as a filter compares it (see
-// IssueFromJSON).
-func fieldValue(v any) string {
+// FieldValue is the text that a filter compares of a custom field's
+// value, decoded from JSON into an any: a string or number as it is, a
+// boolean as true or false, an object by its "value", "key", "name",
+// "displayName", "accountId" or "id" (the first present), an array by its
+// first element. Anything else is "". The sandbox builds what its filters
+// see of an issue, and its changelogs, with it, so that a filter sees a
+// delivered issue as IssueFromJSON reads it back.
+func FieldValue(v any) string {
 	switch t := v.(type) {
 	case bool:
-		if t {
-			return "true"
-		}
-		return "false"
+		return strconv.FormatBool(t)
 	case map[string]any:
 		for _, k := range []string{"value", "key", "name", "displayName", "accountId", "id"} {
 			if s := textOf(t[k]); s != "" {
@@ -120,7 +129,7 @@ func fieldValue(v any) string {
 		return ""
 	case []any:
 		if len(t) > 0 {
-			return fieldValue(t[0])
+			return FieldValue(t[0])
 		}
 		return ""
 	}

@@ -1,6 +1,7 @@
 package jql
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -68,5 +69,37 @@ func TestIssueFromJSONOddShapes(t *testing.T) {
 	}
 	if _, err := IssueFromJSON([]byte(`{"key":`)); err == nil {
 		t.Error("invalid JSON: no error")
+	}
+}
+
+// TestFieldValue: a field's text is the same however the value was
+// decoded (the sandbox decodes trigger bodies without UseNumber, jwh
+// history with it) or built in Go.
+func TestFieldValue(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{
+		{"PRJ-7", "PRJ-7"},
+		{json.Number("12.50"), "12.50"},
+		{12.5, "12.5"},
+		{float64(10001), "10001"},
+		{7, "7"},
+		{int64(-3), "-3"},
+		{true, "true"},
+		{false, "false"},
+		{map[string]any{"id": "3", "value": "High"}, "High"},
+		{map[string]any{"id": json.Number("3"), "self": "x"}, "3"},
+		{map[string]any{"accountId": "557058:a", "displayName": "Alice"}, "Alice"},
+		{map[string]any{"self": "x"}, ""},
+		{[]any{map[string]any{"name": "v1"}, map[string]any{"name": "v2"}}, "v1"},
+		{[]any{12.0}, "12"},
+		{[]any{}, ""},
+		{nil, ""},
+		{[]string{"x"}, ""},
+	} {
+		if got := FieldValue(tc.v); got != tc.want {
+			t.Errorf("FieldValue(%#v) = %q, want %q", tc.v, got, tc.want)
+		}
 	}
 }

@@ -409,11 +409,11 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 		why += ", which Jira does not retry"
 	}
 	failed := FailedDelivery{ID: d.Identifier, Body: string(d.Payload), URL: d.URL, FailureTime: s.now()}
-	record := t.RecordFailedDelivery
+	list := &t.failed
 	if d.App == KindOAuth {
-		record = t.recordOAuthFailed
+		list = &t.oauthFailed
 	}
-	if err := record(failed); err != nil {
+	if err := t.recordFailed(list, failed); err != nil {
 		why += "; not listed as failed: " + err.Error()
 	}
 	tr.update(i, func(r *DeliveryResult) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jwh-cli/jwh/internal/events"
+	"github.com/jwh-cli/jwh/internal/jql"
 )
 
 // Event is something that happened on a tenant, to be delivered to the
@@ -231,7 +232,7 @@ func changeItem(id string, fields map[string]any) ChangeItem {
 	switch t := v.(type) {
 	case nil:
 	case map[string]any:
-		to, toString := str(t["id"]), fieldString(t)
+		to, toString := str(t["id"]), jql.FieldValue(t)
 		if acc := str(t["accountId"]); acc != "" {
 			to, toString = acc, str(t["displayName"])
 		}
@@ -240,7 +241,7 @@ func changeItem(id string, fields map[string]any) ChangeItem {
 		}
 		item.ToString = &toString
 	default:
-		s := fieldString(v)
+		s := jql.FieldValue(v)
 		item.ToString = &s
 	}
 	return item

@@ -209,7 +209,7 @@ func buildIssue(is Issue, site string, actor map[string]any, now time.Time) buil
 	}
 	for fid, v := range f {
 		if n, ok := strings.CutPrefix(fid, "customfield_"); ok && n != "" {
-			if s := fieldString(v); s != "" {
+			if s := jql.FieldValue(v); s != "" {
 				if m.CustomFields == nil {
 					m.CustomFields = map[string]string{}
 				}
@@ -326,28 +326,4 @@ func str(v any) string {
 		return strconv.FormatInt(t, 10)
 	}
 	return ""
-}
-
-// fieldString is the value of a field as a filter or a changelog sees it:
-// a string or number as it is, a boolean as true or false, an option or
-// user object by its value, key, name, accountId or id, and the first
-// element of an array. Anything else is "".
-func fieldString(v any) string {
-	switch t := v.(type) {
-	case bool:
-		return strconv.FormatBool(t)
-	case map[string]any:
-		for _, k := range []string{"value", "key", "name", "displayName", "accountId", "id"} {
-			if s := str(t[k]); s != "" {
-				return s
-			}
-		}
-		return ""
-	case []any:
-		if len(t) > 0 {
-			return fieldString(t[0])
-		}
-		return ""
-	}
-	return str(v)
 }

@@ -876,7 +876,7 @@ func ApproveURL(authorizeURL, user string) (string, error) {
 
 // Approve plays the browser of a user who approves: it sends the
 // authorization request authorizeURL with approve=user through client
-// (nil means a client without redirects) and returns where the sandbox
+// (nil: one with a 30-second timeout) and returns where the sandbox
 // redirects, the callback URL with code and state, without following it.
 func Approve(client *http.Client, authorizeURL, user string) (*url.URL, error) {
 	target, err := ApproveURL(authorizeURL, user)

@@ -339,8 +339,9 @@ type response struct {
 	fault       Fault  // when set, the answer is not sent
 }
 
-// ServeHTTP answers one request: it finds the tenant by path, verifies the
-// JWT against it (401 on failure), applies the fault options, the tenant's
+// ServeHTTP answers one request: a path of the OAuth side (see serveOAuth)
+// is served as such; any other finds the tenant by path, verifies the JWT
+// against it (401 on failure), applies the fault options, the tenant's
 // denial and the 429/503 options, then serves the endpoint. Every request
 // is logged before its response is written (or, for a fault, not).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

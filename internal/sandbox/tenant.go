@@ -229,25 +229,17 @@ func (t *Tenant) RecordFailedDelivery(f FailedDelivery) error {
 	if f.ID == "" {
 		f.ID = newUUID()
 	}
-	s := t.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	undo := t.snapshotLocked(s)
-	t.failed = insertFailed(t.failed, f)
-	if err := s.persistLocked(); err != nil {
-		t.restoreLocked(s, undo)
-		return err
-	}
-	return nil
+	return t.recordFailed(&t.failed, f)
 }
 
-// recordOAuthFailed adds f to the failed deliveries of the OAuth app.
-func (t *Tenant) recordOAuthFailed(f FailedDelivery) error {
+// recordFailed adds f to the failed deliveries of one app on the tenant,
+// list: &t.failed (the Connect app's) or &t.oauthFailed.
+func (t *Tenant) recordFailed(list *[]FailedDelivery, f FailedDelivery) error {
 	s := t.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	undo := t.snapshotLocked(s)
-	t.oauthFailed = insertFailed(t.oauthFailed, f)
+	*list = insertFailed(*list, f)
 	if err := s.persistLocked(); err != nil {
 		t.restoreLocked(s, undo)
 		return err

@@ -466,7 +466,10 @@ func (t *tour) login(ctx context.Context, args []string) error {
 }
 
 // authorizeURL finds the authorization URL that jwh tenant login prints.
-var authorizeURL = regexp.MustCompile(`https?://\S+` + regexp.QuoteMeta(sandbox.AuthorizePath) + `\?\S+`)
+// It is compiled on first use: every jwh process initialises this package.
+var authorizeURL = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`https?://\S+` + regexp.QuoteMeta(sandbox.AuthorizePath) + `\?\S+`)
+})
 
 // urlWatcher passes writes on to w, and sends the first authorization URL
 // written to found.
@@ -478,7 +481,7 @@ type urlWatcher struct {
 
 func (u *urlWatcher) Write(p []byte) (int, error) {
 	if !u.seen {
-		if m := authorizeURL.Find(p); m != nil {
+		if m := authorizeURL().Find(p); m != nil {
 			u.seen = true
 			u.found <- string(m)
 		}

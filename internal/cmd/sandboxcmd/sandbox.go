@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,9 @@ import (
 	"github.com/jwh-cli/jwh/internal/atomicfile"
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/iostreams"
+	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/sandbox"
+	"github.com/jwh-cli/jwh/internal/transport"
 	"github.com/jwh-cli/jwh/internal/urlpolicy"
 )
 
@@ -278,7 +281,8 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 	fmt.Fprintf(w, "%s Jira sandbox at %s (app key %s, client key %s)\n", cs.SuccessIcon(), ten.BaseURL(), ten.AppKey(), ten.ClientKey())
 	switch {
 	case opts.State != "":
-		fmt.Fprintf(w, "  state: %s (%d webhooks)\n", opts.State, len(ten.Webhooks()))
+		hooks := len(ten.Webhooks()) + len(ten.OAuthWebhooks())
+		fmt.Fprintf(w, "  state: %s (%s)\n", opts.State, output.Plural(hooks, "webhook"))
 	default:
 		fmt.Fprintln(w, "  state: in memory (--state FILE keeps it across restarts)")
 	}
@@ -318,7 +322,7 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 	serr := run.Shutdown(sctx)
 	log.mu.Lock()
 	log.stopped = true
-	fmt.Fprintf(w, "sandbox stopped after %d requests and %d delivery attempts\n", log.requests, log.attempts)
+	fmt.Fprintf(w, "sandbox stopped after %s and %s\n", output.Plural(log.requests, "request"), output.Plural(log.attempts, "delivery attempt"))
 	log.mu.Unlock()
 	if serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
 		return fmt.Errorf("stopping the sandbox: %w", serr)
@@ -394,10 +398,10 @@ func (l *logger) request(r sandbox.Request) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.requests++
-	target := r.Path
-	if r.RawQuery != "" {
-		target += "?" + redactJWT(r.RawQuery)
-	}
+	// The path as it came, and the query as --debug shows one: a jwt and
+	// the OAuth fields that carry credentials (an access_token, ...)
+	// redacted.
+	target := transport.RedactURL(&url.URL{Opaque: r.Path, RawQuery: r.RawQuery})
 	line := fmt.Sprintf("%s %s %d", r.Method, target, r.Status)
 	switch {
 	case r.Fault != "" && r.TookEffect:
@@ -476,17 +480,6 @@ func AttemptLine(a sandbox.AttemptReport) string {
 		}
 	}
 	return line
-}
-
-// redactJWT hides the value of a jwt query parameter.
-func redactJWT(q string) string {
-	parts := strings.Split(q, "&")
-	for i, p := range parts {
-		if strings.HasPrefix(p, "jwt=") {
-			parts[i] = "jwt=REDACTED"
-		}
-	}
-	return strings.Join(parts, "&")
 }
 
 // isDir reports whether path is an existing directory.

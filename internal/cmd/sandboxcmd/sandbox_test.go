@@ -154,7 +154,7 @@ func TestSandboxRun(t *testing.T) {
 		"state: in memory",
 		"import the tenant: jwh tenant import sandbox --file " + installed,
 		" GET /rest/api/2/webhook 200\n",
-		"sandbox stopped after 1 requests and 0 delivery attempts",
+		"sandbox stopped after 1 request and 0 delivery attempts",
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
@@ -276,7 +276,7 @@ func TestSandboxState(t *testing.T) {
 	if !strings.Contains(stderr2, "OAuth 2.0 app: client id "+app.ClientID+", client secret "+app.ClientSecret+"\n") {
 		t.Errorf("the OAuth app changed across a restart: %v\n%s", app, stderr2)
 	}
-	if !strings.Contains(stderr2, "state: "+state+" (1 webhooks)") {
+	if !strings.Contains(stderr2, "state: "+state+" (1 webhook)") {
 		t.Errorf("stderr %s", stderr2)
 	}
 
@@ -381,7 +381,7 @@ func TestSandboxDeliveriesLogged(t *testing.T) {
 		"; retrying in ",
 		" retry 5 of jira:issue_created SBX-1 to http://127.0.0.1:1/hook: ",
 		"; given up, listed by 'jwh failed'\n",
-		" GET /rest/api/2/webhook?jwt=REDACTED 401: JWT malformed: malformed JWT",
+		" GET /rest/api/2/webhook?jwt=[redacted] 401: JWT malformed: malformed JWT",
 		"after 2 requests and 6 delivery attempts",
 	} {
 		if !strings.Contains(lines, want) {
@@ -416,11 +416,12 @@ func exitCode(err error) int { return cmdutil.ExitCode(err) }
 func TestSandboxOAuth(t *testing.T) {
 	dir := t.TempDir()
 	appFile := filepath.Join(dir, "oauth.json")
+	state := filepath.Join(dir, "state.json")
 	var app sandbox.OAuthApp
 	var base, cloud string
 	var issued []string
 	stdout, stderr, err := runSandbox(t, Options{
-		OAuthApp: appFile, OAuthCallbacks: []string{"http://127.0.0.1:9000/cb"},
+		OAuthApp: appFile, OAuthCallbacks: []string{"http://127.0.0.1:9000/cb"}, State: state,
 		AccessTokenTTL: 30 * time.Second, ReuseInterval: time.Minute, RetryScale: 1e-6,
 	}, func(s *sandbox.Server, run *sandbox.Running) {
 		app, base = s.OAuthApp(), run.URL()
@@ -482,6 +483,11 @@ func TestSandboxOAuth(t *testing.T) {
 		} else {
 			resp.Body.Close()
 		}
+		// An access token in the query (RFC 6750 allows it; the gateway
+		// takes the header only) is refused, and never logged.
+		if resp, err := http.Get(base + "/ex/jira/" + cloud + "/rest/api/2/webhook?maxResults=1&access_token=" + tk.AccessToken); err == nil {
+			resp.Body.Close()
+		}
 		form.Set("client_secret", "wrong")
 		if resp, err := http.PostForm(base+"/oauth/token", form); err == nil {
 			resp.Body.Close()
@@ -502,6 +508,7 @@ func TestSandboxOAuth(t *testing.T) {
 		" 302 (oauth, alice)\n",
 		" POST /oauth/token 200 (oauth, authorization_code, alice)\n",
 		" POST /ex/jira/" + cloud + "/rest/api/2/webhook 200 (oauth, alice)\n",
+		" GET /ex/jira/" + cloud + "/rest/api/2/webhook?maxResults=1&access_token=[redacted] 401 (oauth): no Authorization header: send Authorization: Bearer ACCESS_TOKEN\n",
 		" POST /oauth/token 401 (oauth, authorization_code): invalid_client: wrong client_secret\n",
 		" delivery jira:issue_created SBX-1 to http://127.0.0.1:1/hook (OAuth app, owner " + sandbox.AccountID("alice") + "): ",
 		"; given up (Jira lists the failed deliveries of Connect apps only)\n",
@@ -514,6 +521,12 @@ func TestSandboxOAuth(t *testing.T) {
 		if strings.Contains(stderr, secret) {
 			t.Errorf("a token or code is on stderr:\n%s", stderr)
 		}
+	}
+
+	// A restart counts the OAuth app's webhook among those it keeps.
+	_, stderr, _ = runSandbox(t, Options{State: state, Quiet: true}, nil)
+	if !strings.Contains(stderr, "  state: "+state+" (1 webhook)\n") {
+		t.Errorf("after a restart:\n%s", stderr)
 	}
 
 	// Without --oauth-app the secret is pasted at the prompt.
