@@ -173,14 +173,10 @@ type resultJSON struct {
 func (r *result) json() resultJSON {
 	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: output.NonNil(r.Extended), NotRegistered: output.NonNil(r.NotRegistered)}
 	j.Expiration, j.ExpirationMillis = output.JSONTime(r.Expiration)
-	err := r.problem()
-	if r.Err != nil {
-		err = r.Err // the tenant field names the tenant
-	}
-	if err != nil {
+	if err := r.problem(); err != nil {
 		msg := err.Error()
 		if r.Err != nil {
-			msg = r.reason()
+			msg = r.reason() // the tenant field names the tenant
 		}
 		j.Error = &msg
 	}
