@@ -122,15 +122,27 @@ func TestListOnTerminal(t *testing.T) {
 	}
 }
 
+// TestListEmptyOnTerminal: an empty listing prints nothing on standard
+// output, and on a terminal a note on standard error that says what was
+// looked at.
 func TestListEmptyOnTerminal(t *testing.T) {
 	w := newWorld(t, sandbox.Options{}, "acme")
-	inv := w.invocation()
-	inv.ios.SetStdoutTTY(true)
-	if code := w.jwh(inv, "list"); code != 0 {
-		t.Fatalf("exit %d: %s", code, inv.errOut)
-	}
-	if inv.out.Len() != 0 || !strings.Contains(inv.errOut.String(), "No webhooks registered on tenant acme") {
-		t.Errorf("stdout %q, stderr %q", inv.out, inv.errOut)
+	for _, tc := range []struct {
+		args []string
+		note string
+	}{
+		{[]string{"list"}, "No webhooks registered on tenant acme: add one with 'jwh register'\n"},
+		{[]string{"list", "--expiring-within", "168h"}, "No webhooks of tenant acme expire within 7d\n"},
+		{[]string{"list", "--start-at", "5"}, "No webhooks on this page (tenant acme, start at 5)\n"},
+	} {
+		inv := w.invocation()
+		inv.ios.SetStdoutTTY(true)
+		if code := w.jwh(inv, tc.args...); code != 0 {
+			t.Fatalf("%q: exit %d: %s", tc.args, code, inv.errOut)
+		}
+		if inv.out.Len() != 0 || inv.errOut.String() != tc.note {
+			t.Errorf("%q: stdout %q, stderr %q; want nothing and %q", tc.args, inv.out, inv.errOut, tc.note)
+		}
 	}
 }
 

@@ -102,6 +102,18 @@ func (e *MultiError) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
+// InputProblems returns the problems that a local check found before
+// anything was sent, one message each, as an input error (exit status 2)
+// holding a MultiError: app.Run prints each message on its own line
+// starting with "jwh: ".
+func InputProblems(msgs []string) error {
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		errs[i] = errors.New(m)
+	}
+	return InputError(&MultiError{Errs: errs})
+}
+
 // Messages returns the problems of err, each a message to print after
 // "jwh: ": those of a MultiError, or err's own message.
 func Messages(err error) []string {

@@ -34,7 +34,7 @@ func TestExitCode(t *testing.T) {
 		{"jira 403", &jira.APIError{Status: 403}, 3},
 		{"jira 400", &jira.APIError{Status: 400}, 1},
 		{"jira 503", &jira.APIError{Status: 503}, 1},
-		{"insecure URL", &urlpolicy.Error{Role: urlpolicy.RoleRequest, URL: "http://example.com", Reason: "plain http", Insecure: true}, 2},
+		{"insecure URL", &urlpolicy.Error{Role: urlpolicy.RoleRequest, URL: "http://example.com", Reason: "plain http"}, 2},
 		{"malformed URL", fmt.Errorf("x: %w", &urlpolicy.Error{Role: urlpolicy.RoleBase, URL: "ftp://x", Reason: "scheme"}), 2},
 		{"a request refused by the transport", &transport.Error{Method: "GET", Err: &urlpolicy.Error{Role: urlpolicy.RoleRequest}}, 2},
 		{"canceled", fmt.Errorf("get: %w", context.Canceled), 130},

@@ -1,10 +1,11 @@
 package cmdutil
 
 import (
-	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/jwh-cli/jwh/internal/jql"
+	"github.com/jwh-cli/jwh/internal/urlpolicy"
 	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
@@ -23,10 +24,30 @@ func CheckFilter(filter string, events []string) (*jql.Query, error) {
 	if c.Valid() {
 		return c.Query, nil
 	}
-	msgs := c.Messages("")
-	errs := make([]error, len(msgs))
-	for i, m := range msgs {
-		errs[i] = errors.New(m)
+	return nil, InputProblems(c.Messages(""))
+}
+
+// FlagRequestError returns the problems of a register request that a
+// command built from its flags (jwh register, jwh listen --register) as
+// an input error, one message per problem: a problem of the callback URL
+// names the flag that gave it, as `invalid --url "https://...": reason`
+// with any password in url redacted, the request's other problems are
+// "path: message", and the webhook's are as jwh validate --jql prints
+// them. It returns nil for a valid request.
+func FlagRequestError(c *webhookspec.RequestCheck, urlFlag, url string) error {
+	if c.Valid() {
+		return nil
 	}
-	return nil, InputError(&MultiError{Errs: errs})
+	var msgs []string
+	for _, p := range c.Problems {
+		if p.Path == "url" {
+			msgs = append(msgs, fmt.Sprintf("invalid %s %q: %s", urlFlag, urlpolicy.Redacted(url), p.Msg))
+		} else {
+			msgs = append(msgs, p.Path+": "+p.Msg)
+		}
+	}
+	for _, w := range c.Webhooks {
+		msgs = append(msgs, w.Messages("")...)
+	}
+	return InputProblems(msgs)
 }

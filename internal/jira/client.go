@@ -1,10 +1,11 @@
-// Package jira is a client for the Jira Cloud REST API as an Atlassian
-// Connect app sees it: a generic Do for any endpoint (jwh api) and typed
-// calls for the dynamic-webhook endpoints under /rest/api/2/webhook. It
-// takes an *http.Client that already authenticates requests (see package
-// transport) and a tenant's base URL, parsed once by the command (see
-// package urlpolicy), which may carry a context path
-// (https://example.com/jira).
+// Package jira is a client for the Jira Cloud REST API as an app sees it,
+// an Atlassian Connect app on its site or an OAuth 2.0 app through
+// Atlassian's API gateway: a generic Do for any endpoint (jwh api) and
+// typed calls for the dynamic-webhook endpoints under /rest/api/2/webhook.
+// It takes an *http.Client that already authenticates requests (see
+// package transport) and a tenant's base URL, parsed once by the command
+// (see package urlpolicy), which may carry a context path
+// (https://example.com/jira, or the gateway's /ex/jira/CLOUDID).
 package jira
 
 import (

@@ -59,11 +59,8 @@ func (e *APIError) Error() string {
 
 // Hint returns what to check for this status, or "".
 func (e *APIError) Hint() string {
-	switch e.Status {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		if e.AuthHint != "" {
-			return e.AuthHint
-		}
+	if e.AuthHint != "" && e.Credentials() {
+		return e.AuthHint
 	}
 	switch e.Status {
 	case http.StatusUnauthorized:

@@ -474,7 +474,7 @@ func TestPlainHTTPBaseRefused(t *testing.T) {
 	c := jira.NewClient(hc, &url.URL{Scheme: "http", Host: "acme.example.com"})
 	_, err := c.Do(context.Background(), "GET", "/rest/api/2/myself", nil)
 	var ue *urlpolicy.Error
-	if !errors.As(err, &ue) || !ue.Insecure {
+	if !errors.As(err, &ue) || ue.Role != urlpolicy.RoleRequest || !strings.HasPrefix(ue.Reason, "plain http is allowed only for loopback hosts") {
 		t.Fatalf("error %v", err)
 	}
 }

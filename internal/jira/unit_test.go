@@ -174,3 +174,19 @@ func TestAPIErrorRetryAfterHint(t *testing.T) {
 		t.Errorf("got %s", e)
 	}
 }
+
+// TestAPIErrorAuthHint: a client's auth hint replaces the Connect advice
+// for 401 and 403 only; other statuses keep their own.
+func TestAPIErrorAuthHint(t *testing.T) {
+	for status, want := range map[int]string{
+		401: "jira: 401 Unauthorized for GET https://a.example/x: log in again",
+		403: "jira: 403 Forbidden for GET https://a.example/x: log in again",
+		404: "jira: 404 Not Found for GET https://a.example/x",
+		503: "jira: 503 Service Unavailable for GET https://a.example/x: Jira is unavailable; still so after retrying: try again later",
+	} {
+		e := &jira.APIError{Method: "GET", URL: "https://a.example/x", Status: status, AuthHint: "log in again"}
+		if e.Error() != want {
+			t.Errorf("%d: got  %s\nwant %s", status, e, want)
+		}
+	}
+}

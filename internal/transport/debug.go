@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -65,7 +66,7 @@ func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req = r
 		}
 		b.WriteString(">\n")
-		writeBody(&b, RedactBody(req.Header.Get("Content-Type"), data))
+		writeBody(&b, redactBody(req.Header.Get("Content-Type"), data))
 	}
 	b.WriteString("\n")
 	t.w.write(b.String())
@@ -83,7 +84,7 @@ func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	writeHeaders(&b, "< ", resp.Header)
 	if len(data) > 0 {
 		b.WriteString("<\n")
-		writeBody(&b, RedactBody(resp.Header.Get("Content-Type"), data))
+		writeBody(&b, redactBody(resp.Header.Get("Content-Type"), data))
 	}
 	if err != nil {
 		fmt.Fprintf(&b, "< error reading the body: %v\n\n", err)
@@ -170,29 +171,26 @@ func writeBody(b *strings.Builder, data []byte) {
 	}
 }
 
-// SecretFields are the fields of OAuth 2.0 exchanges that carry
+// secretFields are the fields of OAuth 2.0 exchanges that carry
 // credentials: the debug dump shows "[redacted]" for their values in form
 // and JSON bodies, both ways, and in query strings.
-var SecretFields = []string{"client_secret", "code", "refresh_token", "access_token", "id_token"}
+var secretFields = []string{"client_secret", "code", "refresh_token", "access_token", "id_token"}
 
-func isSecretField(name string) bool {
-	for _, f := range SecretFields {
-		if name == f {
-			return true
-		}
-	}
-	return false
-}
+func isSecretField(name string) bool { return slices.Contains(secretFields, name) }
 
 // secretJSON matches a member of a JSON object named like one of
-// SecretFields whose value is a string, up to that value.
-var secretJSON = regexp.MustCompile(`("(?:` + strings.Join(SecretFields, "|") + `)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+// secretFields whose value is a string, up to that value. It is compiled
+// on first use, not when jwh starts: only a --debug dump of a JSON body
+// needs it.
+var secretJSON = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`("(?:` + strings.Join(secretFields, "|") + `)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+})
 
-// RedactBody returns a body as the debug dump shows it: in a form
+// redactBody returns a body as the debug dump shows it: in a form
 // (application/x-www-form-urlencoded) or a JSON body (by its content type,
-// or because it starts with '{' or '['), the values of SecretFields are
+// or because it starts with '{' or '['), the values of secretFields are
 // replaced by "[redacted]". Everything else is left exactly as it is.
-func RedactBody(contentType string, data []byte) []byte {
+func redactBody(contentType string, data []byte) []byte {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	trimmed := bytes.TrimSpace(data)
 	switch {
@@ -200,12 +198,12 @@ func RedactBody(contentType string, data []byte) []byte {
 		return redactForm(data)
 	case mt == "application/json" || strings.HasSuffix(mt, "+json") ||
 		len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['):
-		return secretJSON.ReplaceAll(data, []byte(`$1"[redacted]"`))
+		return secretJSON().ReplaceAll(data, []byte(`$1"[redacted]"`))
 	}
 	return data
 }
 
-// redactForm replaces the values of SecretFields in a form body, keeping
+// redactForm replaces the values of secretFields in a form body, keeping
 // everything else byte for byte.
 func redactForm(data []byte) []byte {
 	parts := bytes.Split(data, []byte("&"))

@@ -26,7 +26,7 @@ import (
 // the text, except for failures this package cannot put in words.
 type Error struct {
 	Method string
-	URL    string // redacted: a jwt query parameter is replaced
+	URL    string // credentials in the query redacted (RedactURL)
 	// Peer names the server for people ("Atlassian's OAuth server");
 	// "" means "Jira".
 	Peer string

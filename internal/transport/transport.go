@@ -213,7 +213,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // RedactURL returns u as a string with the values of the query parameters
-// that carry credentials (jwt, and the OAuth 2.0 fields of SecretFields)
+// that carry credentials (jwt, and the OAuth 2.0 fields of secretFields)
 // replaced by "[redacted]". Other parameters keep their exact encoding.
 func RedactURL(u *url.URL) string {
 	if u.RawQuery == "" {

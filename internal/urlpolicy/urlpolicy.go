@@ -52,9 +52,6 @@ type Error struct {
 	// Reason says what is wrong and what to do, without the URL, for
 	// callers that name the URL themselves (as "invalid --url ...: ").
 	Reason string
-	// Insecure is set when the URL is refused only because it uses plain
-	// http to a host that is not loopback.
-	Insecure bool
 }
 
 func (e *Error) Error() string {
@@ -253,9 +250,7 @@ func (r rule) check(u *url.URL, shown string) *Error {
 		return fail("has a query (?...): remove it")
 	}
 	if scheme == "http" && !r.anyHost && !IsLoopbackHost(u.Hostname()) {
-		e := fail(insecureReason)
-		e.Insecure = true
-		return e
+		return fail(insecureReason)
 	}
 	return nil
 }

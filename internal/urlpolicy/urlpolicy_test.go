@@ -184,9 +184,6 @@ func checkRefusal(t *testing.T, fn, in string, err error, role, want string) {
 	if e.Role != role || e.Reason != want {
 		t.Errorf("%s(%q) = %s %q\n got  %s\n want %s", fn, in, e.Role, e.URL, e.Reason, want)
 	}
-	if e.Insecure != (want == insecure) {
-		t.Errorf("%s(%q): Insecure = %v", fn, in, e.Insecure)
-	}
 }
 
 func TestErrorText(t *testing.T) {

@@ -457,14 +457,22 @@ func (c *checker) oauthRefused(e *jira.APIError) {
 	}
 }
 
+// failRequest reports the request of a check that the credentials check
+// let through, and that failed all the same; nothing once the command is
+// interrupted.
+func (c *checker) failRequest(check string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	var apiErr *jira.APIError
+	c.fail(check, err.Error(), "try again later; --debug shows the exchange", errors.As(err, &apiErr) && apiErr.Credentials())
+}
+
 // webhooks checks when the tenant's webhooks expire.
 func (c *checker) webhooks(client *jira.Client) {
 	hooks, err := client.AllWebhooks(c.ctx)
 	if err != nil {
-		if !errors.Is(err, context.Canceled) {
-			var apiErr *jira.APIError
-			c.fail("webhooks", err.Error(), "try again later; --debug shows the exchange", errors.As(err, &apiErr) && apiErr.Credentials())
-		}
+		c.failRequest("webhooks", err)
 		return
 	}
 	now := c.now()
@@ -505,10 +513,7 @@ func (c *checker) webhooks(client *jira.Client) {
 func (c *checker) failedDeliveries(client *jira.Client) {
 	failed, err := client.FailedWebhooks(c.ctx)
 	if err != nil {
-		if !errors.Is(err, context.Canceled) {
-			var apiErr *jira.APIError
-			c.fail("failed", err.Error(), "try again later; --debug shows the exchange", errors.As(err, &apiErr) && apiErr.Credentials())
-		}
+		c.failRequest("failed", err)
 		return
 	}
 	now := c.now()

@@ -149,7 +149,6 @@ func doctorRun(ctx context.Context, opts *Options) error {
 	cfg, err := opts.Config()
 	if err != nil {
 		r := configResult(err)
-		p.tenant("")
 		p.result(r)
 		if err := p.flush(); err != nil {
 			return err
@@ -282,7 +281,7 @@ func newPrinter(ios *iostreams.IOStreams, json bool) *printer {
 const checkWidth = len("client-secret")
 
 func (p *printer) tenant(name string) {
-	if p.json || name == "" {
+	if p.json {
 		return
 	}
 	if p.n > 0 {

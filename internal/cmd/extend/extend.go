@@ -173,25 +173,21 @@ type resultJSON struct {
 func (r *result) json() resultJSON {
 	j := resultJSON{Tenant: r.Tenant, OK: !r.failed(), Extended: output.NonNil(r.Extended), NotRegistered: output.NonNil(r.NotRegistered)}
 	j.Expiration, j.ExpirationMillis = output.JSONTime(r.Expiration)
-	err := r.problem()
-	if r.Err != nil {
-		err = r.Err // the tenant field names the tenant
-	}
-	if err != nil {
-		msg := err.Error()
-		if r.Err != nil {
-			msg = r.reason()
-		}
+	if r.failed() {
+		msg := r.reason()
 		j.Error = &msg
 	}
 	return j
 }
 
-// reason says why the tenant failed without naming it: the row of the
-// table and the JSON object name it.
+// reason says why the tenant failed without naming it, as problem does
+// with its name: the row of the table and the JSON object name it.
 func (r *result) reason() string {
 	var te *cmdutil.TenantError
-	if errors.As(r.Err, &te) && te.Tenant == r.Tenant {
+	switch {
+	case r.Err == nil:
+		return "not registered, so not extended: " + output.JoinIDs(r.NotRegistered)
+	case errors.As(r.Err, &te) && te.Tenant == r.Tenant:
 		return te.Err.Error()
 	}
 	return r.Err.Error()

@@ -389,21 +389,8 @@ func checkRegister(cmd *cobra.Command, opts *Options) error {
 		return cmdutil.InputErrorf("invalid --public-url %q: %v", urlpolicy.Redacted(opts.PublicURL), err)
 	}
 	c := webhookspec.CheckRequest(sessionRequest(opts, u), webhookspec.Connect)
-	if !c.Valid() {
-		var errs []error
-		for _, p := range c.Problems {
-			if p.Path == "url" {
-				errs = append(errs, fmt.Errorf("invalid --public-url %q: %s", urlpolicy.Redacted(opts.PublicURL), p.Msg))
-			} else {
-				errs = append(errs, errors.New(p.Path+": "+p.Msg))
-			}
-		}
-		for _, w := range c.Webhooks {
-			for _, m := range w.Messages("") {
-				errs = append(errs, errors.New(m))
-			}
-		}
-		return cmdutil.InputError(&cmdutil.MultiError{Errs: errs})
+	if err := cmdutil.FlagRequestError(c, "--public-url", opts.PublicURL); err != nil {
+		return err
 	}
 	opts.SessionURL = u
 	return nil

@@ -1,13 +1,9 @@
 package register
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/jwh-cli/jwh/internal/cmdutil"
 	"github.com/jwh-cli/jwh/internal/jira"
 	"github.com/jwh-cli/jwh/internal/output"
-	"github.com/jwh-cli/jwh/internal/urlpolicy"
 	"github.com/jwh-cli/jwh/internal/webhookspec"
 )
 
@@ -48,32 +44,10 @@ func request(opts *Options) (*jira.RegisterRequest, error) {
 		}
 		return nil, cmdutil.SilentExit(cmdutil.ExitInput)
 	}
-	return nil, problemsError(c, opts)
-}
-
-// problemsError returns the problems of a check as one error each, which
-// app.Run prints after "jwh: ", in the words of jwh validate: for a file,
-// each names where it is (webhooks[1].jqlFilter); from flags, a problem of
-// the URL names --url, and the webhook's are as validate --jql gives them.
-func problemsError(c *webhookspec.RequestCheck, opts *Options) error {
-	var msgs []string
+	// A file's problems name where they are (webhooks[1].jqlFilter); those
+	// of flags, the flag.
 	if opts.File != "" {
-		msgs = c.Messages()
-	} else {
-		for _, p := range c.Problems {
-			if p.Path == "url" {
-				msgs = append(msgs, fmt.Sprintf("invalid --url %q: %s", urlpolicy.Redacted(opts.URL), p.Msg))
-			} else {
-				msgs = append(msgs, p.Path+": "+p.Msg)
-			}
-		}
-		for _, w := range c.Webhooks {
-			msgs = append(msgs, w.Messages("")...)
-		}
+		return nil, cmdutil.InputProblems(c.Messages())
 	}
-	errs := make([]error, len(msgs))
-	for i, m := range msgs {
-		errs[i] = errors.New(m)
-	}
-	return cmdutil.InputError(&cmdutil.MultiError{Errs: errs})
+	return nil, cmdutil.FlagRequestError(c, "--url", opts.URL)
 }

@@ -51,6 +51,15 @@ func TestRequest(t *testing.T) {
 		}
 	})
 
+	// A password in --url is not repeated in the error.
+	t.Run("password in --url", func(t *testing.T) {
+		_, err := request(flags("https://me:hunter2@app.example.com/hook", "project = A", "jira:issue_updated"))
+		want := `invalid --url "https://me:xxxxx@app.example.com/hook": holds user information (user@ or user:password@): remove it`
+		if err == nil || err.Error() != want || cmdutil.ExitCode(err) != 2 {
+			t.Errorf("error %v, want %q (exit 2)", err, want)
+		}
+	})
+
 	t.Run("valid file", func(t *testing.T) {
 		o, _ := file(`{"url": "https://app.example.com/hook", "webhooks": [
 			{"jqlFilter": "project = A", "events": ["jira:issue_updated"], "fieldIdsFilter": ["summary"], "issuePropertyKeysFilter": ["p"]},

@@ -40,10 +40,9 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 // NewCmdRootFor returns the root command to run args with. Only the
 // command that args name is built; every other one stands in with its
 // name, aliases and Short text, which is all that jwh --help and the
-// suggestions for a mistyped name read: building every command with its
-// flags would add a tenth to the time jwh --help takes
-// (docs/performance.md). jwh help and the shell's __complete, which may
-// read any command, get the whole tree.
+// suggestions for a mistyped name read (building every command with its
+// flags costs 0.1–0.2 ms a run: docs/performance.md). jwh help and the
+// shell's __complete, which may read any command, get the whole tree.
 func NewCmdRootFor(f *cmdutil.Factory, args []string) *cobra.Command {
 	cmd := newCmdRoot(f)
 	subs := subcommands()
@@ -66,16 +65,18 @@ func NewCmdRootFor(f *cmdutil.Factory, args []string) *cobra.Command {
 	return cmd
 }
 
-// subcommand is a command of jwh: what jwh --help lists of it, and how to
-// build it.
+// subcommand is a command of jwh: what its stand-in shows (the name,
+// Short text and aliases of the command, written again here so that the
+// stand-in needs no command built), and how to build the command itself.
 type subcommand struct {
 	name, short string
 	aliases     []string
 	build       func(*cmdutil.Factory) *cobra.Command
 }
 
-// subcommands returns jwh's commands. TestSubcommands checks their names,
-// aliases and Short texts against the commands themselves.
+// subcommands returns jwh's commands. A command's name, Short text and
+// aliases are changed in both places: TestSubcommands fails until they
+// agree.
 func subcommands() []subcommand {
 	return []subcommand{
 		{"version", "Print the version of jwh", nil, ownRun(NewCmdVersion)},
