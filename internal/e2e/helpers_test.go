@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -150,4 +151,21 @@ func changeTenantsAtOnce(t *testing.T, bin string, env []string, extra []string,
 		}
 	}
 	return cfg
+}
+
+// envInt reads a positive whole number from the environment variable
+// name (a benchmark's size), or returns def when it is unset. It is here,
+// in a file of every build, so that the keyring build and the default one
+// share it.
+func envInt(tb testing.TB, name string, def int) int {
+	tb.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		tb.Fatalf("$%s=%q: want a whole number above 0", name, v)
+	}
+	return n
 }

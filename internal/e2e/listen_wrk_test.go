@@ -512,18 +512,6 @@ func lastLines(b []byte, n int) []byte {
 	return bytes.Join(lines[max(0, len(lines)-n):], nil)
 }
 
-func envInt(b *testing.B, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		b.Fatalf("$%s=%q: want a positive number", name, v)
-	}
-	return n
-}
-
 func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
 	v := os.Getenv(name)
 	if v == "" {

@@ -226,21 +226,6 @@ func requireSecretService(tb testing.TB) {
 	}
 }
 
-// envInt reads a positive whole number from the environment variable
-// name, or returns def when it is unset.
-func envInt(tb testing.TB, name string, def int) int {
-	tb.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		tb.Fatalf("%s=%q: want a whole number above 0", name, v)
-	}
-	return n
-}
-
 // forEach calls f on every tenant, at most parallel at a time, and fails
 // on the first error.
 func forEach(tb testing.TB, tenants []*sandbox.Tenant, parallel int, f func(*sandbox.Tenant) error) {
