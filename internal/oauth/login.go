@@ -297,9 +297,6 @@ func (s *CallbackServer) Close() error {
 	return nil
 }
 
-// URL returns the redirect URI the server receives.
-func (s *CallbackServer) URL() *url.URL { return s.redirect }
-
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>jwh</title>
 <style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:36em;color:#172b4d}
