@@ -44,20 +44,14 @@ func (f *Factory) JiraClient(tenantName string, debug bool) (*jira.Client, *tena
 	return c, t, nil
 }
 
-// ClientFor returns a client for tenant t of a command that works on
-// every tenant (extend --all-tenants), with its secrets from r: that
-// command's Resolver (Resolver("")), for which the tenant selected without
-// --tenant (JWH_TENANT, the default or the only one) is the one that the
-// secrets in the environment stand for, and which may have read the
-// secrets ahead (tenant.Resolver.ReadAhead).
+// ClientFor returns a client for tenant t with its secrets from r, for a
+// command that holds a Resolver of its own: extend --all-tenants, whose
+// Resolver("") may have read the secrets ahead
+// (tenant.Resolver.ReadAhead) and lets the secrets in the environment
+// stand for the tenant selected without --tenant (JWH_TENANT, the default
+// or the only one); and jwh doctor, which asks r itself where the secrets
+// come from and must then talk to Jira as every other command does.
 func (f *Factory) ClientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
-	return f.clientFor(t, r, debug)
-}
-
-// ClientWith returns a client for tenant t with its secrets from r, for a
-// command that asks r itself where the secrets come from (jwh doctor)
-// and must then talk to Jira as every other command does.
-func (f *Factory) ClientWith(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
 	return f.clientFor(t, r, debug)
 }
 

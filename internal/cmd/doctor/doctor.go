@@ -109,7 +109,7 @@ answered 401 or 403).`,
 			opts.Config = f.Config
 			opts.Resolver = func() (*tenant.Resolver, error) { return f.Resolver(g.Tenant) }
 			opts.Client = func(t *tenant.Tenant, r *tenant.Resolver) (*jira.Client, error) {
-				return f.ClientWith(t, r, g.Debug)
+				return f.ClientFor(t, r, g.Debug)
 			}
 			opts.JSON = g.JSON
 			opts.Tenant = g.Tenant
