@@ -156,13 +156,7 @@ func (f *Factory) oauthSource(t *tenant.Tenant, r *tenant.Resolver, opts transpo
 // client with opts but no Authorizer. A URL of the tenant that is not
 // usable is bad input.
 func (f *Factory) OAuthApp(t *tenant.Tenant, opts transport.Options) (*oauth.App, error) {
-	authURL, apiURL := t.AuthURL, t.APIURL
-	if authURL == "" {
-		authURL = oauth.DefaultAuthURL
-	}
-	if apiURL == "" {
-		apiURL = oauth.DefaultAPIURL
-	}
+	authURL, apiURL := oauth.Endpoints(t)
 	for _, u := range []struct{ flag, value string }{{"--auth-url", authURL}, {"--api-url", apiURL}} {
 		if _, err := urlpolicy.ParseBaseURL(u.value); err != nil {
 			return nil, &TenantError{Tenant: t.Name, Err: fmt.Errorf("%w: log in again with a good %s: %s", err, u.flag, t.LoginCommand())}
@@ -197,10 +191,7 @@ func oauthHTTPClient(opts transport.Options) (*http.Client, error) {
 // APIURL/ex/jira/CLOUDID; a config edited by hand can make it unusable,
 // which is bad input naming the tenant.
 func GatewayURL(t *tenant.Tenant) (*url.URL, error) {
-	apiURL := t.APIURL
-	if apiURL == "" {
-		apiURL = oauth.DefaultAPIURL
-	}
+	_, apiURL := oauth.Endpoints(t)
 	if t.CloudID == "" {
 		return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("no cloud id in the config: log in again: %s", t.LoginCommand())})
 	}

@@ -1,6 +1,7 @@
 package tenantcmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -269,10 +270,11 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if l.existing != nil {
 		prev = *l.existing
 	}
+	authURL, apiURL := oauth.Endpoints(&prev)
 	l.app = &oauth.App{
 		ClientID: opts.ClientID, ClientSecret: secret,
-		AuthURL:     firstOf(opts.AuthURL, prev.AuthURL, oauth.DefaultAuthURL),
-		APIURL:      firstOf(opts.APIURL, prev.APIURL, oauth.DefaultAPIURL),
+		AuthURL:     cmp.Or(opts.AuthURL, authURL),
+		APIURL:      cmp.Or(opts.APIURL, apiURL),
 		RedirectURI: opts.RedirectURI, Scopes: opts.Scopes, HTTPClient: hc, Now: opts.Now,
 	}
 	state, err := oauth.NewState()
@@ -298,16 +300,6 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	}
 	srv.Finish(fmt.Sprintf("Logged in to %s as tenant %s.", t.SiteURL, t.Name), false)
 	return nil
-}
-
-// firstOf returns the first of values that is not empty.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // connectTenantError refuses to turn a Connect tenant into an OAuth one.
