@@ -86,10 +86,10 @@ func installed(name string) string {
 
 func secretOf(name string) string { return "secret-of-" + name }
 
-// changeTenantsAtOnce imports each of the tenants in kept into the config
-// of env, one process after the other; then it runs, all at once, one jwh
-// process per tenant in added (tenant import NAME --file -) and one per
-// tenant in kept (tenant remove NAME). extra is added to the import
+// changeTenantsAtOnce imports each of the tenants in removed into the
+// config of env, one process after the other; then it runs, all at once,
+// one jwh process per tenant in added (tenant import NAME --file -) and one
+// per tenant in removed (tenant remove NAME). extra is added to the import
 // command lines. Every process must succeed, and the config must then
 // name exactly the added tenants: no change may be lost. It returns the
 // config as the processes left it.
