@@ -13,10 +13,7 @@
 // token, access token) that is stored and replaced as a whole.
 package tenant
 
-import (
-	"errors"
-	"net/url"
-)
+import "errors"
 
 // The kinds of tenant, as the config file and -o json write them.
 const (
@@ -70,15 +67,6 @@ func (t *Tenant) Site() string {
 		return t.SiteURL
 	}
 	return t.BaseURL
-}
-
-// SiteHost returns the host name of the tenant's site, or "".
-func (t *Tenant) SiteHost() string {
-	u, err := url.Parse(t.Site())
-	if err != nil {
-		return ""
-	}
-	return u.Hostname()
 }
 
 // StorageOf returns where the secrets of an OAuth tenant are stored:
