@@ -46,8 +46,10 @@ name that exists updates it. The first tenant becomes the default.
 --file - reads standard input, up to the end of the JSON object, so the
 output of jwh sandbox can be piped in.
 
-With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
-"updated", "secretStored"}.`,
+With -o json, prints the tenant as 'jwh tenant list -o json' does ({"name",
+"kind", "site", "baseUrl", "appKey", "clientKey", "clientId", "cloudId",
+"scopes", "storage", "default"}, the oauth fields empty) with "updated" and
+"secretStored".`,
 		Example: `  jwh tenant import acme --file installed.json
   jwh tenant import --file - < installed.json`,
 		Args: cmdutil.MaxArgs(1),
