@@ -88,6 +88,10 @@ var (
 	ErrKeyringDown = errors.New("keyring unavailable")
 )
 
+// AddTenantHint says how to add a tenant, of either kind: every error and
+// message about a config without tenants ends with it.
+const AddTenantHint = "add one with 'jwh tenant import --file installed.json', 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant login --client-id ID'"
+
 // EnvSecret stands for the keyring's shared secret of the selected Connect
 // tenant (see Resolver).
 const EnvSecret = "JWH_SHARED_SECRET"

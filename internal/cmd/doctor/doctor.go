@@ -160,7 +160,7 @@ func doctorRun(ctx context.Context, opts *Options) error {
 	if opts.AllTenants {
 		tenants = cfg.Tenants
 		if len(tenants) == 0 {
-			return fmt.Errorf("%w: add one with 'jwh tenant import --file installed.json' or 'jwh tenant login'", tenant.ErrNoTenants)
+			return fmt.Errorf("%w: %s", tenant.ErrNoTenants, tenant.AddTenantHint)
 		}
 	} else {
 		t, err := cfg.Select(opts.Tenant, opts.Getenv(tenant.EnvTenant))
