@@ -140,7 +140,7 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, savedJSON{toJSON(cfg, &t), existing != nil, secret != nil})
 	}
-	cs := stderrScheme(opts.IO)
+	cs := opts.IO.ErrColorScheme()
 	verb := "Added"
 	if existing != nil {
 		verb = "Updated"

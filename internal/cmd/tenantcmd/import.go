@@ -108,7 +108,7 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 		}
 	} else if sameFound && same.Name != name {
 		fmt.Fprintf(opts.IO.ErrOut, "%s tenant %s has the same client key: jwh listen will check deliveries with only one of their secrets; remove the other with 'jwh tenant remove NAME'\n",
-			stderrScheme(opts.IO).WarningIcon(), same.Name)
+			opts.IO.ErrColorScheme().WarningIcon(), same.Name)
 	}
 	var existing *tenant.Tenant
 	if t, err := cfg.Get(name); err == nil {
@@ -137,7 +137,7 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, savedJSON{toJSON(cfg, &t), existing != nil, secret != nil})
 	}
-	cs := stderrScheme(opts.IO)
+	cs := opts.IO.ErrColorScheme()
 	verb := "Imported"
 	if existing != nil {
 		verb = "Updated"

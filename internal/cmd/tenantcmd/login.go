@@ -237,7 +237,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	l := &login{opts: opts, cfg: cfg, cs: stderrScheme(opts.IO)}
+	l := &login{opts: opts, cfg: cfg, cs: opts.IO.ErrColorScheme()}
 	if opts.Name != "" {
 		if t, err := cfg.Get(opts.Name); err == nil {
 			if !t.IsOAuth() {
