@@ -134,7 +134,7 @@ func (f *Factory) oauthSource(t *tenant.Tenant, r *tenant.Resolver, opts transpo
 	if err != nil {
 		return nil, err
 	}
-	app, err := f.OAuthApp(t, opts)
+	app, err := f.oauthApp(t, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +151,11 @@ func (f *Factory) oauthSource(t *tenant.Tenant, r *tenant.Resolver, opts transpo
 	}), nil
 }
 
-// OAuthApp returns the app of OAuth tenant t, without its client secret,
+// oauthApp returns the app of OAuth tenant t, without its client secret,
 // whose requests (token endpoint, accessible-resources) go through a
 // client with opts but no Authorizer. A URL of the tenant that is not
 // usable is bad input.
-func (f *Factory) OAuthApp(t *tenant.Tenant, opts transport.Options) (*oauth.App, error) {
+func (f *Factory) oauthApp(t *tenant.Tenant, opts transport.Options) (*oauth.App, error) {
 	authURL, apiURL := oauth.Endpoints(t)
 	for _, u := range []struct{ flag, value string }{{"--auth-url", authURL}, {"--api-url", apiURL}} {
 		if _, err := urlpolicy.ParseBaseURL(u.value); err != nil {
