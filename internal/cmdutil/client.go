@@ -44,20 +44,14 @@ func (f *Factory) JiraClient(tenantName string, debug bool) (*jira.Client, *tena
 	return c, t, nil
 }
 
-// ClientFor returns a client for tenant t of a command that works on
-// every tenant (extend --all-tenants), with its secrets from r: that
-// command's Resolver (Resolver("")), for which the tenant selected without
-// --tenant (JWH_TENANT, the default or the only one) is the one that the
-// secrets in the environment stand for, and which may have read the
-// secrets ahead (tenant.Resolver.ReadAhead).
+// ClientFor returns a client for tenant t with its secrets from r, for a
+// command that holds a Resolver of its own: extend --all-tenants, whose
+// Resolver("") may have read the secrets ahead
+// (tenant.Resolver.ReadAhead) and lets the secrets in the environment
+// stand for the tenant selected without --tenant (JWH_TENANT, the default
+// or the only one); and jwh doctor, which asks r itself where the secrets
+// come from and must then talk to Jira as every other command does.
 func (f *Factory) ClientFor(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
-	return f.clientFor(t, r, debug)
-}
-
-// ClientWith returns a client for tenant t with its secrets from r, for a
-// command that asks r itself where the secrets come from (jwh doctor)
-// and must then talk to Jira as every other command does.
-func (f *Factory) ClientWith(t *tenant.Tenant, r *tenant.Resolver, debug bool) (*jira.Client, error) {
 	return f.clientFor(t, r, debug)
 }
 
@@ -140,7 +134,7 @@ func (f *Factory) oauthSource(t *tenant.Tenant, r *tenant.Resolver, opts transpo
 	if err != nil {
 		return nil, err
 	}
-	app, err := f.OAuthApp(t, opts)
+	app, err := f.oauthApp(t, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -157,18 +151,12 @@ func (f *Factory) oauthSource(t *tenant.Tenant, r *tenant.Resolver, opts transpo
 	}), nil
 }
 
-// OAuthApp returns the app of OAuth tenant t, without its client secret,
+// oauthApp returns the app of OAuth tenant t, without its client secret,
 // whose requests (token endpoint, accessible-resources) go through a
 // client with opts but no Authorizer. A URL of the tenant that is not
 // usable is bad input.
-func (f *Factory) OAuthApp(t *tenant.Tenant, opts transport.Options) (*oauth.App, error) {
-	authURL, apiURL := t.AuthURL, t.APIURL
-	if authURL == "" {
-		authURL = oauth.DefaultAuthURL
-	}
-	if apiURL == "" {
-		apiURL = oauth.DefaultAPIURL
-	}
+func (f *Factory) oauthApp(t *tenant.Tenant, opts transport.Options) (*oauth.App, error) {
+	authURL, apiURL := oauth.Endpoints(t)
 	for _, u := range []struct{ flag, value string }{{"--auth-url", authURL}, {"--api-url", apiURL}} {
 		if _, err := urlpolicy.ParseBaseURL(u.value); err != nil {
 			return nil, &TenantError{Tenant: t.Name, Err: fmt.Errorf("%w: log in again with a good %s: %s", err, u.flag, t.LoginCommand())}
@@ -203,10 +191,7 @@ func oauthHTTPClient(opts transport.Options) (*http.Client, error) {
 // APIURL/ex/jira/CLOUDID; a config edited by hand can make it unusable,
 // which is bad input naming the tenant.
 func GatewayURL(t *tenant.Tenant) (*url.URL, error) {
-	apiURL := t.APIURL
-	if apiURL == "" {
-		apiURL = oauth.DefaultAPIURL
-	}
+	_, apiURL := oauth.Endpoints(t)
 	if t.CloudID == "" {
 		return nil, InputError(&TenantError{Tenant: t.Name, Err: fmt.Errorf("no cloud id in the config: log in again: %s", t.LoginCommand())})
 	}

@@ -86,10 +86,10 @@ func installed(name string) string {
 
 func secretOf(name string) string { return "secret-of-" + name }
 
-// changeTenantsAtOnce imports each of the tenants in kept into the config
-// of env, one process after the other; then it runs, all at once, one jwh
-// process per tenant in added (tenant import NAME --file -) and one per
-// tenant in kept (tenant remove NAME). extra is added to the import
+// changeTenantsAtOnce imports each of the tenants in removed into the
+// config of env, one process after the other; then it runs, all at once,
+// one jwh process per tenant in added (tenant import NAME --file -) and one
+// per tenant in removed (tenant remove NAME). extra is added to the import
 // command lines. Every process must succeed, and the config must then
 // name exactly the added tenants: no change may be lost. It returns the
 // config as the processes left it.
@@ -154,7 +154,9 @@ func changeTenantsAtOnce(t *testing.T, bin string, env []string, extra []string,
 }
 
 // envInt reads a positive whole number from the environment variable
-// name, or returns def when it is unset.
+// name (a benchmark's size), or returns def when it is unset. It is here,
+// in a file of every build, so that the keyring build and the default one
+// share it.
 func envInt(tb testing.TB, name string, def int) int {
 	tb.Helper()
 	v := os.Getenv(name)
@@ -163,7 +165,7 @@ func envInt(tb testing.TB, name string, def int) int {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		tb.Fatalf("%s=%q: want a whole number above 0", name, v)
+		tb.Fatalf("$%s=%q: want a whole number above 0", name, v)
 	}
 	return n
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -399,18 +398,13 @@ type listening struct {
 	done chan error
 }
 
-// startListener runs jwh listen --quiet for tenant on a free loopback
-// port and waits until it is ready.
+// startListener runs jwh listen --quiet for tenant on a port the system
+// picks, and waits until it is ready: its "Ready!" line says where it
+// listens.
 func startListener(t *testing.T, env []string, bin, tenant string) *listening {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	l := &listening{url: "http://" + addr + "/", out: new(bytes.Buffer), done: make(chan error, 1)}
-	l.cmd = exec.Command(bin, "-t", tenant, "listen", "--addr", addr, "--quiet")
+	l := &listening{out: new(bytes.Buffer), done: make(chan error, 1)}
+	l.cmd = exec.Command(bin, "-t", tenant, "listen", "--addr", "127.0.0.1:0", "--quiet")
 	l.cmd.Env = env
 	l.cmd.Stdout = l.out
 	stderr, err := l.cmd.StderrPipe()
@@ -420,24 +414,29 @@ func startListener(t *testing.T, env []string, bin, tenant string) *listening {
 	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan bool, 1)
+	t.Cleanup(func() { _ = l.cmd.Process.Kill() })
+	ready := make(chan string, 1) // the URL, or "" when it stopped first
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		said := false
 		for sc.Scan() {
-			if !said && strings.HasPrefix(sc.Text(), "Ready!") {
+			if rest, ok := strings.CutPrefix(sc.Text(), "Ready! Listening for Jira's deliveries on "); ok && !said {
 				said = true
-				ready <- true
+				ready <- strings.TrimSuffix(rest, " (Ctrl-C to stop)")
 			}
 		}
 		if !said {
-			ready <- false
+			ready <- ""
 		}
 		l.done <- l.cmd.Wait()
 	}()
-	t.Cleanup(func() { _ = l.cmd.Process.Kill() })
-	if !<-ready {
-		t.Fatalf("jwh listen stopped before it was ready")
+	select {
+	case l.url = <-ready:
+	case <-time.After(time.Minute):
+		t.Fatal("jwh listen not ready within a minute")
+	}
+	if l.url == "" {
+		t.Fatal("jwh listen stopped before it was ready")
 	}
 	return l
 }

@@ -7,8 +7,12 @@ type ColorScheme struct{ enabled bool }
 // ColorScheme returns the scheme for Out.
 func (s *IOStreams) ColorScheme() ColorScheme { return ColorScheme{s.color} }
 
-// ColorSchemeFor returns a scheme that paints only when enabled is true, for
-// streams other than Out (stderr colour is decided by its own terminal).
+// ErrColorScheme returns the scheme for ErrOut: it paints when colour is
+// enabled (see ColorEnabled) and standard error is a terminal too, so that
+// a command's messages are plain in a log file.
+func (s *IOStreams) ErrColorScheme() ColorScheme { return ColorScheme{s.color && s.stderrTTY} }
+
+// ColorSchemeFor returns a scheme that paints only when enabled is true.
 func ColorSchemeFor(enabled bool) ColorScheme { return ColorScheme{enabled} }
 
 func (c ColorScheme) paint(code, s string) string {

@@ -43,3 +43,20 @@ func TestReadLineTooLong(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestErrColorScheme: messages on standard error are coloured only when
+// colour is enabled and standard error is a terminal.
+func TestErrColorScheme(t *testing.T) {
+	for _, tc := range []struct {
+		color, stderrTTY, want bool
+	}{
+		{true, true, true}, {true, false, false}, {false, true, false}, {false, false, false},
+	} {
+		s, _, _, _ := Test()
+		s.SetColorEnabled(tc.color)
+		s.SetStderrTTY(tc.stderrTTY)
+		if got := s.ErrColorScheme().Bold("x") != "x"; got != tc.want {
+			t.Errorf("colour %v, stderr a terminal %v: paints %v, want %v", tc.color, tc.stderrTTY, got, tc.want)
+		}
+	}
+}

@@ -63,9 +63,6 @@ type Mutex struct {
 // is path+".lock", in the same directory, which must exist.
 func MutexFor(path string) *Mutex { return &Mutex{path: path} }
 
-// Path returns the path of the guarded file.
-func (m *Mutex) Path() string { return m.path }
-
 // LockPath returns the path of the lock file.
 func (m *Mutex) LockPath() string { return m.path + ".lock" }
 

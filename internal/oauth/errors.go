@@ -21,8 +21,10 @@ var (
 	// ErrBadAnswer: the pasted address or the callback is not an answer
 	// of the authorization server for this redirect URI.
 	ErrBadAnswer = errors.New("not an authorization answer")
-	// ErrNoAnswer: the browser never came back (timeout or Ctrl-C), or
-	// the authorization server refused the redirect URI.
+	// ErrNoAnswer: the browser never came back, or no address was
+	// pasted, within the login's --timeout: as when the authorization
+	// server refuses the redirect URI, which it says in the browser only.
+	// (Ctrl-C is context.Canceled, as for every command.)
 	ErrNoAnswer = errors.New("no answer from the browser")
 	// ErrRedirectURI: the redirect URI is not one jwh can receive, or
 	// its port is taken.

@@ -297,16 +297,17 @@ func (s *CallbackServer) Close() error {
 	return nil
 }
 
-// URL returns the redirect URI the server receives.
-func (s *CallbackServer) URL() *url.URL { return s.redirect }
-
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+// pageTemplate is parsed on first use: a login is rare, and every jwh
+// process would pay for parsing it at start-up (about 100 allocations).
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>jwh</title>
 <style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:36em;color:#172b4d}
 h1{font-size:1.4em}.fail{color:#ae2a19}.ok{color:#216e4e}</style></head>
 <body><h1 class="{{if .Failed}}fail{{else}}ok{{end}}">{{if .Failed}}jwh: the login failed{{else}}jwh: logged in{{end}}</h1>
 <p>{{.Message}}</p>{{if not .Failed}}<p>You can close this tab.</p>{{end}}</body></html>
 `))
+})
 
 // page writes the answer page; msg is escaped.
 func page(w http.ResponseWriter, status int, failed bool, msg string) {
@@ -314,7 +315,7 @@ func page(w http.ResponseWriter, status int, failed bool, msg string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	_ = pageTemplate.Execute(w, struct {
+	_ = pageTemplate().Execute(w, struct {
 		Failed  bool
 		Message string
 	}{failed, msg})

@@ -18,6 +18,7 @@
 package oauth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/jwh-cli/jwh/internal/tenant"
 	"github.com/jwh-cli/jwh/internal/transport"
 )
 
@@ -313,6 +315,13 @@ func listSites(sites []Site) string {
 		parts[i] = fmt.Sprintf("%s (cloud id %s)", s.URL, s.ID)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Endpoints returns the authorization server and the API gateway of OAuth
+// tenant t: those it logged in with (--auth-url, --api-url), else
+// Atlassian's (a tenant records them only when they are not the defaults).
+func Endpoints(t *tenant.Tenant) (authURL, apiURL string) {
+	return cmp.Or(t.AuthURL, DefaultAuthURL), cmp.Or(t.APIURL, DefaultAPIURL)
 }
 
 // GatewayURL returns the base URL of a site's REST API through the API

@@ -265,7 +265,7 @@ func (c *Config) notFound(name, via string) error {
 		via = " (" + via + ")"
 	}
 	if len(c.Tenants) == 0 {
-		return fmt.Errorf("%w %q%s: no tenants are configured; add one with 'jwh tenant add' or 'jwh tenant import'", ErrNotFound, name, via)
+		return fmt.Errorf("%w %q%s: no tenants are configured; %s", ErrNotFound, name, via, AddTenantHint)
 	}
 	return fmt.Errorf("%w %q%s: configured tenants are %s", ErrNotFound, name, via, strings.Join(c.Names(), ", "))
 }
@@ -336,7 +336,7 @@ func (c *Config) Select(flagName, envName string) (*Tenant, error) {
 	}
 	switch len(c.Tenants) {
 	case 0:
-		return nil, fmt.Errorf("%w: add one with 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant import --file installed.json'", ErrNoTenants)
+		return nil, fmt.Errorf("%w: %s", ErrNoTenants, AddTenantHint)
 	case 1:
 		t := c.Tenants[0]
 		return &t, nil

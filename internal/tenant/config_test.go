@@ -373,7 +373,7 @@ func TestPutGetRemoveSetDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Get("b")
-	if want := `no such tenant "b": no tenants are configured; add one with 'jwh tenant add' or 'jwh tenant import'`; err == nil || err.Error() != want {
+	if want := `no such tenant "b": no tenants are configured; add one with 'jwh tenant import --file installed.json', 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant login --client-id ID'`; err == nil || err.Error() != want {
 		t.Errorf("Get on empty config: %v", err)
 	}
 }
@@ -426,7 +426,7 @@ func TestSelect(t *testing.T) {
 		{name: "ambiguous", cfg: two(""), wantErr: ErrAmbiguous,
 			wantMsg: `several tenants and none selected (acme, beta): choose one with --tenant NAME or JWH_TENANT, or set a default with 'jwh tenant use NAME'`},
 		{name: "none", cfg: &Config{}, wantErr: ErrNoTenants,
-			wantMsg: `no tenants configured: add one with 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant import --file installed.json'`},
+			wantMsg: `no tenants configured: add one with 'jwh tenant import --file installed.json', 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant login --client-id ID'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,10 +13,7 @@
 // token, access token) that is stored and replaced as a whole.
 package tenant
 
-import (
-	"errors"
-	"net/url"
-)
+import "errors"
 
 // The kinds of tenant, as the config file and -o json write them.
 const (
@@ -72,15 +69,6 @@ func (t *Tenant) Site() string {
 	return t.BaseURL
 }
 
-// SiteHost returns the host name of the tenant's site, or "".
-func (t *Tenant) SiteHost() string {
-	u, err := url.Parse(t.Site())
-	if err != nil {
-		return ""
-	}
-	return u.Hostname()
-}
-
 // StorageOf returns where the secrets of an OAuth tenant are stored:
 // StorageKeyring unless the tenant records StorageFile.
 func (t *Tenant) StorageOf() string {
@@ -99,6 +87,10 @@ var (
 	ErrNoSecret    = errors.New("no shared secret")
 	ErrKeyringDown = errors.New("keyring unavailable")
 )
+
+// AddTenantHint says how to add a tenant, of either kind: every error and
+// message about a config without tenants ends with it.
+const AddTenantHint = "add one with 'jwh tenant import --file installed.json', 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant login --client-id ID'"
 
 // EnvSecret stands for the keyring's shared secret of the selected Connect
 // tenant (see Resolver).

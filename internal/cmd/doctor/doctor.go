@@ -109,7 +109,7 @@ answered 401 or 403).`,
 			opts.Config = f.Config
 			opts.Resolver = func() (*tenant.Resolver, error) { return f.Resolver(g.Tenant) }
 			opts.Client = func(t *tenant.Tenant, r *tenant.Resolver) (*jira.Client, error) {
-				return f.ClientWith(t, r, g.Debug)
+				return f.ClientFor(t, r, g.Debug)
 			}
 			opts.JSON = g.JSON
 			opts.Tenant = g.Tenant
@@ -159,7 +159,7 @@ func doctorRun(ctx context.Context, opts *Options) error {
 	if opts.AllTenants {
 		tenants = cfg.Tenants
 		if len(tenants) == 0 {
-			return fmt.Errorf("%w: add one with 'jwh tenant import --file installed.json' or 'jwh tenant login'", tenant.ErrNoTenants)
+			return fmt.Errorf("%w: %s", tenant.ErrNoTenants, tenant.AddTenantHint)
 		}
 	} else {
 		t, err := cfg.Select(opts.Tenant, opts.Getenv(tenant.EnvTenant))

@@ -260,7 +260,7 @@ func allTenantsRun(ctx context.Context, opts *Options) error {
 	}
 	tenants := cfg.Tenants
 	if len(tenants) == 0 {
-		return fmt.Errorf("%w: add one with 'jwh tenant import --file installed.json'", tenant.ErrNoTenants)
+		return fmt.Errorf("%w: %s", tenant.ErrNoTenants, tenant.AddTenantHint)
 	}
 	r, err := opts.Resolver()
 	if err != nil {

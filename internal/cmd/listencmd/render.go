@@ -72,7 +72,7 @@ func NewRenderer(ios *iostreams.IOStreams, opts RenderOptions) *Renderer {
 	r := &Renderer{
 		w:      listen.NewGroupWriter(ios.Out, ios.ErrOut),
 		cs:     ios.ColorScheme(),
-		errCS:  iostreams.ColorSchemeFor(ios.IsStderrTTY() && ios.ColorEnabled()),
+		errCS:  ios.ErrColorScheme(),
 		errTTY: ios.IsStderrTTY(),
 		opts:   opts,
 	}

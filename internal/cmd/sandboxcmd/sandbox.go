@@ -277,7 +277,7 @@ func sandboxRun(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("writing the OAuth app: %w", err)
 		}
 	}
-	cs := iostreams.ColorSchemeFor(opts.IO.IsStderrTTY() && opts.IO.ColorEnabled())
+	cs := opts.IO.ErrColorScheme()
 	fmt.Fprintf(w, "%s Jira sandbox at %s (app key %s, client key %s)\n", cs.SuccessIcon(), ten.BaseURL(), ten.AppKey(), ten.ClientKey())
 	switch {
 	case opts.State != "":

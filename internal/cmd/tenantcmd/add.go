@@ -48,8 +48,10 @@ With --no-keyring, no secret is read or stored: the tenant's secret must then
 come from JWH_SHARED_SECRET whenever jwh runs (for machines with no Secret
 Service).
 
-With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
-"updated", "secretStored"}.`,
+With -o json, prints the tenant as 'jwh tenant list -o json' does ({"name",
+"kind", "site", "baseUrl", "appKey", "clientKey", "clientId", "cloudId",
+"scopes", "storage", "default"}, the oauth fields empty) with "updated" and
+"secretStored".`,
 		Example: `  printf '%s' "$SECRET" | jwh tenant add acme --base-url https://acme.atlassian.net --app-key com.example.app
   jwh tenant add acme     # prompts for a new secret of an existing tenant`,
 		Args: cmdutil.ExactArgs(1, "tenant name"),
@@ -138,7 +140,7 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, savedJSON{toJSON(cfg, &t), existing != nil, secret != nil})
 	}
-	cs := stderrScheme(opts.IO)
+	cs := opts.IO.ErrColorScheme()
 	verb := "Added"
 	if existing != nil {
 		verb = "Updated"

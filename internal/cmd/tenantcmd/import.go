@@ -46,8 +46,10 @@ name that exists updates it. The first tenant becomes the default.
 --file - reads standard input, up to the end of the JSON object, so the
 output of jwh sandbox can be piped in.
 
-With -o json, prints {"name", "baseUrl", "appKey", "clientKey", "default",
-"updated", "secretStored"}.`,
+With -o json, prints the tenant as 'jwh tenant list -o json' does ({"name",
+"kind", "site", "baseUrl", "appKey", "clientKey", "clientId", "cloudId",
+"scopes", "storage", "default"}, the oauth fields empty) with "updated" and
+"secretStored".`,
 		Example: `  jwh tenant import acme --file installed.json
   jwh tenant import --file - < installed.json`,
 		Args: cmdutil.MaxArgs(1),
@@ -106,7 +108,7 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 		}
 	} else if sameFound && same.Name != name {
 		fmt.Fprintf(opts.IO.ErrOut, "%s tenant %s has the same client key: jwh listen will check deliveries with only one of their secrets; remove the other with 'jwh tenant remove NAME'\n",
-			stderrScheme(opts.IO).WarningIcon(), same.Name)
+			opts.IO.ErrColorScheme().WarningIcon(), same.Name)
 	}
 	var existing *tenant.Tenant
 	if t, err := cfg.Get(name); err == nil {
@@ -135,7 +137,7 @@ func importRun(ctx context.Context, opts *ImportOptions) error {
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, savedJSON{toJSON(cfg, &t), existing != nil, secret != nil})
 	}
-	cs := stderrScheme(opts.IO)
+	cs := opts.IO.ErrColorScheme()
 	verb := "Imported"
 	if existing != nil {
 		verb = "Updated"

@@ -62,7 +62,7 @@ func listRun(opts *ListOptions) error {
 		return output.JSON(opts.IO.Out, list)
 	}
 	if len(cfg.Tenants) == 0 {
-		fmt.Fprintln(opts.IO.ErrOut, "No tenants configured: add one with 'jwh tenant import --file installed.json', 'jwh tenant add NAME --base-url URL --app-key KEY' or 'jwh tenant login --client-id ID'")
+		fmt.Fprintln(opts.IO.ErrOut, "No tenants configured: "+tenant.AddTenantHint)
 		return nil
 	}
 	tbl := output.NewTable(opts.IO, "NAME", "KIND", "SITE", "APP", "DEFAULT")

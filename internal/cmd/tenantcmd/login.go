@@ -1,6 +1,7 @@
 package tenantcmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -236,7 +237,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	l := &login{opts: opts, cfg: cfg, cs: stderrScheme(opts.IO)}
+	l := &login{opts: opts, cfg: cfg, cs: opts.IO.ErrColorScheme()}
 	if opts.Name != "" {
 		if t, err := cfg.Get(opts.Name); err == nil {
 			if !t.IsOAuth() {
@@ -269,10 +270,11 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if l.existing != nil {
 		prev = *l.existing
 	}
+	authURL, apiURL := oauth.Endpoints(&prev)
 	l.app = &oauth.App{
 		ClientID: opts.ClientID, ClientSecret: secret,
-		AuthURL:     firstOf(opts.AuthURL, prev.AuthURL, oauth.DefaultAuthURL),
-		APIURL:      firstOf(opts.APIURL, prev.APIURL, oauth.DefaultAPIURL),
+		AuthURL:     cmp.Or(opts.AuthURL, authURL),
+		APIURL:      cmp.Or(opts.APIURL, apiURL),
 		RedirectURI: opts.RedirectURI, Scopes: opts.Scopes, HTTPClient: hc, Now: opts.Now,
 	}
 	state, err := oauth.NewState()
@@ -298,16 +300,6 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	}
 	srv.Finish(fmt.Sprintf("Logged in to %s as tenant %s.", t.SiteURL, t.Name), false)
 	return nil
-}
-
-// firstOf returns the first of values that is not empty.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // connectTenantError refuses to turn a Connect tenant into an OAuth one.
@@ -449,17 +441,18 @@ func (l *login) complete(ctx context.Context, answer *oauth.Answer, state string
 	if err != nil {
 		return nil, err
 	}
-	t, updated, madeDefault, err := l.save(ctx, site, tok)
+	t, bundle, updated, madeDefault, err := l.save(ctx, site, tok)
 	if err != nil {
 		return nil, err
 	}
-	return t, l.report(t, tok, updated, madeDefault)
+	return t, l.report(t, bundle, updated, madeDefault)
 }
 
 // save writes the tenant and its secrets, under the config's lock and the
 // tenant's refresh lock: the secrets first, then the config; if the config
-// cannot be saved, the secrets are put back as they were.
-func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t *tenant.Tenant, updated, madeDefault bool, err error) {
+// cannot be saved, the secrets are put back as they were. It returns the
+// tenant and the bundle it stored.
+func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t *tenant.Tenant, bundle *tenant.OAuthSecrets, updated, madeDefault bool, err error) {
 	siteURL := strings.TrimRight(site.URL, "/")
 	name := l.opts.Name
 	if name == "" {
@@ -468,19 +461,19 @@ func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t
 			name = u.Hostname()
 		}
 		if err := tenant.ValidateName(name); err != nil {
-			return nil, false, false, cmdutil.InputErrorf("cannot name the tenant after the site %s: give a name, as in 'jwh tenant login NAME --client-id %s'", siteURL, l.opts.ClientID)
+			return nil, nil, false, false, cmdutil.InputErrorf("cannot name the tenant after the site %s: give a name, as in 'jwh tenant login NAME --client-id %s'", siteURL, l.opts.ClientID)
 		}
 	}
 	cfg := l.cfg
 	unlock, err := cfg.Lock(ctx)
 	if err != nil {
-		return nil, false, false, err
+		return nil, nil, false, false, err
 	}
 	defer unlock()
 	var cur *tenant.Tenant
 	if c, err := cfg.Get(name); err == nil {
 		if !c.IsOAuth() {
-			return nil, false, false, connectTenantError(name)
+			return nil, nil, false, false, connectTenantError(name)
 		}
 		cur = c
 	}
@@ -501,7 +494,7 @@ func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t
 	if l.opts.Now != nil {
 		now = l.opts.Now()
 	}
-	bundle := &tenant.OAuthSecrets{
+	bundle = &tenant.OAuthSecrets{
 		ClientSecret: l.app.ClientSecret, RefreshToken: tok.RefreshToken, AccessToken: tok.AccessToken,
 		AccessExpiry: tok.Expiry, LoginAt: now, Scopes: tok.Scopes,
 	}
@@ -513,7 +506,7 @@ func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t
 	// over the new ones.
 	unlockLogin, err := r.LockOAuth(ctx, &nt)
 	if err != nil {
-		return nil, false, false, err
+		return nil, nil, false, false, err
 	}
 	defer unlockLogin()
 	var old *tenant.OAuthSecrets
@@ -523,7 +516,7 @@ func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t
 		}
 	}
 	if err := r.SaveOAuth(&nt, bundle); err != nil {
-		return nil, false, false, err
+		return nil, nil, false, false, err
 	}
 	oldDefault := cfg.Default
 	cfg.Put(nt)
@@ -541,9 +534,9 @@ func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t
 			rerr = r.DeleteSecrets(&nt)
 		}
 		if rerr != nil {
-			return nil, false, false, fmt.Errorf("%w (and the secrets stored for tenant %s could not be put back: %v)", err, name, rerr)
+			return nil, nil, false, false, fmt.Errorf("%w (and the secrets stored for tenant %s could not be put back: %v)", err, name, rerr)
 		}
-		return nil, false, false, err
+		return nil, nil, false, false, err
 	}
 	if cur != nil && cur.StorageOf() != nt.StorageOf() {
 		// The previous login's secrets, left where it kept them.
@@ -551,7 +544,7 @@ func (l *login) save(ctx context.Context, site *oauth.Site, tok *oauth.Token) (t
 			fmt.Fprintf(l.opts.IO.ErrOut, "%s the previous login's secrets of tenant %s may remain: %v\n", l.cs.WarningIcon(), name, err)
 		}
 	}
-	return &nt, cur != nil, oldDefault == "" && cfg.Default == name, nil
+	return &nt, bundle, cur != nil, oldDefault == "" && cfg.Default == name, nil
 }
 
 // loginJSON is the -o json output of jwh tenant login.
@@ -571,19 +564,14 @@ type loginJSON struct {
 	LoginExpiry   *string  `json:"loginExpiry"`
 }
 
-// report says what was saved: -o json on standard output, else lines on
-// standard error.
-func (l *login) report(t *tenant.Tenant, tok *oauth.Token, updated, madeDefault bool) error {
-	now := time.Now()
-	if l.opts.Now != nil {
-		now = l.opts.Now()
-	}
-	b := &tenant.OAuthSecrets{RefreshToken: tok.RefreshToken, LoginAt: now, RefreshIssued: now}
+// report says what was saved, tenant t and its bundle b: -o json on
+// standard output, else lines on standard error.
+func (l *login) report(t *tenant.Tenant, b *tenant.OAuthSecrets, updated, madeDefault bool) error {
 	if l.opts.JSON {
 		j := loginJSON{
 			Name: t.Name, Kind: tenant.KindOAuth, Site: t.SiteURL, CloudID: t.CloudID, ClientID: t.ClientID,
 			Scopes: output.NonNil(t.Scopes), Storage: t.StorageOf(), Default: l.cfg.Default == t.Name, Updated: updated,
-			AccessExpiry: rfc3339(tok.Expiry), RefreshToken: tok.RefreshToken != "",
+			AccessExpiry: rfc3339(b.AccessExpiry), RefreshToken: b.RefreshToken != "",
 			RefreshExpiry: rfc3339(b.RefreshExpiry()), LoginExpiry: rfc3339(b.AbsoluteExpiry()),
 		}
 		return output.JSON(l.opts.IO.Out, j)
@@ -599,9 +587,9 @@ func (l *login) report(t *tenant.Tenant, tok *oauth.Token, updated, madeDefault 
 	} else {
 		fmt.Fprintf(w, "Secrets stored in the %s\n", tenant.KeyringSource(t.Name))
 	}
-	if tok.RefreshToken == "" {
+	if b.RefreshToken == "" {
 		fmt.Fprintf(w, "%s no refresh token (offline_access not granted): this login works until the access token expires at %s; add offline_access to --scope and the app's permissions for cron use\n",
-			l.cs.WarningIcon(), tok.Expiry.UTC().Format(time.RFC3339))
+			l.cs.WarningIcon(), b.AccessExpiry.UTC().Format(time.RFC3339))
 	}
 	if madeDefault {
 		fmt.Fprintf(w, "%s is the default tenant\n", t.Name)

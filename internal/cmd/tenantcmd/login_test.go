@@ -358,6 +358,22 @@ func TestLoginRunPasted(t *testing.T) {
 	}
 }
 
+// TestLoginKeepsChangesOfOtherProcesses: login, like the other commands
+// that change the config (TestRunsKeepChangesOfOtherProcesses), saves the
+// config as it is when it takes the lock, so a tenant that another jwh
+// added after this one loaded the config stays.
+func TestLoginKeepsChangesOfOtherProcesses(t *testing.T) {
+	w := newLoginWorld(t)
+	w.h.putElsewhere(t, tenant.Tenant{Name: "other", BaseURL: "https://other.example", AppKey: "k"})
+	if err := loginRun(context.Background(), w.opts("acme-oauth")); err != nil {
+		t.Fatal(err)
+	}
+	<-w.pages
+	if got := strings.Join(w.h.saved(t).Names(), ","); got != "acme-oauth,other" {
+		t.Errorf("tenants %s, want acme-oauth,other", got)
+	}
+}
+
 // TestLoginAgainReplacesTheTokens: a second login to the same name
 // replaces its tokens, keeps its site and URLs, and moves its secrets when
 // the storage changes.

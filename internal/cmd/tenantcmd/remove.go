@@ -89,7 +89,7 @@ func removeRun(ctx context.Context, opts *RemoveOptions) error {
 	if err := cfg.Save(); err != nil {
 		return err
 	}
-	cs := stderrScheme(opts.IO)
+	cs := opts.IO.ErrColorScheme()
 	w := opts.IO.ErrOut
 	err = r.DeleteSecrets(t)
 	var ke *tenant.KeyringError

@@ -151,13 +151,7 @@ func showOAuth(opts *ShowOptions, cfg *tenant.Config, r *tenant.Resolver, t *ten
 	if b == nil {
 		b = &tenant.OAuthSecrets{}
 	}
-	authURL, apiURL := t.AuthURL, t.APIURL
-	if authURL == "" {
-		authURL = oauth.DefaultAuthURL
-	}
-	if apiURL == "" {
-		apiURL = oauth.DefaultAPIURL
-	}
+	authURL, apiURL := oauth.Endpoints(t)
 	if opts.JSON {
 		return output.JSON(opts.IO.Out, oauthShowJSON{
 			tenantJSON: toJSON(cfg, t), AuthURL: authURL, APIURL: apiURL,

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jwh-cli/jwh/internal/cmdutil"
-	"github.com/jwh-cli/jwh/internal/iostreams"
 	"github.com/jwh-cli/jwh/internal/output"
 	"github.com/jwh-cli/jwh/internal/tenant"
 )
@@ -104,12 +103,6 @@ func storageOf(t *tenant.Tenant) string {
 		return t.StorageOf()
 	}
 	return tenant.StorageKeyring
-}
-
-// stderrScheme colours messages on standard error when it is a terminal
-// and colour is wanted.
-func stderrScheme(ios *iostreams.IOStreams) iostreams.ColorScheme {
-	return iostreams.ColorSchemeFor(ios.IsStderrTTY() && ios.ColorEnabled())
 }
 
 // adviceError replaces the message of err, keeping err for errors.Is (and

@@ -51,7 +51,7 @@ func useRun(ctx context.Context, opts *UseOptions) error {
 	if err != nil {
 		return err
 	}
-	cs := stderrScheme(opts.IO)
+	cs := opts.IO.ErrColorScheme()
 	fmt.Fprintf(opts.IO.ErrOut, "%s Default tenant is now %s\n", cs.SuccessIcon(), cs.Bold(opts.Name))
 	return nil
 }

@@ -302,7 +302,7 @@ type row struct {
 }
 
 func render(ios *iostreams.IOStreams, tenantName string, res *sandbox.TriggerResult) error {
-	cs := iostreams.ColorSchemeFor(ios.IsStderrTTY() && ios.ColorEnabled())
+	cs := ios.ErrColorScheme()
 	what := res.Event
 	if res.IssueKey != "" {
 		what += " for " + res.IssueKey
