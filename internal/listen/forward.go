@@ -59,9 +59,16 @@ var hopByHop = []string{
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// forwardHeader copies h without its hop-by-hop headers.
-func forwardHeader(h http.Header) http.Header {
+// ForwardHeader returns a copy of h, the header of a request received,
+// without the headers that belong to one connection (RFC 9110 section
+// 7.6.1): those hopByHop names and those its Connection header names.
+// It is what a request sent on carries: --forward-to and jwh replay send
+// deliveries with it. It never returns nil.
+func ForwardHeader(h http.Header) http.Header {
 	out := h.Clone()
+	if out == nil {
+		out = http.Header{}
+	}
 	for _, c := range h.Values("Connection") {
 		for _, name := range strings.Split(c, ",") {
 			if name = textproto.TrimString(name); name != "" {
@@ -114,7 +121,7 @@ func (s *Server) forward(r *http.Request, d *Delivery) *forwardReply {
 	ev := &Forwarded{Identifier: d.Identifier, URL: d.ForwardTo, Delivery: d}
 	req, err := http.NewRequestWithContext(ctx, r.Method, d.ForwardTo, bytes.NewReader(d.Body))
 	if err == nil {
-		req.Header = forwardHeader(r.Header)
+		req.Header = ForwardHeader(r.Header)
 		req.ContentLength = int64(len(d.Body))
 		start := time.Now()
 		var resp *http.Response
