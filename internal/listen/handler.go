@@ -392,9 +392,10 @@ func parseRetry(h string) int {
 // a listener.
 const maxKeys = 64
 
-// A keyCache holds the connectjwt.Key of each shared secret that the
-// Secrets returned, by secret, so that a tenant's key schedule is computed
-// once rather than for every delivery.
+// A keyCache holds the connectjwt.Key of each secret that the Secrets
+// (shared secrets) and the OAuthSecrets (client secrets) returned, by
+// secret, so that a tenant's key schedule is computed once rather than for
+// every delivery.
 type keyCache struct {
 	mu   sync.RWMutex
 	keys map[string]*connectjwt.Key
