@@ -110,16 +110,16 @@ func (f *forwardReply) write(w http.ResponseWriter) {
 	w.Write(f.body)
 }
 
-// forward sends the delivery d, which arrived as r, to d.ForwardTo with
-// its body and headers unchanged, reports a *Forwarded and returns what
-// Jira is to be answered: the app's status and reply, or 502 when the app
-// does not answer.
-func (s *Server) forward(r *http.Request, d *Delivery) *forwardReply {
+// forward sends the delivery d, which arrived as r, to target (d.ForwardTo
+// with its token, if any) with its body and headers unchanged, reports a
+// *Forwarded and returns what Jira is to be answered: the app's status and
+// reply, or 502 when the app does not answer.
+func (s *Server) forward(r *http.Request, d *Delivery, target string) *forwardReply {
 	s.forwarded.Add(1)
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ForwardTimeout)
 	defer cancel()
 	ev := &Forwarded{Identifier: d.Identifier, URL: d.ForwardTo, Delivery: d}
-	req, err := http.NewRequestWithContext(ctx, r.Method, d.ForwardTo, bytes.NewReader(d.Body))
+	req, err := http.NewRequestWithContext(ctx, r.Method, target, bytes.NewReader(d.Body))
 	if err == nil {
 		req.Header = ForwardHeader(r.Header)
 		req.ContentLength = int64(len(d.Body))
