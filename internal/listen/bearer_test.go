@@ -224,7 +224,7 @@ func TestBearerSecrets(t *testing.T) {
 func TestBearerRecordsAndClaims(t *testing.T) {
 	var lines []string
 	l := start(t, Config{Secrets: oauthTenants(t), OAuth: oauthTenants(t), Leeway: DefaultLeeway, ShowClaims: true,
-		OnRecord: func(r *Record) { lines = append(lines, string(r.MarshalLine())) }})
+		OnRecord: func(r *Record) { lines = append(lines, string(r.AppendLine(nil))) }})
 	tok := bearerJWT(t, jwt.SigningMethodHS256, workSecret, bearerClaimsAt(workClientID, time.Now()))
 	l.sendBearer(t, "same-id", tok)
 	l.sendBearer(t, "same-id", tok)

@@ -202,10 +202,6 @@ func (r *Record) AppendLine(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// MarshalLine returns the record as one line of JSON, without a new line
-// (see AppendLine).
-func (r *Record) MarshalLine() []byte { return r.AppendLine(nil) }
-
 // MarshalJSON returns the record's line. encoding/json re-encodes what it
 // is given (escaping <, > and & in strings, indenting), so a body inside
 // it is equivalent but not always byte for byte the same: write
