@@ -1,7 +1,8 @@
 // Package connectjwt implements the Atlassian Connect flavour of JWT: the
 // canonical request and its query string hash (qsh), HS256 signing of the
 // tokens an app sends to Jira, and verification of the tokens Jira sends to
-// an app.
+// an app. Its reading of a token (Token) also serves the other HS256 token
+// Jira sends, the Bearer JWT of a delivery to an OAuth 2.0 app.
 //
 // The canonical request follows Atlassian's reference implementation
 // (atlassian-jwt) byte for byte; testdata/qsh-vectors.json holds vectors

@@ -22,18 +22,23 @@ import (
 // knows no such algorithm (it said malformed), and a header or claims
 // segment that is not a JSON object (null included) is malformed.
 
-// parsedToken is a JWT split and decoded, not yet verified.
-type parsedToken struct {
+// A Token is a JWT split and decoded, not yet verified. Verify reads a
+// Connect JWT with it. A caller that verifies another kind of HS256 token
+// (the Bearer JWT of a delivery to an OAuth 2.0 app, which has no qsh and
+// whose key is not found by its iss) checks it with Token's methods, so
+// that both kinds are read, signed and dated by the same rules.
+type Token struct {
 	signingInput []byte // header.claims, what the signature covers
 	signature    []byte
 	alg          string
 	claims       parsedClaims
 }
 
-// parsedClaims are the claims Verify checks. A date claim that is absent or
-// null is the zero time.
+// parsedClaims are the claims that Verify and Token's methods check. A
+// date claim that is absent or null is the zero time.
 type parsedClaims struct {
 	iss, qsh      string
+	aud           []string
 	exp, iat, nbf time.Time
 }
 
@@ -43,10 +48,10 @@ type parsedClaims struct {
 // further.
 var hs256Headers = [...]string{"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9"}
 
-// parseToken splits token into its three segments and decodes them. Its
+// ParseToken splits token into its three segments and decodes them. Its
 // errors say what is wrong, for a "malformed JWT" reason.
-func parseToken(token string) (parsedToken, error) {
-	var t parsedToken
+func ParseToken(token string) (Token, error) {
+	var t Token
 	head, rest, ok1 := strings.Cut(token, ".")
 	claims, sig, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(sig, ".") {
@@ -120,28 +125,28 @@ func headerAlg(header []byte) (string, error) {
 	return alg, nil
 }
 
-// readClaims reads the claims Verify checks, and checks that the other
-// registered claims have their types (RFC 7519: sub and jti strings, aud a
-// string or an array of them).
+// readClaims reads the claims that Verify and Token's methods check (iss,
+// qsh, aud and the dates), and checks that sub and jti are strings (RFC
+// 7519).
 func readClaims(b []byte) (parsedClaims, error) {
 	var c parsedClaims
-	err := jsonscan.Members(b, func(key, value []byte) error {
-		var err error
+	var ignored string
+	err := jsonscan.Members(b, func(key, value []byte) (err error) {
 		switch string(key) {
 		case "iss":
-			c.iss, err = stringClaim("iss", value)
+			err = stringClaim("iss", value, &c.iss)
 		case "qsh":
-			c.qsh, err = stringClaim("qsh", value)
+			err = stringClaim("qsh", value, &c.qsh)
 		case "sub", "jti":
-			_, err = stringClaim(string(key), value)
+			err = stringClaim(string(key), value, &ignored)
+		case "aud":
+			err = audienceClaim(value, &c.aud)
 		case "exp":
 			c.exp, err = dateClaim("exp", value)
 		case "iat":
 			c.iat, err = dateClaim("iat", value)
 		case "nbf":
 			c.nbf, err = dateClaim("nbf", value)
-		case "aud":
-			err = audienceClaim(value)
 		}
 		return err
 	})
@@ -151,13 +156,19 @@ func readClaims(b []byte) (parsedClaims, error) {
 	return c, nil
 }
 
-// stringClaim reads a claim that is a string; null is "".
-func stringClaim(name string, value []byte) (string, error) {
-	s, ok := jsonscan.String(value)
-	if !ok && !jsonscan.IsNull(value) {
-		return "", fmt.Errorf("claim %s is not a string", name)
+// stringClaim reads a claim that is a string into dst. A null leaves dst
+// as it is, as encoding/json leaves a string (a name that appears twice,
+// the second time null, keeps its first value).
+func stringClaim(name string, value []byte, dst *string) error {
+	if jsonscan.IsNull(value) {
+		return nil
 	}
-	return s, nil
+	s, ok := jsonscan.String(value)
+	if !ok {
+		return fmt.Errorf("claim %s is not a string", name)
+	}
+	*dst = s
+	return nil
 }
 
 // dateClaim reads a NumericDate claim, seconds since 1970, to the second
@@ -182,19 +193,66 @@ func dateClaim(name string, value []byte) (time.Time, error) {
 	return time.Unix(int64(sec), int64(frac*1e9)).Truncate(time.Second), nil
 }
 
-// audienceClaim checks the aud claim: a string, an array of strings, or null.
-func audienceClaim(value []byte) error {
-	errAud := errors.New("claim aud is not a string or an array of strings")
-	if _, ok := jsonscan.String(value); ok || jsonscan.IsNull(value) {
+var errAud = errors.New("claim aud is not a string or an array of strings")
+
+// audienceClaim reads the aud claim into dst: a string (one audience) or
+// an array of strings. A null leaves dst as it is, as golang-jwt's
+// ClaimStrings does.
+func audienceClaim(value []byte, dst *[]string) error {
+	if jsonscan.IsNull(value) {
+		return nil
+	}
+	if s, ok := jsonscan.String(value); ok {
+		*dst = []string{s}
 		return nil
 	}
 	if value[0] != '[' {
 		return errAud
 	}
-	return jsonscan.Elements(value, func(v []byte) error {
-		if _, ok := jsonscan.String(v); !ok {
+	var aud []string
+	err := jsonscan.Elements(value, func(v []byte) error {
+		s, ok := jsonscan.String(v)
+		if !ok {
 			return errAud
 		}
+		aud = append(aud, s)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	*dst = aud
+	return nil
+}
+
+// Alg returns the token's algorithm, its header's alg.
+func (t *Token) Alg() string { return t.alg }
+
+// Audience returns the token's aud claim, nil when it has none.
+func (t *Token) Audience() []string { return t.claims.aud }
+
+// SignedWith reports, in constant time, whether the token's signature is
+// its HS256 signature with k. It says nothing of its alg: check that
+// first.
+func (t *Token) SignedWith(k *Key) bool { return k.validHS256(t.signingInput, t.signature) }
+
+// CheckDates checks the token's date claims at now, as golang-jwt's
+// validator does, allowing leeway of clock skew: exp (when present) not
+// passed, iat and nbf (when present) not in the future. A failure is a
+// *VerifyError for CheckExpiry or CheckIssuedAt. Verify also requires an
+// exp; CheckDates does not.
+func (t *Token) CheckDates(now time.Time, leeway time.Duration) error {
+	c := &t.claims
+	switch {
+	case !c.exp.IsZero() && !now.Before(c.exp.Add(leeway)):
+		return verifyErr(CheckExpiry, "expired at %s (now %s, leeway %s)",
+			c.exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
+	case !c.iat.IsZero() && now.Before(c.iat.Add(-leeway)):
+		return verifyErr(CheckIssuedAt, "issued in the future at %s (now %s, leeway %s): check the clocks",
+			c.iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
+	case !c.nbf.IsZero() && now.Before(c.nbf.Add(-leeway)):
+		return verifyErr(CheckIssuedAt, "not valid before %s (now %s, leeway %s): check the clocks",
+			c.nbf.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
+	}
+	return nil
 }

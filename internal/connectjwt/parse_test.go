@@ -2,6 +2,7 @@ package connectjwt
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ func tokenOf(header, claims string) string {
 	return b64([]byte(header)) + "." + b64([]byte(claims)) + "." + b64([]byte("not-a-signature-0123456789abcdef"))
 }
 
-// The claims as golang-jwt's parser reads them, which parseToken replaced:
+// The claims as golang-jwt's parser reads them, which ParseToken replaced:
 // the same values, and an error for the same tokens, but where the
 // comment on parse.go says they differ.
 var claimsCases = []string{
@@ -31,6 +32,10 @@ var claimsCases = []string{
 	`{"iss":"client-1","aud":"x","sub":"y","jti":"z","exp":1714000180}`,
 	`{"iss":"client-1","aud":["x","y"],"exp":1714000180}`,
 	`{"iss":"client-1","aud":[],"exp":1714000180}`,
+	`{"iss":"client-1","aud":"","exp":1714000180}`,
+	`{"aud":"x","aud":["y","z"]}`,
+	`{"aud":["a\u0062",""],"aud":null}`,
+	`{"iss":"a","qsh":"b","iss":null,"qsh":null}`,
 	`{"iss":"client-1","context":{"user":{"userKey":"k","exp":"not a date"}},"list":[1,{"a":[]},"]"],"exp":1714000180}`,
 	` { "iss" : "client-1" , "exp" : 1714000180 } `,
 	`{"\u0069ss":"escaped name","exp":1714000180}`,
@@ -55,30 +60,33 @@ var claimsCases = []string{
 	``,
 }
 
+// dateOf is the time of a date claim as golang-jwt reads it, the zero
+// time for none.
+func dateOf(d *jwt.NumericDate) time.Time {
+	if d == nil {
+		return time.Time{}
+	}
+	return d.Time
+}
+
 func TestParseTokenAgreesWithJWT(t *testing.T) {
 	for _, c := range claimsCases {
 		tok := tokenOf(`{"alg":"HS256","typ":"JWT"}`, c)
 		var want Claims
 		_, _, wantErr := jwt.NewParser().ParseUnverified(tok, &want)
-		got, err := parseToken(tok)
+		got, err := ParseToken(tok)
 		if (err != nil) != (wantErr != nil) {
-			t.Errorf("%s: parseToken error %v, golang-jwt's %v", c, err, wantErr)
+			t.Errorf("%s: ParseToken error %v, golang-jwt's %v", c, err, wantErr)
 			continue
 		}
 		if err != nil {
 			continue
 		}
-		date := func(d *jwt.NumericDate) time.Time {
-			if d == nil {
-				return time.Time{}
-			}
-			return d.Time
-		}
-		if got.claims.iss != want.Issuer || got.claims.qsh != want.QSH ||
-			!got.claims.exp.Equal(date(want.ExpiresAt)) || !got.claims.iat.Equal(date(want.IssuedAt)) || !got.claims.nbf.Equal(date(want.NotBefore)) {
-			t.Errorf("%s:\n got iss %q qsh %q exp %v iat %v nbf %v\nwant iss %q qsh %q exp %v iat %v nbf %v", c,
-				got.claims.iss, got.claims.qsh, got.claims.exp, got.claims.iat, got.claims.nbf,
-				want.Issuer, want.QSH, date(want.ExpiresAt), date(want.IssuedAt), date(want.NotBefore))
+		if got.claims.iss != want.Issuer || got.claims.qsh != want.QSH || !slices.Equal(got.Audience(), want.Audience) ||
+			!got.claims.exp.Equal(dateOf(want.ExpiresAt)) || !got.claims.iat.Equal(dateOf(want.IssuedAt)) || !got.claims.nbf.Equal(dateOf(want.NotBefore)) {
+			t.Errorf("%s:\n got iss %q qsh %q aud %q exp %v iat %v nbf %v\nwant iss %q qsh %q aud %q exp %v iat %v nbf %v", c,
+				got.claims.iss, got.claims.qsh, got.Audience(), got.claims.exp, got.claims.iat, got.claims.nbf,
+				want.Issuer, want.QSH, want.Audience, dateOf(want.ExpiresAt), dateOf(want.IssuedAt), dateOf(want.NotBefore))
 		}
 		if got.alg != "HS256" {
 			t.Errorf("%s: alg %q", c, got.alg)
@@ -103,7 +111,7 @@ func TestParseTokenMalformed(t *testing.T) {
 		{"claims null", tokenOf(`{"alg":"HS256"}`, `null`), "could not JSON decode claims: not a JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parseToken(tc.token)
+			_, err := ParseToken(tc.token)
 			if err == nil || !strings.Contains(err.Error(), tc.reason) {
 				t.Errorf("got %v, want an error containing %q", err, tc.reason)
 			}
@@ -111,14 +119,15 @@ func TestParseTokenMalformed(t *testing.T) {
 	}
 	// Where golang-jwt said malformed, an algorithm it does not know is
 	// refused as an algorithm.
-	tok, err := parseToken(tokenOf(`{"alg":"XY512"}`, `{}`))
+	tok, err := ParseToken(tokenOf(`{"alg":"XY512"}`, `{}`))
 	if err != nil || tok.alg != "XY512" {
 		t.Errorf("alg XY512: %+v, %v", tok, err)
 	}
 }
 
-// FuzzParseToken checks parseToken against golang-jwt's parser on any
-// claims: both refuse the same ones and read the same values, but where
+// FuzzParseToken checks ParseToken against golang-jwt's parser on any
+// claims: both refuse the same ones and read the same values (iss, qsh,
+// aud and the dates), but where
 // names differ from the registered claims only by case (encoding/json
 // matched them; claim names are case-sensitive).
 func FuzzParseToken(f *testing.F) {
@@ -133,17 +142,25 @@ func FuzzParseToken(f *testing.F) {
 			}
 		}
 		if strings.TrimSpace(claims) == "null" {
-			return // no claims: golang-jwt took it, parseToken does not
+			return // no claims: golang-jwt took it, ParseToken does not
 		}
 		tok := tokenOf(`{"alg":"HS256"}`, claims)
 		var want Claims
 		_, _, wantErr := jwt.NewParser().ParseUnverified(tok, &want)
-		got, err := parseToken(tok)
+		got, err := ParseToken(tok)
 		if (err != nil) != (wantErr != nil) {
-			t.Fatalf("%q: parseToken error %v, golang-jwt's %v", claims, err, wantErr)
+			t.Fatalf("%q: ParseToken error %v, golang-jwt's %v", claims, err, wantErr)
 		}
-		if err == nil && (got.claims.iss != want.Issuer || got.claims.qsh != want.QSH) {
-			t.Fatalf("%q: iss %q qsh %q, golang-jwt read %q %q", claims, got.claims.iss, got.claims.qsh, want.Issuer, want.QSH)
+		if err != nil {
+			return
+		}
+		if got.claims.iss != want.Issuer || got.claims.qsh != want.QSH || !slices.Equal(got.Audience(), want.Audience) {
+			t.Fatalf("%q: iss %q qsh %q aud %q, golang-jwt read %q %q %q", claims, got.claims.iss, got.claims.qsh, got.Audience(),
+				want.Issuer, want.QSH, want.Audience)
+		}
+		if !got.claims.exp.Equal(dateOf(want.ExpiresAt)) || !got.claims.iat.Equal(dateOf(want.IssuedAt)) || !got.claims.nbf.Equal(dateOf(want.NotBefore)) {
+			t.Fatalf("%q: exp %v iat %v nbf %v, golang-jwt read %v %v %v", claims, got.claims.exp, got.claims.iat, got.claims.nbf,
+				dateOf(want.ExpiresAt), dateOf(want.IssuedAt), dateOf(want.NotBefore))
 		}
 	})
 }
@@ -168,7 +185,7 @@ func TestVerifyNotBefore(t *testing.T) {
 	}
 }
 
-// The headers parseToken takes without decoding them are HS256 headers.
+// The headers ParseToken takes without decoding them are HS256 headers.
 func TestHS256Headers(t *testing.T) {
 	for _, h := range hs256Headers {
 		b, err := base64.RawURLEncoding.DecodeString(h)
@@ -186,7 +203,7 @@ func TestHS256Headers(t *testing.T) {
 	if !strings.HasPrefix(tok, hs256Headers[1]+".") {
 		t.Fatalf("%s does not start with %s", tok, hs256Headers[1])
 	}
-	got, err := parseToken(tok)
+	got, err := ParseToken(tok)
 	if err != nil || got.alg != "HS256" || got.claims.iss != "client-1" {
 		t.Errorf("%+v, %v", got, err)
 	}

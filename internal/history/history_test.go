@@ -240,8 +240,9 @@ func TestFilter(t *testing.T) {
 		}
 		recs = append(recs, r)
 	}
-	// A refusal: no body, no event.
-	recs = append(recs, &listen.Record{Seq: 7, Verdict: listen.VerdictRefused, Status: 401})
+	// A refusal: no body, no event, but the identifier it was sent with
+	// (an attempt of c whose token failed).
+	recs = append(recs, &listen.Record{Seq: 7, Verdict: listen.VerdictRefused, Status: 401, Identifier: "c"})
 	query := func(s string) *jql.Query {
 		q, errs := jql.Validate(s)
 		if errs != nil {
@@ -259,7 +260,7 @@ func TestFilter(t *testing.T) {
 		{"event", &Filter{Events: []string{"jira:issue_updated"}}, []int64{2, 3, 5}},
 		{"events", &Filter{Events: []string{"jira:issue_created", "comment_created"}}, []int64{1, 4}},
 		{"issue", &Filter{Issues: []string{"prj-1"}}, []int64{1, 2}},
-		{"identifier", &Filter{Identifiers: []string{"c", "e"}}, []int64{3, 5}},
+		{"identifier", &Filter{Identifiers: []string{"c", "e"}}, []int64{3, 5, 7}},
 		// A sprint event passes a JQL filter, as Jira does not apply
 		// filters to them; a refusal, without an event, does not.
 		{"jql", &Filter{JQL: query("project = PRJ AND issueKey != PRJ-1")}, []int64{4, 5, 6}},

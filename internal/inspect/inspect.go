@@ -189,9 +189,6 @@ func (s *Server) Add(line []byte) error {
 	return nil
 }
 
-// Held returns how many records the inspector holds and their bytes.
-func (s *Server) Held() (records int, bytes int64) { return s.ring.stats() }
-
 // ServeHTTP serves the page, its files, the stream of records
 // (GET /events) and replays (POST /replay). A request whose Host is not
 // the inspector's address is refused first, whatever it asks for: a page

@@ -485,7 +485,7 @@ func TestAddNeverWaits(t *testing.T) {
 	}
 	// 2000 × 60 KiB is more than the socket buffers hold: had Add waited
 	// for the page, it would not have returned.
-	if n, b := r.Held(); b > DefaultMaxBytes || n < 1 {
+	if n, b := r.ring.stats(); b > DefaultMaxBytes || n < 1 {
 		t.Errorf("held %d records of %d bytes, want at most %d bytes", n, b, DefaultMaxBytes)
 	}
 }
@@ -514,7 +514,7 @@ func TestAddRefusesWhatIsNoRecord(t *testing.T) {
 			t.Errorf("Add(%q) accepted", line)
 		}
 	}
-	if n, _ := s.Held(); n != 0 {
+	if n, _ := s.ring.stats(); n != 0 {
 		t.Errorf("held %d", n)
 	}
 	// A record without a seq (or with one that is no number) is numbered
@@ -549,7 +549,7 @@ func TestRingBounded(t *testing.T) {
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	n, b := s.Held()
+	n, b := s.ring.stats()
 	if n != DefaultKeep {
 		t.Errorf("held %d records, want %d", n, DefaultKeep)
 	}
@@ -580,11 +580,11 @@ func TestRingBounded(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		s2.Add(line(i))
 	}
-	if n, b := s2.Held(); b > 10_000 || n != 4 {
+	if n, b := s2.ring.stats(); b > 10_000 || n != 4 {
 		t.Errorf("with MaxBytes 10000: held %d records of %d bytes", n, b)
 	}
 	s2.Add(fmt.Appendf(nil, `{"seq":101,"bodyText":%q}`, strings.Repeat("y", 20_000)))
-	if n, _ := s2.Held(); n != 1 {
+	if n, _ := s2.ring.stats(); n != 1 {
 		t.Errorf("a record larger than MaxBytes: held %d, want it alone", n)
 	}
 }

@@ -1,16 +1,11 @@
 package listen
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwh-cli/jwh/internal/connectjwt"
 )
@@ -56,15 +51,12 @@ func bearerToken(r *http.Request) (string, bool) {
 	return strings.TrimSpace(tok), true
 }
 
-// bearerClaims are the claims of a delivery's Bearer JWT that are checked.
-type bearerClaims struct {
-	jwt.RegisteredClaims
-}
-
 // verifyBearer checks token, the Bearer JWT of a delivery to an OAuth 2.0
 // app, and returns the name of the OAuth tenant whose client secret
 // signed it, or why it was refused. It is the Bearer counterpart of
-// verify, and like it decides on the headers alone.
+// verify, and like it decides on the headers alone; the token is read,
+// its signature and its dates checked, by connectjwt's rules, as a
+// Connect JWT's are.
 func (s *Server) verifyBearer(token string) (tenant string, f *failure) {
 	refuse := func(check connectjwt.Check, format string, args ...any) *failure {
 		f := &failure{status: http.StatusUnauthorized, check: string(check), reason: fmt.Sprintf(format, args...)}
@@ -78,12 +70,11 @@ func (s *Server) verifyBearer(token string) (tenant string, f *failure) {
 	if token == "" {
 		return "", refuse(connectjwt.CheckMissing, `no JWT: expected an "Authorization: Bearer <token>" header with a JWT`)
 	}
-	var claims bearerClaims
-	t, parts, err := jwt.NewParser().ParseUnverified(token, &claims)
+	t, err := connectjwt.ParseToken(token)
 	if err != nil {
 		return "", refuse(connectjwt.CheckMalformed, "malformed Bearer JWT: %v", err)
 	}
-	if alg, _ := t.Header["alg"].(string); alg != "HS256" {
+	if alg := t.Alg(); alg != "HS256" {
 		return "", refuse(connectjwt.CheckAlg, "algorithm %q refused: only HS256 is accepted", alg)
 	}
 	var tenants []OAuthTenant
@@ -94,10 +85,9 @@ func (s *Server) verifyBearer(token string) (tenant string, f *failure) {
 		return "", &failure{status: http.StatusUnauthorized, check: CheckSecret, answer: "cannot verify the JWT",
 			reason: "a Bearer JWT, as Jira signs the deliveries of OAuth 2.0 apps, but no OAuth 2.0 tenant is listened for: log in to the app with 'jwh tenant login' (with --tenant, choose an OAuth 2.0 tenant), or run with --no-verify"}
 	}
-	signed := []byte(token[:len(parts[0])+1+len(parts[1])])
 	var tried []string
 	var unavailable, missing error
-	for _, ot := range bearerOrder(tenants, claims.Audience) {
+	for _, ot := range bearerOrder(tenants, t.Audience()) {
 		secret, err := s.cfg.OAuth.ClientSecret(ot.Name)
 		if err == nil && len(secret) == 0 {
 			err = fmt.Errorf("the client secret of tenant %q is empty", ot.Name)
@@ -111,7 +101,7 @@ func (s *Server) verifyBearer(token string) (tenant string, f *failure) {
 			continue
 		}
 		tried = append(tried, ot.Name)
-		if validHS256(signed, t.Signature, secret) {
+		if t.SignedWith(s.keys.get(secret)) {
 			tenant = ot.Name
 			break
 		}
@@ -132,27 +122,20 @@ func (s *Server) verifyBearer(token string) (tenant string, f *failure) {
 		f.reason += ": if the app's client secret changed, log in again with the new one"
 		return "", f
 	}
-	now := s.now
-	err = jwt.NewValidator(jwt.WithLeeway(s.cfg.Leeway), jwt.WithTimeFunc(now), jwt.WithIssuedAt()).Validate(&claims)
-	switch {
-	case err == nil:
-		return tenant, nil
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return "", refuse(connectjwt.CheckExpiry, "expired at %s (now %s, leeway %s)",
-			claims.ExpiresAt.UTC().Format(time.RFC3339), now().UTC().Format(time.RFC3339), s.cfg.Leeway)
-	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return "", refuse(connectjwt.CheckIssuedAt, "issued in the future at %s (now %s, leeway %s): check the clocks",
-			claims.IssuedAt.UTC().Format(time.RFC3339), now().UTC().Format(time.RFC3339), s.cfg.Leeway)
-	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return "", refuse(connectjwt.CheckIssuedAt, "not valid before %s (now %s, leeway %s): check the clocks",
-			claims.NotBefore.UTC().Format(time.RFC3339), now().UTC().Format(time.RFC3339), s.cfg.Leeway)
+	if err := t.CheckDates(s.now(), s.cfg.Leeway); err != nil {
+		check := connectjwt.CheckMalformed
+		var ve *connectjwt.VerifyError
+		if errors.As(err, &ve) {
+			check = ve.Check // exp or iat
+		}
+		return "", refuse(check, "%v", err)
 	}
-	return "", refuse(connectjwt.CheckMalformed, "invalid Bearer JWT: %v", err)
+	return tenant, nil
 }
 
 // bearerOrder returns the tenants in the order their secrets are tried:
 // those whose client id is in aud first, then the others, each by name.
-func bearerOrder(tenants []OAuthTenant, aud jwt.ClaimStrings) []OAuthTenant {
+func bearerOrder(tenants []OAuthTenant, aud []string) []OAuthTenant {
 	if len(aud) == 0 {
 		return tenants
 	}
@@ -168,14 +151,6 @@ func bearerOrder(tenants []OAuthTenant, aud jwt.ClaimStrings) []OAuthTenant {
 		}
 	}
 	return ordered
-}
-
-// validHS256 reports whether sig is the HS256 signature of signed with
-// secret, in constant time.
-func validHS256(signed, sig, secret []byte) bool {
-	m := hmac.New(sha256.New, secret)
-	m.Write(signed)
-	return hmac.Equal(m.Sum(nil), sig)
 }
 
 // cmpErr keeps the first error seen.

@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,6 +76,11 @@ func TestBearerDeliveries(t *testing.T) {
 	otherPayload := bearerJWT(t, jwt.SigningMethodHS256, workSecret, bearerClaimsAt("someone-else", now))
 	tampered := head + "." + strings.Split(otherPayload, ".")[1] + "." + sig
 	none := bearerJWT(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, bearerClaimsAt(workClientID, now))
+	// An algorithm no JWT library knows is refused as an algorithm, as
+	// for a Connect JWT (golang-jwt's parser called it malformed).
+	unknownAlg := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"XY512","typ":"JWT"}`)) + "." + parts[1] + "." + sig
+	notYet := bearerClaimsAt(workClientID, now)
+	notYet["nbf"] = now.Add(5 * time.Minute).Unix()
 
 	tests := []struct {
 		name, token string
@@ -94,6 +100,8 @@ func TestBearerDeliveries(t *testing.T) {
 		{"alg none", none, 401, "alg", `algorithm "none" refused: only HS256 is accepted`, "invalid JWT: alg\n"},
 		{"alg HS512", bearerJWT(t, jwt.SigningMethodHS512, workSecret, bearerClaimsAt(workClientID, now)), 401, "alg",
 			`algorithm "HS512" refused: only HS256 is accepted`, "invalid JWT: alg\n"},
+		{"alg unknown", unknownAlg, 401, "alg", `algorithm "XY512" refused: only HS256 is accepted`, "invalid JWT: alg\n"},
+		{"not valid before", bearerJWT(t, jwt.SigningMethodHS256, workSecret, notYet), 401, "iat", "not valid before ", "invalid JWT: iat\n"},
 		{"expired", bearerJWT(t, jwt.SigningMethodHS256, workSecret, bearerClaimsAt(workClientID, now.Add(-10*time.Minute))), 401, "exp",
 			"expired at ", "invalid JWT: exp\n"},
 		{"issued in the future", bearerJWT(t, jwt.SigningMethodHS256, workSecret, bearerClaimsAt(workClientID, now.Add(5*time.Minute))), 401, "iat",
@@ -216,7 +224,7 @@ func TestBearerSecrets(t *testing.T) {
 func TestBearerRecordsAndClaims(t *testing.T) {
 	var lines []string
 	l := start(t, Config{Secrets: oauthTenants(t), OAuth: oauthTenants(t), Leeway: DefaultLeeway, ShowClaims: true,
-		OnRecord: func(r *Record) { lines = append(lines, string(r.MarshalLine())) }})
+		OnRecord: func(r *Record) { lines = append(lines, string(r.AppendLine(nil))) }})
 	tok := bearerJWT(t, jwt.SigningMethodHS256, workSecret, bearerClaimsAt(workClientID, time.Now()))
 	l.sendBearer(t, "same-id", tok)
 	l.sendBearer(t, "same-id", tok)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // discardWriter is a ResponseWriter that keeps only the status.
@@ -107,4 +109,32 @@ func BenchmarkAppendLine(b *testing.B) {
 		buf = rec.AppendLine(buf[:0])
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkServeHTTPBearer is BenchmarkServeHTTP for the delivery of an
+// OAuth 2.0 app: a Bearer JWT, verified with the client secret of the
+// tenant its aud names (the second of two OAuth tenants by name).
+//
+//	go test -run '^$' -bench ServeHTTPBearer -benchmem ./internal/listen
+func BenchmarkServeHTTPBearer(b *testing.B) {
+	s, req, rd := benchServer(b, nil)
+	s.cfg.OAuth = oauthTenants(b)
+	tok := bearerJWT(b, jwt.SigningMethodHS256, workSecret, bearerClaimsAt(workClientID, time.Now()))
+	req.Header["Authorization"] = []string{"Bearer " + tok}
+	body := samplePayload("PRJ-1")
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = "bench-" + strconv.Itoa(i)
+	}
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		rd.Reset(body)
+		req.Header[HeaderIdentifier] = []string{ids[i]}
+		s.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
 }

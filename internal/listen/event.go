@@ -30,9 +30,12 @@ type Ready struct {
 // Delivery is a delivery that was accepted: verified (or NoVerify), a JSON
 // object, and not seen before. With forwarding, a *Forwarded follows it.
 type Delivery struct {
-	Time       time.Time
-	Method     string
-	RequestURI string // path and query as received
+	Time   time.Time
+	Method string
+	// RequestURI is the path and query as received, with the value of a
+	// jwt query parameter (a token) written "redacted", as in every
+	// event and record.
+	RequestURI string
 	// Body is the payload exactly as received. Print and forward these
 	// bytes; never re-encode them. It counts against MaxInflight until
 	// the delivery has been answered: an OnEvent that keeps it longer
@@ -52,7 +55,8 @@ type Delivery struct {
 	// Token is the header and claims of the request's token, with
 	// Config.ShowClaims; nil otherwise, or when it had none.
 	Token *Authorization
-	// ForwardTo is the URL the delivery is being forwarded to, or "".
+	// ForwardTo is the URL the delivery is being forwarded to (a jwt
+	// query parameter redacted, as in RequestURI), or "".
 	ForwardTo string
 	// Respond is the status that Config.Respond answered the delivery
 	// with instead of handling it (it is not forwarded), or 0.
@@ -85,7 +89,7 @@ const (
 type Rejected struct {
 	Time       time.Time
 	Method     string
-	RequestURI string
+	RequestURI string // as Delivery.RequestURI
 	Identifier string
 	Retry      int
 	Status     int    // the status Jira was answered with
@@ -120,7 +124,7 @@ type Duplicate struct {
 type Forwarded struct {
 	Time       time.Time
 	Identifier string
-	URL        string        // where the delivery was sent
+	URL        string        // where the delivery was sent: Delivery.ForwardTo
 	Status     int           // the app's status code; 0 when it did not answer
 	Answered   int           // the status Jira was answered with: Status, or 502
 	Latency    time.Duration // from sending the request to reading the reply

@@ -59,9 +59,16 @@ var hopByHop = []string{
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// forwardHeader copies h without its hop-by-hop headers.
-func forwardHeader(h http.Header) http.Header {
+// ForwardHeader returns a copy of h, the header of a request received,
+// without the headers that belong to one connection (RFC 9110 section
+// 7.6.1): those hopByHop names and those its Connection header names.
+// It is what a request sent on carries: --forward-to and jwh replay send
+// deliveries with it. It never returns nil.
+func ForwardHeader(h http.Header) http.Header {
 	out := h.Clone()
+	if out == nil {
+		out = http.Header{}
+	}
 	for _, c := range h.Values("Connection") {
 		for _, name := range strings.Split(c, ",") {
 			if name = textproto.TrimString(name); name != "" {
@@ -103,18 +110,18 @@ func (f *forwardReply) write(w http.ResponseWriter) {
 	w.Write(f.body)
 }
 
-// forward sends the delivery d, which arrived as r, to d.ForwardTo with
-// its body and headers unchanged, reports a *Forwarded and returns what
-// Jira is to be answered: the app's status and reply, or 502 when the app
-// does not answer.
-func (s *Server) forward(r *http.Request, d *Delivery) *forwardReply {
+// forward sends the delivery d, which arrived as r, to target (d.ForwardTo
+// with its token, if any) with its body and headers unchanged, reports a
+// *Forwarded and returns what Jira is to be answered: the app's status and
+// reply, or 502 when the app does not answer.
+func (s *Server) forward(r *http.Request, d *Delivery, target string) *forwardReply {
 	s.forwarded.Add(1)
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ForwardTimeout)
 	defer cancel()
 	ev := &Forwarded{Identifier: d.Identifier, URL: d.ForwardTo, Delivery: d}
-	req, err := http.NewRequestWithContext(ctx, r.Method, d.ForwardTo, bytes.NewReader(d.Body))
+	req, err := http.NewRequestWithContext(ctx, r.Method, target, bytes.NewReader(d.Body))
 	if err == nil {
-		req.Header = forwardHeader(r.Header)
+		req.Header = ForwardHeader(r.Header)
 		req.ContentLength = int64(len(d.Body))
 		start := time.Now()
 		var resp *http.Response

@@ -38,6 +38,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.inflight.Add(-1)
 	s.requests.Add(1)
 	now := s.now()
+	// uri is the request line's URI as it is reported and recorded:
+	// without the token of a jwt query parameter.
+	uri := redactJWT(r.RequestURI)
 	id := r.Header.Get(HeaderIdentifier)
 	retry := parseRetry(r.Header.Get(HeaderRetry))
 	consumed := false // the body has been read to its end
@@ -48,7 +51,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var rec *Record
 	if s.cfg.OnRecord != nil {
-		rec = s.newRecord(r, now, id, retry)
+		rec = s.newRecord(r, uri, now, id, retry)
 		defer putRecord(rec)
 	}
 	// record passes on the request's record, answered with status: the
@@ -78,7 +81,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Connection", "close")
 		}
 		s.cfg.OnEvent(&Rejected{
-			Time: now, Method: r.Method, RequestURI: r.RequestURI,
+			Time: now, Method: r.Method, RequestURI: uri,
 			Identifier: id, Retry: retry,
 			Status: status, Check: check, Reason: reason, Token: token,
 		})
@@ -144,7 +147,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.errs.Add(1)
-		err = fmt.Errorf("%s %s: reading the body: %w", r.Method, r.RequestURI, err)
+		err = fmt.Errorf("%s %s: reading the body: %w", r.Method, uri, err)
 		s.cfg.OnEvent(&Error{Time: now, Err: err})
 		if rec != nil {
 			rec.Verdict, rec.Check, rec.Reason = VerdictRefused, CheckRead, err.Error()
@@ -221,7 +224,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.delivered.Add(1)
 		s.injected.Add(1)
 		s.cfg.OnEvent(&Delivery{
-			Time: now, Method: r.Method, RequestURI: r.RequestURI,
+			Time: now, Method: r.Method, RequestURI: uri,
 			Body: body, Identifier: id, Retry: retry, Meta: meta,
 			Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant, Kind: kind, Token: token,
 			Respond: status, Attempt: nth,
@@ -244,10 +247,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.delivered.Add(1)
 	d := &Delivery{
-		Time: now, Method: r.Method, RequestURI: r.RequestURI,
+		Time: now, Method: r.Method, RequestURI: uri,
 		Body: body, Identifier: id, Retry: retry, Meta: meta,
 		Verified: !s.cfg.NoVerify, Issuer: issuer, Tenant: tenant, Kind: kind, Token: token,
-		ForwardTo: target,
+		ForwardTo: redactJWT(target),
 	}
 	s.cfg.OnEvent(d)
 	if target == "" {
@@ -256,13 +259,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	reply := s.forward(r, d)
+	reply := s.forward(r, d, target)
 	if !is2xx(reply.status) && id != "" {
 		// Jira will retry: the retry is a new attempt, not a duplicate.
 		s.seen.remove(key)
 	}
 	if rec != nil {
-		rec.ForwardedTo = target
+		rec.ForwardedTo = d.ForwardTo
 	}
 	record(reply.status)
 	s.pauseAll(r)
@@ -392,9 +395,10 @@ func parseRetry(h string) int {
 // a listener.
 const maxKeys = 64
 
-// A keyCache holds the connectjwt.Key of each shared secret that the
-// Secrets returned, by secret, so that a tenant's key schedule is computed
-// once rather than for every delivery.
+// A keyCache holds the connectjwt.Key of each secret that the Secrets
+// (shared secrets) and the OAuthSecrets (client secrets) returned, by
+// secret, so that a tenant's key schedule is computed once rather than for
+// every delivery.
 type keyCache struct {
 	mu   sync.RWMutex
 	keys map[string]*connectjwt.Key

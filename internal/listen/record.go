@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,7 +93,8 @@ type Record struct {
 	// Injected reports that Status was chosen by Config.Respond (jwh
 	// listen --respond), not by the delivery's handling.
 	Injected bool
-	// ForwardedTo is where the delivery was forwarded (--forward-to), or "".
+	// ForwardedTo is where the delivery was forwarded (--forward-to),
+	// with a jwt query parameter redacted as in Path, or "".
 	ForwardedTo string
 	Event       string // the body's webhookEvent
 	Issue       string // the body's issue.key
@@ -199,10 +201,6 @@ func (r *Record) AppendLine(dst []byte) []byte {
 	}
 	return append(dst, '}')
 }
-
-// MarshalLine returns the record as one line of JSON, without a new line
-// (see AppendLine).
-func (r *Record) MarshalLine() []byte { return r.AppendLine(nil) }
 
 // MarshalJSON returns the record's line. encoding/json re-encodes what it
 // is given (escaping <, > and & in strings, indenting), so a body inside
@@ -427,8 +425,8 @@ func appendRawAuth(dst []byte, value string) []byte {
 // token's decoded header and claims; nil when r has none.
 func authorizationOf(r *http.Request) *Authorization {
 	raw := r.Header.Get("Authorization")
-	if raw == "" && strings.Contains(r.URL.RawQuery, "jwt=") {
-		raw = r.URL.Query().Get("jwt")
+	if raw == "" {
+		raw = queryToken(r)
 	}
 	if raw == "" {
 		return nil
@@ -554,12 +552,12 @@ func appendString(dst []byte, s string) []byte {
 var recordPool = sync.Pool{New: func() any { return new(Record) }}
 
 // newRecord starts the record of request r, received at now, with what
-// its request line and headers say.
-func (s *Server) newRecord(r *http.Request, now time.Time, id string, retry int) *Record {
+// its request line and headers say; uri is its request URI, redacted.
+func (s *Server) newRecord(r *http.Request, uri string, now time.Time, id string, retry int) *Record {
 	rec := recordPool.Get().(*Record)
 	*rec = Record{
 		Seq: s.seq.Add(1), Received: now, Remote: r.RemoteAddr, Method: r.Method,
-		Path: r.RequestURI, Host: r.Host, Listener: s.base, Header: r.Header,
+		Path: uri, Host: r.Host, Listener: s.base, Header: r.Header,
 		Identifier: id, Retry: retry,
 	}
 	if rec.Listener == "" {
@@ -569,11 +567,8 @@ func (s *Server) newRecord(r *http.Request, now time.Time, id string, retry int)
 		}
 	}
 	rec.rawAuth = r.Header.Get("Authorization")
-	if strings.Contains(r.URL.RawQuery, "jwt=") {
-		if rec.rawAuth == "" {
-			rec.rawAuth = r.URL.Query().Get("jwt")
-		}
-		rec.Path = redactJWT(r.RequestURI)
+	if rec.rawAuth == "" {
+		rec.rawAuth = queryToken(r)
 	}
 	if v := r.Header.Get(HeaderReplayOf); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
@@ -589,22 +584,47 @@ func putRecord(rec *Record) {
 	recordPool.Put(rec)
 }
 
-// redactedJWT replaces the value of a jwt query parameter in a record's
-// path: it is a token, which a record never holds.
+// redactedJWT replaces the value of a jwt query parameter in what the
+// listener records and reports: it is a token, which neither ever holds.
 const redactedJWT = "redacted"
 
-// redactJWT returns the request URI uri with the value of each jwt query
-// parameter replaced by redactedJWT.
+// queryToken returns the jwt query parameter of r (a token, as
+// connectjwt.FromRequest reads it), or "" when it has none.
+func queryToken(r *http.Request) string {
+	if !mayHoldJWT(r.URL.RawQuery) {
+		return ""
+	}
+	return r.URL.Query().Get("jwt")
+}
+
+// mayHoldJWT reports whether a raw query may have a jwt parameter: named
+// plainly, or with percent-escapes, which url.Values decodes.
+func mayHoldJWT(rawQuery string) bool {
+	return strings.Contains(rawQuery, "jwt") || strings.Contains(rawQuery, "%")
+}
+
+// redactJWT returns uri, a request URI or a URL, with each jwt query
+// parameter written "jwt=redacted". A name is compared decoded, as
+// url.Values (and so connectjwt.FromRequest) reads it: "%6Awt" is jwt too.
 func redactJWT(uri string) string {
 	path, query, ok := strings.Cut(uri, "?")
-	if !ok {
+	if !ok || !mayHoldJWT(query) {
 		return uri
 	}
 	params := strings.Split(query, "&")
+	changed := false
 	for i, p := range params {
-		if name, _, _ := strings.Cut(p, "="); name == "jwt" {
-			params[i] = "jwt=" + redactedJWT
+		name, _, _ := strings.Cut(p, "=")
+		if name != "jwt" {
+			if n, err := url.QueryUnescape(name); err != nil || n != "jwt" {
+				continue
+			}
 		}
+		params[i] = "jwt=" + redactedJWT
+		changed = true
+	}
+	if !changed {
+		return uri
 	}
 	return path + "?" + strings.Join(params, "&")
 }

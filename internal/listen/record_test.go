@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -327,6 +330,95 @@ func TestRecordQueryToken(t *testing.T) {
 	sig := tok[strings.LastIndexByte(tok, '.')+1:]
 	if line := r.AppendLine(nil); bytes.Contains(line, []byte(sig)) {
 		t.Errorf("the line holds the token's signature: %s", line)
+	}
+}
+
+// TestQueryTokenNeverWritten: a token sent as the jwt query parameter
+// (whose name may be percent-encoded: it is read decoded) goes with the
+// delivery to the app, and into nothing the listener writes or reports:
+// records (path, forwardedTo, the reason of a body that could not be
+// read) and events (RequestURI, ForwardTo, Forwarded.URL, Error).
+func TestQueryTokenNeverWritten(t *testing.T) {
+	a := newApp(t, 200)
+	target, _ := url.Parse(a.URL)
+	var mu sync.Mutex
+	var lines []string
+	l := start(t, Config{ForwardTo: target, Leeway: DefaultLeeway, OnRecord: func(r *Record) {
+		mu.Lock()
+		lines = append(lines, string(r.AppendLine(nil)))
+		mu.Unlock()
+	}})
+	u, _ := url.Parse("/?x=1")
+	tok, err := jiraSigner("/").Sign(http.MethodPost, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := tok[strings.LastIndexByte(tok, '.')+1:]
+	for i, name := range []string{"jwt", "%6Awt", "j%77t"} {
+		resp, _ := l.send(t, delivery{path: "/?x=1&" + name + "=" + tok, body: samplePayload("PRJ-1"), identifier: fmt.Sprint("q-", i)})
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", name, resp.StatusCode)
+		}
+	}
+	// A 404 and a body cut short, with the token in the query.
+	if resp, _ := l.send(t, delivery{path: "/elsewhere?jwt=" + tok, body: samplePayload("PRJ-1")}); resp.StatusCode != 404 {
+		t.Fatalf("elsewhere: status %d", resp.StatusCode)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(l.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /?x=1&jwt=%s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"cut", tok)
+	conn.(*net.TCPConn).CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if status, err := io.ReadAll(io.LimitReader(conn, 12)); err != nil || string(status) != "HTTP/1.1 400" {
+		t.Fatalf("a body cut short: %q, %v", status, err)
+	}
+
+	a.mu.Lock()
+	for _, r := range a.got {
+		if r.URL.Query().Get("jwt") != tok {
+			t.Errorf("the app got %s without the token", r.URL)
+		}
+	}
+	if len(a.got) != 3 {
+		t.Errorf("the app got %d deliveries, want 3", len(a.got))
+	}
+	a.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) != 5 {
+		t.Fatalf("%d records, want 5", len(lines))
+	}
+	for _, line := range lines {
+		if strings.Contains(line, sig) {
+			t.Errorf("a record holds the token: %s", line)
+		}
+	}
+	if !strings.Contains(lines[4], `"check":"read"`) {
+		t.Errorf("the last record is not the body cut short: %s", lines[4])
+	}
+	var seen []string
+	for _, e := range l.rec.all() {
+		switch e := e.(type) {
+		case *Delivery:
+			seen = append(seen, e.RequestURI, e.ForwardTo)
+		case *Forwarded:
+			seen = append(seen, e.URL)
+		case *Rejected:
+			seen = append(seen, e.RequestURI, e.Reason)
+		case *Error:
+			seen = append(seen, e.Err.Error())
+		}
+	}
+	if len(seen) != 2*3+3+2+1 {
+		t.Errorf("events: %s", describe(l.rec.all()))
+	}
+	for _, s := range seen {
+		if strings.Contains(s, sig) {
+			t.Errorf("an event holds the token: %s", s)
+		}
 	}
 }
 

@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -276,27 +275,17 @@ func number(v any) (int64, error) {
 }
 
 // notSent are the headers of a record that a replay does not send as they
-// were: those of one connection (RFC 9110 section 7.6.1), those the client
-// computes, and those the replay sets anew.
+// were, besides those of one connection (listen.ForwardHeader): those the
+// client computes, the credentials of the original request, and those the
+// replay sets anew.
 var notSent = []string{
-	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Te", "Trailer",
-	"Transfer-Encoding", "Upgrade", "Content-Length", "Host", "Accept-Encoding",
-	"Authorization", "Cookie", "Proxy-Authorization", listen.HeaderReplayOf,
+	"Content-Length", "Host", "Accept-Encoding",
+	"Authorization", "Cookie", listen.HeaderReplayOf,
 }
 
 // header returns the headers a replay of a record with header h sends.
 func header(h http.Header) http.Header {
-	out := h.Clone()
-	if out == nil {
-		out = http.Header{}
-	}
-	for _, c := range h.Values("Connection") {
-		for _, name := range strings.Split(c, ",") {
-			if name = textproto.TrimString(name); name != "" {
-				out.Del(name)
-			}
-		}
-	}
+	out := listen.ForwardHeader(h)
 	for _, name := range notSent {
 		out.Del(name)
 	}

@@ -82,6 +82,8 @@ func recorded() *listen.Record {
 		Header: http.Header{
 			"Content-Type": {"application/json"}, "User-Agent": {"Atlassian Webhook HTTP Client"},
 			listen.HeaderIdentifier: {"orig-id"}, listen.HeaderRetry: {"2"}, "Content-Length": {"99"},
+			// Headers of the connection Jira's request came on.
+			"Connection": {"X-Hop"}, "X-Hop": {"1"}, "Keep-Alive": {"timeout=5"},
 		},
 		Authorization: &listen.Authorization{Scheme: "JWT", Header: json.RawMessage(`{"alg":"HS256","typ":"JWT"}`),
 			Claims: json.RawMessage(`{"iss":"` + clientKey + `","qsh":"old","iat":1,"exp":2}`)},
@@ -139,6 +141,11 @@ func TestReplayConnect(t *testing.T) {
 	}
 	if got.ReplayOf != 0 {
 		t.Errorf("replayOf %d without MarkReplayOf", got.ReplayOf)
+	}
+	for _, name := range []string{"X-Hop", "Keep-Alive"} {
+		if got.Header.Get(name) != "" {
+			t.Errorf("header %s of the original connection replayed: %v", name, got.Header)
+		}
 	}
 
 	// The same replay without the app's base path: the qsh is then over

@@ -42,7 +42,8 @@ X-Atlassian-Webhook-Identifier values, and --jql those whose issue, as Jira
 delivered it, matches the filter (checked first as 'jwh validate' checks
 it; as Jira does, sprint and version events pass it). --last N keeps the
 last N of what the other filters select. A refused request has no event
-and no issue, so any filter leaves it out.
+and no issue, so --event, --issue and --jql leave it out; --identifier
+keeps the refusals sent with that identifier.
 
 On a terminal, a table: SEQ (the number of the request in its listener's
 run), RECEIVED (local time), EVENT, ISSUE, TENANT (whose secret verified

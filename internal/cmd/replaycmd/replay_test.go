@@ -257,3 +257,25 @@ func TestReplayDryRun(t *testing.T) {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", h.out, h.errOut)
 	}
 }
+
+// TestReplayNothing: a selection with no delivery in it sends nothing and
+// succeeds: an empty array with -o json, nothing on a pipe, a line on a
+// terminal's standard error.
+func TestReplayNothing(t *testing.T) {
+	h := newHarness(t)
+	a := newApp(t, listen.Respond{})
+	only := []string{h.file, "--to", a.url, "--event", "comment_created"}
+	if err := h.run(t, append(only, "-o", "json")...); err != nil || h.out.String() != "[]\n" || h.errOut.Len() != 0 {
+		t.Errorf("-o json: %v\nstdout %q\nstderr %q", err, h.out, h.errOut)
+	}
+	if err := h.run(t, only...); err != nil || h.out.Len() != 0 || h.errOut.Len() != 0 {
+		t.Errorf("piped: %v\nstdout %q\nstderr %q", err, h.out, h.errOut)
+	}
+	h.ios.SetStderrTTY(true)
+	if err := h.run(t, only...); err != nil || h.out.Len() != 0 || h.errOut.String() != "no deliveries in "+h.file+" to replay\n" {
+		t.Errorf("terminal: %v\nstdout %q\nstderr %q", err, h.out, h.errOut)
+	}
+	if n := len(a.received()); n != 0 {
+		t.Errorf("%d sent", n)
+	}
+}

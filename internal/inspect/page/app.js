@@ -101,7 +101,7 @@ function draw() {
   for (const rec of batch) { // oldest first; each goes above the one before
     if (records.has(rec.seq)) {
       // A record seen already (a stream that resumed): replace its row.
-      const old = rowOf(rec.seq);
+      const old = rows.get(rec.seq);
       if (old) old.remove();
       order = order.filter((s) => s !== rec.seq);
     }
@@ -118,7 +118,7 @@ function draw() {
     order = order.slice(excess);
     for (const seq of gone) {
       records.delete(seq);
-      const row = rowOf(seq);
+      const row = rows.get(seq);
       if (row) row.remove();
       rows.delete(seq);
     }
@@ -128,10 +128,6 @@ function draw() {
     }
   }
   updateCount();
-}
-
-function rowOf(seq) {
-  return rows.get(seq);
 }
 
 function updateCount() {
@@ -226,10 +222,10 @@ $('list').addEventListener('keydown', (ev) => {
 function select(seq) {
   const rec = records.get(seq);
   if (!rec) return;
-  const old = rowOf(selected);
+  const old = rows.get(selected);
   if (old) old.firstChild.removeAttribute('aria-current');
   selected = seq;
-  const row = rowOf(seq);
+  const row = rows.get(seq);
   if (row) row.firstChild.setAttribute('aria-current', 'true');
   showDetail(rec);
 }
@@ -384,7 +380,7 @@ function showDiff(rec) {
 // show writes a JSON value short enough for one line.
 function show(v) {
   if (v === undefined) return '(none)';
-  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
+  const s = JSON.stringify(v);
   return s.length > 200 ? s.slice(0, 199) + '…' : s;
 }
 
