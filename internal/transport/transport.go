@@ -223,7 +223,12 @@ func RedactURL(u *url.URL) string {
 	changed := false
 	for i, p := range parts {
 		k, _, _ := strings.Cut(p, "=")
-		if k == "jwt" || isSecretField(k) {
+		// The name as a server reads it: "jw%74" is "jwt" too.
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if name == "jwt" || isSecretField(name) {
 			parts[i] = k + "=[redacted]"
 			changed = true
 		}

@@ -603,3 +603,24 @@ func TestRedactHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactURL checks every form of a secret's name in a query, as a
+// server would read it, and that other parameters keep their encoding.
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://x.example/p?a=1":                          "https://x.example/p?a=1",
+		"https://x.example/p?jwt=eyJ.a.b&startAt=0":        "https://x.example/p?jwt=[redacted]&startAt=0",
+		"https://x.example/p?jw%74=eyJ.a.b":                "https://x.example/p?jw%74=[redacted]",
+		"https://x.example/p?access_token=T&b=%20c":        "https://x.example/p?access_token=[redacted]&b=%20c",
+		"https://x.example/p?refresh%5Ftoken=R":            "https://x.example/p?refresh%5Ftoken=[redacted]",
+		"https://x.example/p?client_secret=S&code=C&x=%zz": "https://x.example/p?client_secret=[redacted]&code=[redacted]&x=%zz",
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := transport.RedactURL(u); got != want {
+			t.Errorf("RedactURL(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
