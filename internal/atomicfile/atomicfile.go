@@ -1,6 +1,7 @@
 // Package atomicfile replaces files that hold private data (the config,
-// the sandbox's state, an installed payload) so that a reader sees the old
-// content or the new one, never a part, and never a moment of looser mode.
+// credentials.json, the sandbox's state, an installed payload, the sandbox's
+// OAuth app) so that a reader sees the old content or the new one, never a
+// part, and never a moment of looser mode.
 package atomicfile
 
 import (

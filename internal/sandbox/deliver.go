@@ -60,7 +60,7 @@ const (
 // Attempt is one attempt of a delivery.
 type Attempt struct {
 	Retry  int       `json:"retry"` // 0 for the first attempt
-	Time   time.Time `json:"time"`  // on the server's clock
+	Time   time.Time `json:"time"`  // on the server's clock, in UTC
 	Status int       `json:"status,omitempty"`
 	// Error says why there was no answer (connection refused, time-out);
 	// "" when the receiver answered.
@@ -364,7 +364,7 @@ func (t *Tenant) deliver(ctx context.Context, tr *Triggered, i int, d DeliveryRe
 	var last Attempt
 	var retried bool // whether Jira retries an attempt that ends as last did
 	for retry := 0; retry <= MaxRetries; retry++ {
-		a := Attempt{Retry: retry, Time: s.now()}
+		a := Attempt{Retry: retry, Time: s.now().UTC()}
 		status, err := s.post(ctx, authorize, d, retry)
 		if ctx.Err() != nil {
 			canceled(retry)

@@ -504,3 +504,28 @@ func TestDeliveryToken(t *testing.T) {
 		}
 	}
 }
+
+func TestAttemptTimeIsUTC(t *testing.T) {
+	// The trigger endpoint's answer (jwh trigger -o json) gives each
+	// attempt's time in UTC, as every time jwh prints in JSON, whatever
+	// the zone of the sandbox's clock.
+	rcv := newReceiver(t)
+	tokyo := time.FixedZone("JST", 9*60*60)
+	f := start(t, Options{Clock: func() time.Time { return time.Now().In(tokyo) }, RetryScale: fast}, TenantConfig{Name: "acme"})
+	f.register(`{"url":"` + rcv.url("/hook") + `","webhooks":[{"jqlFilter":"project = SBX","events":["jira:issue_created"]}]}`)
+	res := f.trigger(Event{Name: "jira:issue_created"})
+	if len(res.Deliveries) != 1 || len(res.Deliveries[0].Attempts) != 1 {
+		t.Fatalf("deliveries %+v", res.Deliveries)
+	}
+	b, err := json.Marshal(res.Deliveries[0].Attempts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a struct{ Time string }
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(a.Time, "Z") {
+		t.Errorf("attempt time %q, want UTC (…Z)", a.Time)
+	}
+}

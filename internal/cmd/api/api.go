@@ -46,10 +46,13 @@ func NewCmdAPI(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "api [METHOD] PATH [--data JSON|@file|-] [--query key=value ...]",
 		Short: "Make any Jira REST call, signed as the app",
-		Long: `Send one request to the selected tenant's REST API, signed with a fresh
-Connect JWT, and print the response body.
+		Long: `Send one request to the selected tenant's REST API, signed as the app, and
+print the response body: a Connect tenant's request carries a fresh Connect
+JWT, an OAuth 2.0 tenant's goes through Atlassian's API gateway with its
+access token (refreshed first when it is about to expire).
 
-PATH is relative to the tenant's base URL (context path included), e.g.
+PATH is relative to the tenant's base URL (context path included; for an
+OAuth 2.0 tenant, the site's URL on the gateway), e.g.
 /rest/api/2/myself; a full URL under the base URL works too. METHOD is GET,
 or POST when --data is given. Parameters in PATH and from --query are merged;
 --query values are percent-encoded for you. A '#' in PATH starts a fragment,

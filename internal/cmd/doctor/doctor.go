@@ -57,7 +57,7 @@ func NewCmdDoctor(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Long: `Check what a tenant needs to work, and say what to do about what does not:
 the checks of docs/troubleshooting.md, run against Jira. It changes nothing
 and sends only GET requests (a few per tenant); an OAuth access token is
-refreshed only when it has expired, as any command would.
+refreshed only when it expires within a minute, as any command would.
 
 It checks the selected tenant (--tenant, JWH_TENANT, the default tenant or the
 only one), or with --all-tenants every configured tenant, 8 at a time. One

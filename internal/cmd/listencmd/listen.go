@@ -1,8 +1,11 @@
 // Package listencmd implements jwh listen: it runs the delivery listener of
 // internal/listen on a local address, verifying each delivery with the
-// shared secret of the configured tenant it comes from, and prints what
-// arrives. The Renderer that prints the listener's events is exported for
-// jwh demo, which runs a listener in-process.
+// secret of the configured tenant it comes from (a Connect tenant's shared
+// secret, or the client secret of an OAuth 2.0 tenant's app), and prints
+// what arrives; with --save, --register and --inspect it also keeps a
+// history, a webhook for the session and the web inspector. The Renderer
+// that prints the listener's events is exported for jwh demo, which runs a
+// listener in-process.
 package listencmd
 
 import (

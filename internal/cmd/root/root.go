@@ -137,7 +137,8 @@ secret, instead of the stored one), JWH_TENANT (the tenant to use), JWH_CONFIG
 (the config file), JWH_TIMEOUT and JWH_TOTAL_TIMEOUT (how long one attempt of a
 request, and a request with its retries, may take: 30s and 2m), HTTPS_PROXY and
 NO_PROXY (the proxy for requests to Jira, and the hosts reached without it),
-NO_COLOR (no colour).`,
+NO_COLOR (no colour), BROWSER (the command that jwh tenant login opens the
+consent page with).`,
 		Example: `  jwh tenant import acme --file installed.json
   jwh tenant login globex --client-id Abc123
   jwh register --url https://app.example.com/hook --jql 'project = PRJ' --event jira:issue_updated
