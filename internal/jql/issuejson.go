@@ -44,19 +44,19 @@ func IssueFromJSON(data []byte) (Issue, error) {
 		return m
 	}
 	if p := object("project"); p != nil {
-		is.ProjectID, is.ProjectKey, is.ProjectName = textOf(p["id"]), textOf(p["key"]), textOf(p["name"])
+		is.ProjectID, is.ProjectKey, is.ProjectName = Text(p["id"]), Text(p["key"]), Text(p["name"])
 	}
 	if t := object("issuetype"); t != nil {
-		is.IssueTypeID, is.IssueTypeName = textOf(t["id"]), textOf(t["name"])
+		is.IssueTypeID, is.IssueTypeName = Text(t["id"]), Text(t["name"])
 	}
 	if s := object("status"); s != nil {
-		is.StatusID, is.StatusName = textOf(s["id"]), textOf(s["name"])
+		is.StatusID, is.StatusName = Text(s["id"]), Text(s["name"])
 	}
 	if a := object("assignee"); a != nil {
-		is.AssigneeAccountID = textOf(a["accountId"])
+		is.AssigneeAccountID = Text(a["accountId"])
 	}
 	if r := object("reporter"); r != nil {
-		is.ReporterAccountID = textOf(r["accountId"])
+		is.ReporterAccountID = Text(r["accountId"])
 	}
 	for name, v := range raw.Fields {
 		id, ok := strings.CutPrefix(name, "customfield_")
@@ -87,13 +87,14 @@ func scalar(raw json.RawMessage) string {
 	if len(raw) == 0 || d.Decode(&v) != nil {
 		return ""
 	}
-	return textOf(v)
+	return Text(v)
 }
 
-// textOf returns a decoded JSON string or number as text, else "". It
-// takes numbers as encoding/json decodes them, with UseNumber or without,
-// and as Go code writes them (int, int64).
-func textOf(v any) string {
+// Text returns a decoded JSON string or number as text, else "". It takes
+// numbers as encoding/json decodes them, with UseNumber or without, and as
+// Go code writes them (int, int64). It is how an issue's fields are read,
+// here and by the sandbox that builds the issues it delivers.
+func Text(v any) string {
 	switch t := v.(type) {
 	case string:
 		return t
@@ -122,7 +123,7 @@ func FieldValue(v any) string {
 		return strconv.FormatBool(t)
 	case map[string]any:
 		for _, k := range []string{"value", "key", "name", "displayName", "accountId", "id"} {
-			if s := textOf(t[k]); s != "" {
+			if s := Text(t[k]); s != "" {
 				return s
 			}
 		}
@@ -133,5 +134,5 @@ func FieldValue(v any) string {
 		}
 		return ""
 	}
-	return textOf(v)
+	return Text(v)
 }

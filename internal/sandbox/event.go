@@ -232,9 +232,9 @@ func changeItem(id string, fields map[string]any) ChangeItem {
 	switch t := v.(type) {
 	case nil:
 	case map[string]any:
-		to, toString := str(t["id"]), jql.FieldValue(t)
-		if acc := str(t["accountId"]); acc != "" {
-			to, toString = acc, str(t["displayName"])
+		to, toString := jql.Text(t["id"]), jql.FieldValue(t)
+		if acc := jql.Text(t["accountId"]); acc != "" {
+			to, toString = acc, jql.Text(t["displayName"])
 		}
 		if to != "" {
 			item.To = &to

@@ -116,7 +116,7 @@ func buildIssue(is Issue, site string, actor map[string]any, now time.Time) buil
 		f = map[string]any{}
 	}
 	project := shortObject(f["project"], "key")
-	projectKey := str(project["key"])
+	projectKey := jql.Text(project["key"])
 	key := is.Key
 	switch {
 	case key == "" && projectKey != "":
@@ -146,22 +146,22 @@ func buildIssue(is Issue, site string, actor map[string]any, now time.Time) buil
 	setDefault(project, "name", projectKey)
 	setDefault(project, "projectTypeKey", "software")
 	setDefault(project, "simplified", false)
-	setDefault(project, "self", site+"/rest/api/2/project/"+str(project["id"]))
+	setDefault(project, "self", site+"/rest/api/2/project/"+jql.Text(project["id"]))
 	f["project"] = project
 
 	itype := shortObject(orDefault(f["issuetype"], "Task"), "name")
-	if name := str(itype["name"]); name != "" {
+	if name := jql.Text(itype["name"]); name != "" {
 		setDefault(itype, "id", idFor(issueTypeIDs, name))
 	} else {
 		setDefault(itype, "name", "Task")
 	}
-	setDefault(itype, "subtask", strings.EqualFold(str(itype["name"]), "sub-task") || strings.EqualFold(str(itype["name"]), "subtask"))
-	setDefault(itype, "self", site+"/rest/api/2/issuetype/"+str(itype["id"]))
+	setDefault(itype, "subtask", strings.EqualFold(jql.Text(itype["name"]), "sub-task") || strings.EqualFold(jql.Text(itype["name"]), "subtask"))
+	setDefault(itype, "self", site+"/rest/api/2/issuetype/"+jql.Text(itype["id"]))
 	f["issuetype"] = itype
 
 	status := shortObject(orDefault(f["status"], "To Do"), "name")
 	category := "new"
-	if name := str(status["name"]); name != "" {
+	if name := jql.Text(status["name"]); name != "" {
 		if s, ok := statuses[strings.ToLower(name)]; ok {
 			setDefault(status, "id", s.id)
 			category = s.category
@@ -169,13 +169,13 @@ func buildIssue(is Issue, site string, actor map[string]any, now time.Time) buil
 			setDefault(status, "id", strconv.Itoa(10100+int(hash(strings.ToLower(name))%900)))
 		}
 	} else {
-		setDefault(status, "name", "Status "+str(status["id"]))
+		setDefault(status, "name", "Status "+jql.Text(status["id"]))
 	}
 	cat := statusCategories[category]
 	setDefault(status, "statusCategory", map[string]any{
 		"self": site + "/rest/api/2/statuscategory/" + strconv.Itoa(cat.id), "id": cat.id, "key": category, "name": cat.name,
 	})
-	setDefault(status, "self", site+"/rest/api/2/status/"+str(status["id"]))
+	setDefault(status, "self", site+"/rest/api/2/status/"+jql.Text(status["id"]))
 	f["status"] = status
 
 	if v, ok := f["assignee"]; !ok || v == nil || v == "" {
@@ -196,16 +196,16 @@ func buildIssue(is Issue, site string, actor map[string]any, now time.Time) buil
 
 	m := jql.Issue{
 		ID: id, Key: key,
-		ProjectID: str(project["id"]), ProjectKey: str(project["key"]), ProjectName: str(project["name"]),
-		IssueTypeID: str(itype["id"]), IssueTypeName: str(itype["name"]),
-		StatusID: str(status["id"]), StatusName: str(status["name"]),
+		ProjectID: jql.Text(project["id"]), ProjectKey: jql.Text(project["key"]), ProjectName: jql.Text(project["name"]),
+		IssueTypeID: jql.Text(itype["id"]), IssueTypeName: jql.Text(itype["name"]),
+		StatusID: jql.Text(status["id"]), StatusName: jql.Text(status["name"]),
 		Properties: is.Properties,
 	}
 	if a, ok := f["assignee"].(map[string]any); ok {
-		m.AssigneeAccountID = str(a["accountId"])
+		m.AssigneeAccountID = jql.Text(a["accountId"])
 	}
 	if r, ok := f["reporter"].(map[string]any); ok {
-		m.ReporterAccountID = str(r["accountId"])
+		m.ReporterAccountID = jql.Text(r["accountId"])
 	}
 	for fid, v := range f {
 		if n, ok := strings.CutPrefix(fid, "customfield_"); ok && n != "" {
@@ -256,7 +256,7 @@ func userObject(v any, site string) map[string]any {
 	case map[string]any:
 		u = maps.Clone(t)
 	}
-	id := str(u["accountId"])
+	id := jql.Text(u["accountId"])
 	short := id
 	if i := strings.LastIndexByte(short, ':'); i >= 0 {
 		short = short[i+1:]
@@ -308,22 +308,4 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// str returns v when it is a string, its decimal form when it is a number,
-// and "" otherwise.
-func str(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case json.Number:
-		return t.String()
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	case int:
-		return strconv.Itoa(t)
-	case int64:
-		return strconv.FormatInt(t, 10)
-	}
-	return ""
 }
