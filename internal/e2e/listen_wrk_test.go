@@ -70,19 +70,11 @@ func BenchmarkListenWrk(b *testing.B) {
 	duration := envDuration(b, "JWH_WRK_DURATION", 5*time.Second)
 
 	dir := b.TempDir()
-	release := []string{"CGO_ENABLED=0", "-trimpath", "-ldflags=-s -w"}
-	build := func(name, pkg string) string {
-		bin := filepath.Join(dir, name)
-		if out, err := goBuild(bin, pkg, release...); err != nil {
-			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-		return bin
-	}
 	jwh := os.Getenv("JWH_WRK_BIN")
 	if jwh == "" {
-		jwh = build("jwh", "./cmd/jwh")
+		jwh = buildRelease(b, dir, "jwh", "./cmd/jwh")
 	}
-	bare := build("bareserver", "./internal/e2e/testdata/bareserver")
+	bare := buildRelease(b, dir, "bareserver", "./internal/e2e/testdata/bareserver")
 	script, err := filepath.Abs("testdata/wrk-delivery.lua")
 	if err != nil {
 		b.Fatal(err)

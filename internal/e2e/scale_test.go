@@ -63,19 +63,11 @@ func BenchmarkExtendAllTenantsKeyring(b *testing.B) {
 	concurrencies := []int{8, 32}
 
 	dir := b.TempDir()
-	release := []string{"CGO_ENABLED=0", "-trimpath", "-ldflags=-s -w"}
-	build := func(name, pkg string) string {
-		bin := filepath.Join(dir, name)
-		if out, err := goBuild(bin, pkg, release...); err != nil {
-			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-		return bin
-	}
 	jwh := os.Getenv("JWH_SCALE_BIN")
 	if jwh == "" {
-		jwh = build("jwh", "./cmd/jwh")
+		jwh = buildRelease(b, dir, "jwh", "./cmd/jwh")
 	}
-	jwhmem := build("jwhmem", "./internal/e2e/testdata/jwhmem")
+	jwhmem := buildRelease(b, dir, "jwhmem", "./internal/e2e/testdata/jwhmem")
 
 	var served atomic.Int64
 	sb := sandbox.New(sandbox.Options{Latency: latency, OnRequest: func(sandbox.Request) { served.Add(1) }})

@@ -39,24 +39,16 @@ func BenchmarkStartup(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	release := []string{"CGO_ENABLED=0", "-trimpath", "-ldflags=-s -w"}
-	build := func(name, pkg string, args ...string) string {
-		bin := filepath.Join(dir, name)
-		if out, err := goBuild(bin, pkg, args...); err != nil {
-			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-		return bin
-	}
 	// $JWH_STARTUP_BIN, when set, is the jwh to measure instead of this
 	// tree's: another commit's, built as above.
 	jwh := os.Getenv("JWH_STARTUP_BIN")
 	if jwh == "" {
-		jwh = build("jwh", "./cmd/jwh", release...)
+		jwh = buildRelease(b, dir, "jwh", "./cmd/jwh")
 	}
 	jql := `project = PRJ AND issuetype IN (Bug, "Sub-task") AND status != Done`
 	cases := []program{
-		{"hello world", []string{build("hello", hello, release...)}},
-		{"deps-floor", []string{build("depsfloor", "./internal/e2e/testdata/depsfloor", release...)}},
+		{"hello world", []string{buildRelease(b, dir, "hello", hello)}},
+		{"deps-floor", []string{buildRelease(b, dir, "depsfloor", "./internal/e2e/testdata/depsfloor")}},
 		{"jwh version", []string{jwh, "version"}},
 		{"jwh --help", []string{jwh, "--help"}},
 		{"jwh list --help", []string{jwh, "list", "--help"}},
@@ -124,6 +116,17 @@ func cgoBuilds(b *testing.B, dir, helloNet string) []program {
 		{"jwh version, cgo build", []string{jwh, "version"}},
 		{"hello world importing net, cgo build", []string{hello}},
 	}
+}
+
+// buildRelease builds pkg into dir/name as releases are built
+// (.goreleaser.yaml): static, without paths or symbol tables.
+func buildRelease(tb testing.TB, dir, name, pkg string) string {
+	tb.Helper()
+	bin := filepath.Join(dir, name)
+	if out, err := goBuild(bin, pkg, "CGO_ENABLED=0", "-trimpath", "-ldflags=-s -w"); err != nil {
+		tb.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
 }
 
 // goBuild builds pkg (a package path in the module, or a file) into bin
